@@ -1,0 +1,161 @@
+"""Question + retrieved paragraphs -> Answer: extractive by default, LLM when configured.
+
+Refusal: a question is answered only when the best passage's support (dense similarity plus the
+share of the question's content terms it contains) reaches the calibrated threshold
+`SUPPORT_THRESHOLD` (see evals/calibrate.py and README), or `min_score` when set.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+
+from .citations import make_citation, verify
+from .metadata import detect_language
+from .retrieve import retrieve
+from .store import Filter, Index
+from .text import fold, sentence_spans, words
+from .types import Answer, Citation, Embedder, Hit
+
+SUPPORT_THRESHOLD = 0.80  # calibrated on evals/seed.jsonl answerable vs unanswerable (see README)
+TERM_WEIGHT = 0.15  # how much lexical coverage adds to dense similarity in the support score
+
+REFUSALS = {
+    "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
+    "en": "The documents do not contain an answer to this question.",
+    "sv": "Dokumenten innehåller inget svar på den frågan.",
+}
+NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
+
+# Function words that carry no topic: ignored when measuring term coverage.
+_STOP = set(
+    "là ai gì nào đâu bao nhiêu khi sao thế có không của và các những được với cho trong tại về này đó một "
+    "the a an of to in is are was were who what which when where how why does did do for on at by with and or "
+    "vem vad vilken vilka när var hur varför är och i på av för med som det den en ett till om".split()
+)
+_NUMBER_Q = re.compile(r"\b(bao nhiêu|mấy|năm nào|ngày nào|khi nào|how many|how much|when|what year|which year|hur många|när|vilket år)\b", re.I)
+
+
+def content_terms(text: str) -> set[str]:
+    """Folded content words of a question (stopwords removed)."""
+    return {fold(w) for w in words(text) if w not in _STOP and len(w) > 1 or w.isdigit()}
+
+
+def coverage(question: str, passage: str) -> float:
+    """Share of the question's content terms found in the passage (folded, so diacritics don't matter)."""
+    q = content_terms(question)
+    if not q:
+        return 0.0
+    p = {fold(w) for w in words(passage)}
+    return len(q & p) / len(q)
+
+
+def support(question: str, hit: Hit) -> float:
+    """How well one passage supports answering: dense similarity, plus term coverage."""
+    dense = hit.dense if hit.dense is not None else 0.0
+    return dense + TERM_WEIGHT * coverage(question, hit.chunk.text)
+
+
+def question_language(question: str) -> str:
+    return detect_language(question) or "vi"
+
+
+def extractive(question: str, qvec: np.ndarray | None, hits: list[Hit], embedder: Embedder | None, max_sentences: int) -> tuple[str, list[Citation]]:
+    """Quote the sentences of the best passages that best answer the question, each cited."""
+    cands: list[tuple[Hit, int, int]] = []
+    for hit in [h for h in hits if h.chunk.kind == "text"][:3] or hits[:1]:
+        cands.extend((hit, s, e) for s, e in sentence_spans(hit.chunk.text))
+    if not cands:
+        return "", []
+    texts = [h.chunk.text[s:e] for h, s, e in cands]
+    sims = np.zeros(len(cands))
+    if embedder is not None and qvec is not None:
+        sims = embedder.embed_passages([t[:2000] for t in texts]) @ qvec
+    best_hit = max(h.score for h, _, _ in cands) or 1.0
+    wants_number = bool(_NUMBER_Q.search(question))
+    scored = []
+    for i, (hit, s, e) in enumerate(cands):
+        t = texts[i]
+        score = 0.55 * float(sims[i]) + 0.3 * coverage(question, t) + 0.15 * hit.score / best_hit
+        if wants_number and re.search(r"\d", t):
+            score += 0.1
+        if len(t) < 25:
+            score -= 0.1
+        scored.append((score, i))
+    scored.sort(reverse=True)
+    chosen = [scored[0]]
+    for score, i in scored[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        if score >= scored[0][0] - 0.05:
+            chosen.append((score, i))
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for score, i in sorted(chosen, key=lambda x: (cands[x[1]][0].chunk.doc, cands[x[1]][0].chunk.start + cands[x[1]][1])):
+        hit, s, e = cands[i]
+        c = make_citation(len(citations) + 1, hit.chunk, s, e, hit.score)
+        citations.append(c)
+        parts.append(f"{c.quote} [{c.n}]")
+    return " ".join(parts), citations
+
+
+def verified(citations: list[Citation], index: Index) -> list[Citation]:
+    """Keep only citations whose quote is verbatim in the cited paragraph; renumber nothing."""
+    out = []
+    for c in citations:
+        text = index.manifest.document_text(c.doc) or ""
+        paras = {p.n: p for p in index.manifest.paragraphs(c.doc)}
+        p = paras.get(c.paragraph)
+        if p is not None and verify(c, text, p.start, p.end):
+            out.append(c)
+    return out
+
+
+def refusal(question: str, lang: str, hits: list[Hit], timings: dict[str, float], mode: str) -> Answer:
+    return Answer(question, False, REFUSALS.get(lang, REFUSALS["en"]), lang, [], mode, timings, hits)
+
+
+def ask(
+    question: str,
+    embedder: Embedder,
+    index: Index,
+    *,
+    mode: str = "hybrid",
+    dense_weight: float = 0.7,
+    k: int = 5,
+    flt: Filter | None = None,
+    min_score: float | None = None,
+    max_sentences: int = 2,
+    llm=None,
+    llm_fallback: bool = False,
+    context: str = "",
+) -> Answer:
+    """Answer one question from the index; `context` (earlier turns) only widens retrieval."""
+    t0 = time.perf_counter()
+    lang = question_language(question)
+    query = f"{context} {question}".strip() if context else question
+    qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
+    hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
+    t1 = time.perf_counter()
+    threshold = SUPPORT_THRESHOLD if min_score is None else min_score
+    best = max((support(question, h) for h in hits), default=0.0)
+    timings = {"retrieve": (t1 - t0) * 1000}
+    if mode == "lexical" and hits:
+        best = threshold + coverage(question, hits[0].chunk.text) - 0.5  # no dense score: coverage decides
+    if not hits or best < threshold:
+        timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
+        return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
+    if llm is not None:
+        from .llm_answer import llm_answer
+
+        answer = llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=qvec)
+    else:
+        text, cits = extractive(question, qvec, hits, embedder, max_sentences)
+        cits = verified(cits, index)
+        answer = Answer(question, bool(cits), text if cits else REFUSALS.get(lang, REFUSALS["en"]), lang, cits, "extractive", {}, hits)
+    t2 = time.perf_counter()
+    answer.timings_ms = {"retrieve": timings["retrieve"], "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+    answer.hits = hits
+    return answer

@@ -1,0 +1,108 @@
+"""The one place that wires everything: `build(settings)` returns the assembled services.
+
+Nothing heavy happens until used: the embedding model loads on the first ask/ingest.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+from .settings import Settings
+from .store import Filter, Index
+from .types import Answer, Embedder, SyncReport
+
+
+def offline_defaults() -> None:
+    """No network by default: hub offline, telemetry off (an explicit user value wins)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class App:
+    """Services over one corpus/index: sync, ask, documents. Thread-safe for the page."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self._embedder = embedder
+        self._index: Index | None = None
+        self._llm = None
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                from .embeddings import load_embedder
+
+                self._embedder = load_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def index(self) -> Index:
+        with self._lock:
+            if self._index is None:
+                self._index = Index(self.settings, self.embedder.model_id)
+            return self._index
+
+    def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None) -> SyncReport:
+        """Index corpus/ incrementally (one writer at a time, see lock.py)."""
+        from .ingest import sync
+
+        with self._lock:
+            return sync(self.settings, self.embedder, self.index, progress, log)
+
+    def llm(self):
+        if self._llm is None:
+            from .llm import build_llm
+
+            self._llm = build_llm(self.settings)
+        return self._llm
+
+    def ask(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Answer:
+        """Answer a question with the current settings (keyword overrides for one call)."""
+        from .answer import ask
+
+        s = self.settings.model_copy(update=overrides) if overrides else self.settings
+        llm = self.llm() if s.answer_mode == "llm" else None
+        with self._lock:
+            return ask(
+                question, self.embedder, self.index,
+                mode=s.retrieval_mode, dense_weight=s.dense_weight, k=s.top_k,
+                flt=flt if flt is not None else Filter.from_settings(s),
+                min_score=s.min_score, max_sentences=s.max_answer_sentences,
+                llm=llm, llm_fallback=s.llm_fallback, context=context,
+            )
+
+    def documents(self) -> list[dict]:
+        """Indexed and skipped documents, for `assistant docs` and the page's library."""
+        from .manifest import Manifest
+
+        path = Path(self.settings.index_dir) / "manifest.sqlite"
+        if not path.exists():
+            return []
+        m = Manifest(path)
+        try:
+            rows = [
+                {"name": d.path, **asdict(d.meta), "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": ""}
+                for d in m.documents()
+            ]
+            rows += [
+                {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r}
+                for p, (_, _, r) in sorted(m.skipped().items())
+            ]
+            return rows
+        finally:
+            m.close()
+
+
+def build(settings: Settings | None = None, embedder: Embedder | None = None) -> App:
+    """Assemble the services from settings (the entry points call this once)."""
+    offline_defaults()
+    return App(settings or Settings(), embedder)

@@ -1,0 +1,192 @@
+"""The `assistant` command: click commands calling services; errors -> messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import AssistantError
+from .settings import Settings, settings_table
+
+EPILOG = """\b
+Examples:
+  assistant ingest                      # index corpus/ (incremental)
+  assistant ask "Đại sứ EU tại Việt Nam là ai?"
+  assistant ask "Who is the EU ambassador to Vietnam?" --json
+  assistant ask --file questions.txt --json
+  assistant docs
+  assistant serve                       # the chat page on http://127.0.0.1:7860
+"""
+
+
+def _settings(**overrides) -> Settings:
+    clean = {k: v for k, v in overrides.items() if v not in (None, (), [])}
+    try:
+        return Settings(**clean)
+    except Exception as e:  # pydantic ValidationError: show it as a settings error
+        raise click.UsageError(f"invalid setting: {e}") from e
+
+
+def _app(settings: Settings):
+    from .app import build
+
+    return build(settings)
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AssistantError as e:
+            if os.environ.get("ASSISTANT_DEBUG") in ("1", "true", "True"):
+                raise
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="assistant")
+def main() -> None:
+    """Ask questions of your documents; every answer cites its paragraph."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def ingest(as_json: bool) -> None:
+    """Sync corpus/ into index/: add new, re-index changed, purge deleted, detect renames."""
+    app = _app(_settings())
+    bar = _Bar("embedding")
+    report = app.sync(progress=bar.update, log=_err)
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    for name in report.added:
+        click.echo(f"added     {name}")
+    for name in report.updated:
+        click.echo(f"updated   {name}")
+    for r in report.renamed:
+        click.echo(f"renamed   {r['from']} -> {r['to']}")
+    for name in report.removed:
+        click.echo(f"removed   {name}")
+    for s in report.skipped:
+        click.echo(f"skipped   {s['file']}: {s['reason']}")
+    if not report.changed:
+        click.echo("nothing changed")
+    click.echo(f"{report.unchanged} unchanged; index holds {report.paragraphs} paragraphs in {report.chunks} chunks ({report.seconds:.1f} s)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def docs(as_json: bool) -> None:
+    """List indexed documents: name, title, date, language, paragraphs, chunks, status."""
+    rows = _app(_settings()).documents()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        click.echo("no documents indexed yet: put files into corpus/ and run `assistant ingest`")
+        return
+    for r in rows:
+        status = r["status"] if r["status"] == "indexed" else f"skipped: {r['reason']}"
+        click.echo(f"{r['name']}\t{r['title'][:60]}\t{r['date'] or '-'}\t{r['lang'] or '-'}\t{r['paragraphs']} ¶\t{r['chunks']} chunks\t{status}")
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--file", "qfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One question per line.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question on stdout.")
+@click.option("--doc", "docs_", multiple=True, help="Only search this document (repeatable).")
+@click.option("--lang", help="Only search documents in this language (vi, en, sv).")
+@click.option("--date-from", help="Only documents dated on/after YYYY-MM-DD.")
+@click.option("--date-to", help="Only documents dated on/before YYYY-MM-DD.")
+@click.option("--retrieval", type=click.Choice(["hybrid", "dense", "lexical"]), help="Retrieval mode.")
+@click.option("-k", "--top-k", type=int, help="Passages retrieved.")
+@click.option("--mode", "answer_mode", type=click.Choice(["extractive", "llm"]), help="Answer mode.")
+@click.option("--fallback", is_flag=True, default=None, help="In llm mode, answer extractively if the LLM fails.")
+def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, top_k, answer_mode, fallback) -> None:
+    """Answer QUESTION (or each line of --file) with cited quotes from the documents."""
+    if not question and not qfile:
+        raise click.UsageError("give a QUESTION or --file FILE")
+    settings = _settings(
+        filter_docs=list(docs_), filter_lang=lang, date_from=date_from, date_to=date_to,
+        retrieval_mode=retrieval, top_k=top_k, answer_mode=answer_mode, llm_fallback=fallback,
+    )
+    app = _app(settings)
+    questions = [question] if question else [q.strip() for q in qfile.read_text(encoding="utf-8").splitlines() if q.strip()]
+    for q in questions:
+        answer = app.ask(q)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            click.echo(format_answer(answer))
+
+
+def format_answer(answer) -> str:
+    """Human output: the answer, then numbered sources with their quotes."""
+    lines = [answer.answer, ""]
+    if answer.answered:
+        for c in answer.citations:
+            page = f" p.{c.page}" if c.page else ""
+            lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page} — \"{c.quote}\"")
+    elif answer.hits:
+        from .answer import NEAREST
+
+        lines.append(NEAREST.get(answer.language, NEAREST["en"]) + ":")
+        for h in answer.hits[:3]:
+            lines.append(f"  {h.chunk.doc} ¶{h.chunk.paragraph} — {h.chunk.text[:140]}…")
+    lines.append(f"({answer.mode}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+@main.command(name="settings")
+@click.option("--json", "as_json", is_flag=True, help="Current values as JSON.")
+def settings_cmd(as_json: bool) -> None:
+    """Print every setting (env ASSISTANT_*, or assistant.toml) with its default and meaning."""
+    if as_json:
+        click.echo(_settings().model_dump_json(indent=1))
+    else:
+        click.echo(settings_table())
+
+
+@main.command()
+@click.option("--host", help="Bind address (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 7860).")
+def serve(host, port) -> None:
+    """Start the chat page."""
+    from .web import serve as run
+
+    run(_settings(host=host, port=port))
+
+
+class _Bar:
+    """A progress bar on stderr that appears only when there is work."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.last = 0
+
+    def update(self, done: int, total: int) -> None:
+        if total == 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.last)
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""corpus/ -> hash, diff, load, chunk, embed, upsert -> SyncReport. Incremental and crash-safe."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .chunking import classify, content_hash, make_chunks
+from .errors import SkipFile
+from .loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
+from .lock import IndexLock
+from .manifest import DocRecord
+from .settings import Settings
+from .store import Index
+from .types import Chunk, Embedder, LoadedDocument, SyncReport
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, total)
+BATCH_CHUNKS = 256
+
+
+@dataclass
+class Pending:
+    """A file that must be (re)indexed."""
+
+    path: str
+    rec: DocRecord
+    doc: LoadedDocument
+    chunks: list[Chunk]
+
+
+def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[dict]]:
+    """Regular files under corpus/ by relative path, and unsupported ones as skips. Ignored files vanish."""
+    found: dict[str, os.stat_result] = {}
+    skipped: list[dict] = []
+    for root, dirs, files in os.walk(corpus, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not is_ignored(d))
+        for name in sorted(files):
+            if is_ignored(name):
+                continue
+            full = Path(root) / name
+            rel = full.relative_to(corpus).as_posix()
+            try:
+                st = full.stat()
+            except OSError as e:
+                skipped.append({"file": rel, "reason": f"cannot read file: {e.strerror or e} (broken link or loop?)"})
+                continue
+            if not _is_regular(st):
+                continue
+            if full.suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append({"file": rel, "reason": f"unsupported file type {full.suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"})
+                continue
+            found[rel] = st
+    return found, skipped
+
+
+def _is_regular(st: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISREG(st.st_mode)
+
+
+def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progress | None = None, log: Callable[[str], None] | None = None) -> SyncReport:
+    """Bring index/ in line with corpus/; returns what changed."""
+    t0 = time.monotonic()
+    corpus = Path(settings.corpus_dir)
+    if not corpus.is_dir():
+        raise SkipFile(f"corpus folder {corpus} does not exist: create it or set ASSISTANT_CORPUS_DIR")
+    report = SyncReport()
+    with IndexLock(index.dir, settings.lock_timeout_s, on_wait=log):
+        if index.model_changed():
+            if log:
+                log(f"embedding model changed to {embedder.model_id}: re-embedding every document")
+            index.reset_for_model()
+        for line in index.recover():
+            if log:
+                log(f"recovered from an interrupted ingest: {line}")
+        files, report.skipped = scan(corpus)
+        todo = _diff(settings, index, corpus, files, report)
+        if todo or report.removed or report.renamed:
+            index.begin()
+            for old, new in [(r["from"], r["to"]) for r in report.renamed]:
+                index.rename(old, new, files[new].st_mtime_ns)
+            for path in report.removed:
+                index.delete(path)
+            pending = _load_all(settings, embedder, corpus, todo, index, report)
+            _embed_and_store(embedder, index, pending, progress)
+            index.commit()
+        report.paragraphs, report.chunks = index.manifest.counts()
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport) -> list[tuple[str, str, os.stat_result]]:
+    """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
+    known = {d.path: d for d in index.manifest.documents()}
+    skipped_before = index.manifest.skipped()
+    todo: list[tuple[str, str, os.stat_result]] = []
+    hashes: dict[str, str] = {}
+    for path, st in files.items():
+        rec = known.get(path)
+        if rec and rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
+            report.unchanged += 1
+            continue
+        prev_skip = skipped_before.get(path)
+        if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec:
+            report.skipped.append({"file": path, "reason": prev_skip[2]})
+            continue
+        if st.st_size > settings.max_file_mb * 1024 * 1024:
+            todo.append((path, "", st))  # the loader refuses it with the size reason, without reading it
+            continue
+        try:
+            digest = content_hash((corpus / path).read_bytes())
+        except OSError as e:
+            reason = f"cannot read file: {e.strerror or e}"
+            report.skipped.append({"file": path, "reason": reason})
+            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+            continue
+        if rec and rec.hash == digest:
+            index.manifest.touch(path, st.st_mtime_ns)
+            report.unchanged += 1
+            continue
+        hashes[path] = digest
+        todo.append((path, digest, st))
+    for stale in set(skipped_before) - set(files):
+        index.manifest.clear_skipped(stale)
+    gone = {p: known[p] for p in known if p not in files}
+    by_hash = {rec.hash: p for p, rec in gone.items()}
+    present_hash = {rec.hash: p for p, rec in known.items() if p in files}
+    remaining = []
+    for path, digest, st in todo:
+        if path not in known and digest in by_hash:
+            old = by_hash.pop(digest)
+            report.renamed.append({"from": old, "to": path})
+            gone.pop(old)
+        elif path not in known and digest and digest in present_hash:
+            reason = f"same content as {present_hash[digest]}: not indexed twice"
+            report.skipped.append({"file": path, "reason": reason})
+            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+        else:
+            remaining.append((path, digest, st))
+    report.removed = sorted(gone)
+    return remaining
+
+
+def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport) -> list[Pending]:
+    """Load and chunk each file; failures become skips (an indexed older version is kept)."""
+    pending: list[Pending] = []
+    known = {d.path for d in index.manifest.documents()}
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for path, digest, st in todo:
+        try:
+            doc = load_document(corpus / path, max_bytes)
+        except SkipFile as e:
+            reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
+            report.skipped.append({"file": path, "reason": reason})
+            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+            continue
+        paragraphs = classify(doc.paragraphs)
+        doc.paragraphs = paragraphs
+        chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, embedder.max_tokens)
+        rec = DocRecord(path, digest, st.st_size, st.st_mtime_ns, doc.meta)
+        (report.updated if path in known else report.added).append(path)
+        pending.append(Pending(path, rec, doc, chunks))
+    return pending
+
+
+def _embed_and_store(embedder: Embedder, index: Index, pending: list[Pending], progress: Progress | None) -> None:
+    """Embed in batches across files (cache by text hash), store each file as soon as it is complete."""
+    total = sum(len(p.chunks) for p in pending)
+    done = 0
+    if progress:
+        progress(0, total)
+    group: list[Pending] = []
+    for p in pending:
+        group.append(p)
+        if sum(len(g.chunks) for g in group) >= BATCH_CHUNKS:
+            done += _store_group(embedder, index, group)
+            group = []
+            if progress:
+                progress(done, total)
+    if group:
+        done += _store_group(embedder, index, group)
+        if progress:
+            progress(done, total)
+
+
+def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
+    texts = [c.text for p in group for c in p.chunks]
+    vectors = embed_cached(embedder, index, texts)
+    pos = 0
+    for p in group:
+        n = len(p.chunks)
+        index.put(p.rec, p.doc.text, p.doc.paragraphs, p.chunks, vectors[pos : pos + n])
+        pos += n
+    return len(texts)
+
+
+def embed_cached(embedder: Embedder, index: Index, texts: list[str]) -> np.ndarray:
+    """Passage vectors, reusing those already computed for the same text and model."""
+    keys = [hashlib.sha1(f"{embedder.model_id}\0{t}".encode()).hexdigest() for t in texts]
+    cached = index.manifest.cached_vectors(keys)
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
+    if missing:
+        vecs = embedder.embed_passages([t for _, t in missing]).astype(np.float32)
+        new = [(k, v.tobytes()) for (k, _), v in zip(missing, vecs)]
+        index.manifest.cache_vectors(new)
+        cached.update(new)
+    return np.stack([np.frombuffer(cached[k], dtype=np.float32) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)

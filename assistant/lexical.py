@@ -1,0 +1,111 @@
+"""BM25 over Vietnamese-aware terms (text.lexical_terms), kept as a term-count matrix that is
+updated incrementally (rows added / dropped per document) and persisted as one .npz snapshot."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from .text import lexical_terms
+
+K1, B = 1.2, 0.75
+
+
+class LexicalIndex:
+    """Rows are chunks (by id), columns are terms; values are term counts."""
+
+    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None, tf: sparse.csr_matrix | None = None):
+        self.ids: list[str] = ids or []
+        self.vocab: dict[str, int] = vocab or {}
+        self.tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._weights: sparse.csc_matrix | None = None
+        self._row: dict[str, int] | None = None
+
+    # building ----------------------------------------------------------------------------
+    def add(self, ids: list[str], texts: list[str]) -> None:
+        """Append chunks (ids must be new)."""
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            for term, n in Counter(lexical_terms(text)).items():
+                col = self.vocab.setdefault(term, len(self.vocab))
+                rows.append(r)
+                cols.append(col)
+                vals.append(n)
+        new = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
+        old = self.tf
+        old.resize((old.shape[0], len(self.vocab)))
+        self.tf = sparse.vstack([old, new], format="csr")
+        self.ids.extend(ids)
+        self._invalidate()
+
+    def remove(self, ids: set[str]) -> None:
+        """Drop chunks by id (unknown ids are ignored)."""
+        keep = [i for i, cid in enumerate(self.ids) if cid not in ids]
+        if len(keep) == len(self.ids):
+            return
+        self.tf = self.tf[keep]
+        self.ids = [self.ids[i] for i in keep]
+        self._invalidate()
+
+    def rename(self, mapping: dict[str, str]) -> None:
+        self.ids = [mapping.get(i, i) for i in self.ids]
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._weights = None
+        self._row = None
+
+    # scoring -----------------------------------------------------------------------------
+    def row_of(self) -> dict[str, int]:
+        if self._row is None:
+            self._row = {cid: i for i, cid in enumerate(self.ids)}
+        return self._row
+
+    def _bm25(self) -> sparse.csc_matrix:
+        if self._weights is None:
+            tf = self.tf.tocsr().astype(np.float32)
+            n = max(tf.shape[0], 1)
+            dl = np.asarray(tf.sum(axis=1)).ravel()
+            avgdl = max(float(dl.mean()) if dl.size else 1.0, 1.0)
+            df = np.bincount(tf.indices, minlength=tf.shape[1])
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            norm = np.repeat(K1 * (1 - B + B * dl / avgdl), np.diff(tf.indptr)).astype(np.float32)
+            w = tf.copy()
+            w.data = idf[tf.indices] * tf.data * (K1 + 1) / (tf.data + norm)
+            self._weights = w.tocsc()
+        return self._weights
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for `query` (zeros when no term matches)."""
+        cols = [self.vocab[t] for t in set(lexical_terms(query)) if t in self.vocab]
+        if not cols or not self.ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        w = self._bm25()
+        return np.asarray(w[:, cols].sum(axis=1)).ravel()
+
+    # persistence -------------------------------------------------------------------------
+    def save(self, path: Path, generation: str) -> None:
+        """Write atomically: a crash leaves the old snapshot, detected by its generation."""
+        tmp = path.with_suffix(".tmp.npz")
+        tf = self.tf.tocsr()
+        terms = _strings(sorted(self.vocab, key=self.vocab.__getitem__))
+        with open(tmp, "wb") as f:
+            np.savez(f, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.array(tf.shape),
+                     ids=_strings(self.ids), terms=terms, generation=np.array(generation))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["LexicalIndex", str]:
+        with np.load(path, allow_pickle=False) as z:
+            tf = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            terms = z["terms"].tolist()
+            return cls(z["ids"].tolist(), {t: i for i, t in enumerate(terms)}, tf), str(z["generation"])
+
+
+def _strings(items: list[str]) -> np.ndarray:
+    """A unicode array (no pickling needed to load it back)."""
+    return np.array(items, dtype=str) if items else np.array([], dtype="<U1")

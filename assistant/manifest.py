@@ -1,0 +1,185 @@
+"""The manifest (SQLite): what each corpus file produced. The source of truth for ingest.
+
+Chroma holds vectors, the lexical snapshot holds term counts; both are derived from this file and
+are repaired from it after a crash (see store.Index.recover).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .types import Chunk, DocMeta, Paragraph
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+  title TEXT, date TEXT, source TEXT, lang TEXT, text TEXT NOT NULL,
+  n_paragraphs INTEGER NOT NULL, n_chunks INTEGER NOT NULL, indexed_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(hash);
+CREATE TABLE IF NOT EXISTS paragraphs (
+  doc TEXT NOT NULL, n INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+  page INTEGER, kind TEXT NOT NULL, PRIMARY KEY (doc, n));
+CREATE TABLE IF NOT EXISTS chunks (
+  id TEXT PRIMARY KEY, doc TEXT NOT NULL, paragraph INTEGER NOT NULL, start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL, page INTEGER, kind TEXT NOT NULL, heading TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc);
+CREATE TABLE IF NOT EXISTS skipped (
+  path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vec BLOB NOT NULL);
+"""
+
+
+@dataclass
+class DocRecord:
+    path: str
+    hash: str
+    size: int
+    mtime_ns: int
+    meta: DocMeta
+    n_paragraphs: int = 0
+    n_chunks: int = 0
+    indexed_at: float = 0.0
+
+
+class Manifest:
+    """Thin SQLite layer; every write method commits one transaction."""
+
+    def __init__(self, path: Path):
+        self.db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # meta --------------------------------------------------------------------------------
+    def get(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # documents ---------------------------------------------------------------------------
+    def documents(self) -> list[DocRecord]:
+        rows = self.db.execute(
+            "SELECT path, hash, size, mtime_ns, title, date, source, lang, n_paragraphs, n_chunks, indexed_at"
+            " FROM documents ORDER BY path"
+        ).fetchall()
+        return [DocRecord(r[0], r[1], r[2], r[3], DocMeta(r[4] or "", r[5] or "", r[6] or "", r[7] or ""), r[8], r[9], r[10]) for r in rows]
+
+    def skipped(self) -> dict[str, tuple[int, int, str]]:
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute("SELECT path, size, mtime_ns, reason FROM skipped")}
+
+    def set_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", (path, size, mtime_ns, reason))
+
+    def clear_skipped(self, path: str) -> None:
+        self.db.execute("DELETE FROM skipped WHERE path=?", (path,))
+
+    def put_document(self, rec: DocRecord, text: str, paragraphs: list[Paragraph], chunks: list[Chunk]) -> None:
+        """Replace everything known about rec.path in one transaction."""
+        m = rec.meta
+        with self._tx():
+            self._delete(rec.path)
+            self.db.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rec.path, rec.hash, rec.size, rec.mtime_ns, m.title, m.date, m.source, m.lang, text,
+                 len(paragraphs), len(chunks), rec.indexed_at),
+            )
+            self.db.executemany(
+                "INSERT INTO paragraphs VALUES (?,?,?,?,?,?)",
+                [(rec.path, p.n, p.start, p.end, p.page, p.kind) for p in paragraphs],
+            )
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                [(c.id, rec.path, c.paragraph, c.start, c.end, c.page, c.kind, c.heading) for c in chunks],
+            )
+            self.db.execute("DELETE FROM skipped WHERE path=?", (rec.path,))
+
+    def delete_document(self, path: str) -> None:
+        with self._tx():
+            self._delete(path)
+
+    def rename_document(self, old: str, new: str, mtime_ns: int) -> None:
+        with self._tx():
+            self.db.execute("UPDATE documents SET path=?, mtime_ns=? WHERE path=?", (new, mtime_ns, old))
+            self.db.execute("UPDATE paragraphs SET doc=? WHERE doc=?", (new, old))
+            self.db.execute("UPDATE chunks SET doc=? WHERE doc=?", (new, old))
+            self.db.execute("DELETE FROM skipped WHERE path=?", (new,))
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        self.db.execute("UPDATE documents SET mtime_ns=? WHERE path=?", (mtime_ns, path))
+
+    def _delete(self, path: str) -> None:
+        for table, col in (("documents", "path"), ("paragraphs", "doc"), ("chunks", "doc")):
+            self.db.execute(f"DELETE FROM {table} WHERE {col}=?", (path,))
+
+    def _tx(self):
+        return _Tx(self.db)
+
+    # reads -------------------------------------------------------------------------------
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+    def doc_chunk_ids(self, path: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc=? ORDER BY id", (path,))]
+
+    def document_text(self, path: str) -> str | None:
+        row = self.db.execute("SELECT text FROM documents WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def paragraphs(self, path: str) -> list[Paragraph]:
+        text = self.document_text(path) or ""
+        rows = self.db.execute('SELECT n, start, "end", page, kind FROM paragraphs WHERE doc=? ORDER BY n', (path,))
+        return [Paragraph(r[0], r[1], r[2], text[r[1] : r[2]], r[3], r[4]) for r in rows]
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every chunk with its text, documents read once each (used to load the in-memory view)."""
+        texts = dict(self.db.execute("SELECT path, text FROM documents"))
+        rows = self.db.execute('SELECT id, doc, paragraph, start, "end", page, kind, heading FROM chunks ORDER BY doc, start')
+        return [Chunk(r[0], r[1], r[2], r[3], r[4], texts[r[1]][r[3] : r[4]], r[5], r[6], r[7]) for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        p = self.db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
+        c = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return p, c
+
+    # embedding cache ---------------------------------------------------------------------
+    def cached_vectors(self, keys: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            q = f"SELECT key, vec FROM embed_cache WHERE key IN ({','.join('?' * len(part))})"
+            out.update(dict(self.db.execute(q, part).fetchall()))
+        return out
+
+    def cache_vectors(self, items: list[tuple[str, bytes]]) -> None:
+        with self._tx():
+            self.db.executemany("INSERT OR REPLACE INTO embed_cache VALUES (?, ?)", items)
+
+    def reset(self) -> None:
+        """Forget every document (used when the embedding model changes)."""
+        with self._tx():
+            for table in ("documents", "paragraphs", "chunks", "skipped"):
+                self.db.execute(f"DELETE FROM {table}")
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)

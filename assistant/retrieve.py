@@ -1,0 +1,71 @@
+"""Question -> scored paragraphs: dense (multilingual model), lexical (Vietnamese BM25), fused.
+
+Fusion is a weighted sum of per-query normalised scores (dense cosine min-max over candidates,
+BM25 divided by the best BM25), weight `dense_weight` chosen by measurement (README, evals/).
+Headings and captions are ranked below text by `SHORT_KIND_FACTOR`.
+"""
+
+from __future__ import annotations
+
+from .store import Filter, Index
+from .types import Embedder, Hit
+
+CANDIDATES = 40
+SHORT_KIND_FACTOR = 0.85
+
+
+def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float) -> list[tuple[str, float, float | None, float | None]]:
+    """(id, fused, dense, lexical) best first; pure, so tests can pin its behaviour."""
+    d = dict(dense)
+    lx = dict(lexical)
+    ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
+    if not ids:
+        return []
+    if d:
+        lo, hi = min(d.values()), max(d.values())
+        span = (hi - lo) or 1.0
+        dn = {i: (d[i] - lo) / span if i in d else 0.0 for i in ids}
+    else:
+        dn = {i: 0.0 for i in ids}
+    top = max(lx.values()) if lx else 0.0
+    ln = {i: (lx.get(i, 0.0) / top if top > 0 else 0.0) for i in ids}
+    if not dense:
+        w = 0.0
+    elif not lexical:
+        w = 1.0
+    else:
+        w = dense_weight
+    out = [(i, w * dn[i] + (1 - w) * ln[i], d.get(i), lx.get(i)) for i in ids]
+    return sorted(out, key=lambda r: -r[1])
+
+
+def retrieve(
+    question: str,
+    embedder: Embedder,
+    index: Index,
+    mode: str = "hybrid",
+    dense_weight: float = 0.7,
+    k: int = 5,
+    flt: Filter | None = None,
+    query_vector=None,
+) -> list[Hit]:
+    """The k best chunks for the question under the given filter."""
+    index.refresh()
+    docs = index.allowed_docs(flt)
+    dense: list[tuple[str, float]] = []
+    lexical: list[tuple[str, float]] = []
+    if mode in ("hybrid", "dense"):
+        qv = query_vector if query_vector is not None else embedder.embed_queries([question])[0]
+        dense = index.dense(qv, CANDIDATES, docs)
+    if mode in ("hybrid", "lexical"):
+        lexical = index.lexical_search(question, CANDIDATES, docs)
+    hits: list[Hit] = []
+    for cid, score, ds, ls in fuse(dense, lexical, dense_weight):
+        chunk = index.chunks.get(cid)
+        if chunk is None:  # written by a concurrent ingest after our view was loaded
+            continue
+        if chunk.kind != "text":
+            score *= SHORT_KIND_FACTOR
+        hits.append(Hit(chunk, score, ds, ls))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:k]

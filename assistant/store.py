@@ -1,0 +1,268 @@
+"""The index on disk behind one small interface: Chroma vectors + lexical snapshot + manifest.
+
+The only module that imports chromadb. Writers hold `lock.IndexLock`; the manifest is the source
+of truth, and `recover()` repairs Chroma and the lexical snapshot from it after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexError_
+from .lexical import LexicalIndex
+from .manifest import DocRecord, Manifest
+from .settings import Settings
+from .types import Chunk, DocMeta, Paragraph
+
+
+@dataclass
+class Filter:
+    """Restrict a search to documents, a language and/or a date range (ISO dates, inclusive)."""
+
+    docs: list[str] = field(default_factory=list)
+    lang: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "Filter":
+        return cls(list(s.filter_docs), s.filter_lang, s.date_from, s.date_to)
+
+    def active(self) -> bool:
+        return bool(self.docs or self.lang or self.date_from or self.date_to)
+
+    def allows(self, doc: str, meta: DocMeta) -> bool:
+        if self.docs and doc not in self.docs:
+            return False
+        if self.lang and meta.lang != self.lang:
+            return False
+        if (self.date_from or self.date_to) and not meta.date:
+            return False
+        if self.date_from and meta.date < self.date_from:
+            return False
+        return not (self.date_to and meta.date > self.date_to)
+
+
+class Index:
+    """Open the index under settings.index_dir for one embedding model."""
+
+    def __init__(self, settings: Settings, model_id: str):
+        self.settings = settings
+        self.model_id = model_id
+        self.dir = Path(settings.index_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest(self.dir / "manifest.sqlite")
+        self._collection = None
+        self._lexical: LexicalIndex | None = None
+        self._view_generation: str | None = None
+        self.chunks: dict[str, Chunk] = {}
+        self.doc_meta: dict[str, DocMeta] = {}
+
+    # chroma ------------------------------------------------------------------------------
+    @property
+    def collection(self):
+        if self._collection is None:
+            self._collection = _open_collection(self.settings, self.dir, _collection_name(self.model_id))
+        return self._collection
+
+    def model_changed(self) -> bool:
+        """True when the manifest was built with another embedding model."""
+        old = self.manifest.get("model_id")
+        return bool(old) and old != self.model_id
+
+    def reset_for_model(self) -> None:
+        """Forget the old model's vectors and documents; the next sync re-embeds everything."""
+        old = self.manifest.get("model_id")
+        if old:
+            _drop_collection(self.settings, self.dir, _collection_name(old))
+        self.manifest.reset()
+        self._lexical = LexicalIndex()
+        self.manifest.set("model_id", self.model_id)
+        self.commit()
+
+    # writes (caller holds the lock) ------------------------------------------------------
+    def begin(self) -> None:
+        self.manifest.set("model_id", self.model_id)
+        self.manifest.set("dirty", "1")
+        self.lexical()
+
+    def put(self, rec: DocRecord, text: str, paragraphs: list[Paragraph], chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Replace a document: old vectors out, new vectors in, then the manifest row commits it."""
+        old_ids = self.manifest.doc_chunk_ids(rec.path)
+        if old_ids:
+            self.collection.delete(ids=old_ids)
+        for i in range(0, len(chunks), 1000):
+            part = chunks[i : i + 1000]
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[i : i + len(part)].astype(np.float32),
+                metadatas=[{"doc": rec.path, "paragraph": c.paragraph, "kind": c.kind} for c in part],
+            )
+        rec.n_chunks = len(chunks)
+        rec.n_paragraphs = len(paragraphs)
+        rec.indexed_at = time.time()
+        self.manifest.put_document(rec, text, paragraphs, chunks)
+        lex = self.lexical()
+        lex.remove(set(old_ids))
+        lex.add([c.id for c in chunks], [c.text for c in chunks])
+
+    def delete(self, path: str) -> None:
+        ids = self.manifest.doc_chunk_ids(path)
+        self.manifest.delete_document(path)
+        if ids:
+            self.collection.delete(ids=ids)
+        self.lexical().remove(set(ids))
+
+    def rename(self, old: str, new: str, mtime_ns: int) -> None:
+        ids = self.manifest.doc_chunk_ids(old)
+        self.manifest.rename_document(old, new, mtime_ns)
+        for i in range(0, len(ids), 1000):
+            part = ids[i : i + 1000]
+            got = self.collection.get(ids=part, include=["metadatas"])
+            metas = [{**m, "doc": new} for m in got["metadatas"]]
+            self.collection.update(ids=got["ids"], metadatas=metas)
+
+    def commit(self) -> None:
+        """Persist the lexical snapshot and mark the index consistent."""
+        generation = uuid.uuid4().hex
+        self.lexical().save(self.dir / "lexical.npz", generation)
+        self.manifest.set("generation", generation)
+        self.manifest.set("dirty", "0")
+
+    def recover(self) -> list[str]:
+        """After a crash: drop orphan vectors, forget documents whose vectors are missing,
+        rebuild the lexical snapshot. Returns what was repaired, for the user."""
+        repaired: list[str] = []
+        if self.manifest.get("dirty", "0") != "1":
+            return repaired
+        known = self.manifest.chunk_ids()
+        stored = set(self._all_vector_ids())
+        orphans = stored - known
+        if orphans:
+            ids = sorted(orphans)
+            for i in range(0, len(ids), 1000):
+                self.collection.delete(ids=ids[i : i + 1000])
+            repaired.append(f"removed {len(orphans)} orphan vectors")
+        missing = known - stored
+        if missing:
+            docs = {c.doc for c in self.manifest.all_chunks() if c.id in missing}
+            for doc in sorted(docs):
+                self.delete(doc)
+                repaired.append(f"{doc}: vectors incomplete, will be re-indexed")
+        self._lexical = self._rebuild_lexical()
+        self.commit()
+        repaired.append("lexical index rebuilt")
+        return repaired
+
+    def _all_vector_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=5000, offset=offset)
+            ids.extend(got["ids"])
+            if len(got["ids"]) < 5000:
+                return ids
+            offset += 5000
+
+    # lexical -----------------------------------------------------------------------------
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self._lexical = self._load_lexical()
+        return self._lexical
+
+    def _load_lexical(self) -> LexicalIndex:
+        path = self.dir / "lexical.npz"
+        if path.exists():
+            try:
+                lex, generation = LexicalIndex.load(path)
+                if generation == self.manifest.get("generation"):
+                    return lex
+            except (OSError, ValueError, KeyError):
+                pass  # a torn or foreign snapshot is rebuilt from the manifest below
+        return self._rebuild_lexical()
+
+    def _rebuild_lexical(self) -> LexicalIndex:
+        lex = LexicalIndex()
+        chunks = self.manifest.all_chunks()
+        lex.add([c.id for c in chunks], [c.text for c in chunks])
+        return lex
+
+    # reads -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """(Re)load the in-memory view when another process (or this one) changed the index."""
+        generation = self.manifest.get("generation")
+        if generation == self._view_generation and self.chunks:
+            return
+        self._lexical = None
+        self.chunks = {c.id: c for c in self.manifest.all_chunks()}
+        self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
+        self.lexical()
+        self._view_generation = generation
+
+    def allowed_docs(self, flt: Filter | None) -> set[str] | None:
+        if flt is None or not flt.active():
+            return None
+        return {d for d, m in self.doc_meta.items() if flt.allows(d, m)}
+
+    def dense(self, vector: np.ndarray, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        if docs is not None and not docs:
+            return []
+        total = self.collection.count()
+        if total == 0:
+            return []
+        where = {"doc": {"$in": sorted(docs)}} if docs is not None else None
+        res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, total), where=where, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first, only chunks with a positive score."""
+        lex = self.lexical()
+        scores = lex.scores(query)
+        if docs is not None:
+            mask = np.array([self.chunks.get(cid) is not None and self.chunks[cid].doc in docs for cid in lex.ids], dtype=bool)
+            scores = np.where(mask, scores, 0.0) if len(scores) else scores
+        if not len(scores):
+            return []
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(lex.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def close(self) -> None:
+        self.manifest.close()
+
+
+def _collection_name(model_id: str) -> str:
+    return "chunks_" + hashlib.sha1(model_id.encode()).hexdigest()[:16]
+
+
+def _client(settings: Settings, index_dir: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as e:  # chromadb raises plain ValueError/ConnectionError here
+            raise IndexError_(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({e}); "
+                "start it with `chroma run --path DIR --host 127.0.0.1 --port N` or unset ASSISTANT_CHROMA_HOST"
+            ) from e
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+
+
+def _open_collection(settings: Settings, index_dir: Path, name: str):
+    return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+
+
+def _drop_collection(settings: Settings, index_dir: Path, name: str) -> None:
+    client = _client(settings, index_dir)
+    if name in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
+        client.delete_collection(name)

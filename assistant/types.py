@@ -1,0 +1,136 @@
+"""Plain dataclasses passed between the modules: no behaviour beyond trivial helpers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of a document; `text == document_text[start:end]`."""
+
+    n: int  # 1-based, reading order
+    start: int
+    end: int
+    text: str
+    page: int | None = None  # 1-based, PDFs only
+    kind: str = "text"  # "text" | "heading" | "caption"
+
+
+@dataclass
+class DocMeta:
+    """What a user filters or cites a document by; empty when not found, never guessed."""
+
+    title: str = ""
+    date: str = ""  # ISO yyyy-mm-dd
+    source: str = ""  # outlet name or URL
+    lang: str = ""  # "vi" | "en" | "sv" | ...
+
+
+@dataclass
+class LoadedDocument:
+    """A file turned into normalised (NFC) text plus its paragraphs."""
+
+    text: str
+    paragraphs: list[Paragraph]
+    meta: DocMeta = field(default_factory=DocMeta)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit that is embedded: a paragraph or a sentence-aligned piece of a long one."""
+
+    id: str
+    doc: str  # file name relative to corpus/
+    paragraph: int
+    start: int  # offsets into the normalised document text
+    end: int
+    text: str
+    page: int | None = None
+    kind: str = "text"
+    heading: str = ""  # nearest heading above, used as context for embedding
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its scores."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass
+class Citation:
+    n: int
+    doc: str
+    paragraph: int
+    page: int | None
+    quote: str
+    char_start: int
+    char_end: int
+    score: float
+
+
+@dataclass
+class Answer:
+    question: str
+    answered: bool
+    answer: str
+    language: str
+    citations: list[Citation]
+    mode: str
+    timings_ms: dict[str, float]
+    hits: list[Hit] = field(default_factory=list)  # nearest passages, also when refused
+
+    def to_json(self) -> dict:
+        """The `--json` contract of `assistant ask`."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answer": self.answer,
+            "language": self.language,
+            "citations": [asdict(c) for c in self.citations],
+            "mode": self.mode,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[dict] = field(default_factory=list)  # {"from": old, "to": new}
+    unchanged: int = 0
+    skipped: list[dict] = field(default_factory=list)  # {"file": name, "reason": text}
+    paragraphs: int = 0  # in the whole index after the sync
+    chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.renamed)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+class Embedder(Protocol):
+    """What the pipeline needs from an embedding model (real or fake)."""
+
+    model_id: str  # identity recorded in the manifest; a change re-embeds everything
+    dim: int
+    max_tokens: int  # tokens available for passage text, prefix already subtracted
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim) float32, L2-normalised
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...

@@ -1,0 +1,73 @@
+from assistant.chunking import chunk_id, classify, make_chunks, split_span
+from assistant.types import Paragraph
+
+
+def count_words(t: str) -> int:
+    return len(t.split())
+
+
+def paras(text: str) -> list[Paragraph]:
+    out, pos = [], 0
+    for i, line in enumerate(text.split("\n")):
+        if line.strip():
+            out.append(Paragraph(len(out) + 1, pos, pos + len(line), line))
+        pos += len(line) + 1
+    return out
+
+
+def test_short_paragraph_is_one_chunk_with_its_anchor():
+    text = "Tiêu đề ngắn\nĐây là một đoạn văn đầy đủ. Nó có hai câu."
+    ps = classify(paras(text))
+    chunks = make_chunks("a.txt", "h" * 64, text, ps, count_words, 50)
+    assert [c.paragraph for c in chunks] == [1, 2]
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert chunks[1].heading == "Tiêu đề ngắn"
+
+
+def test_long_paragraph_splits_at_sentences_and_keeps_anchor():
+    sentence = "Câu này có đúng tám từ trong nó. "
+    text = (sentence * 30).strip()
+    ps = classify(paras(text))
+    chunks = make_chunks("a.txt", "h" * 64, text, ps, count_words, 20)
+    assert len(chunks) > 1
+    assert all(c.paragraph == 1 for c in chunks)
+    assert all(count_words(c.text) <= 20 for c in chunks)
+    assert all(c.text.endswith(".") for c in chunks)  # cut at sentence ends
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    # nothing lost: every word of the paragraph is in some chunk, in order
+    assert " ".join(c.text for c in chunks).split() == text.split()
+
+
+def test_sentence_longer_than_limit_is_cut_at_words_never_truncated():
+    text = " ".join(f"w{i}" for i in range(1000))
+    spans = split_span(text, 0, len(text), count_words, 64)
+    assert all(count_words(text[s:e]) <= 64 for s, e in spans)
+    assert " ".join(text[s:e] for s, e in spans) == text
+
+
+def test_big_single_line_is_fast():
+    import time
+
+    text = "từ " * 300_000
+    t = time.perf_counter()
+    spans = split_span(text, 0, len(text.rstrip()), count_words, 500)
+    assert time.perf_counter() - t < 10
+    assert len(spans) == 600
+
+
+def test_captions_and_headings_are_flagged():
+    text = "\n".join([
+        "Việt Nam - Nhật Bản: Cùng tạo nên xung lực mới- Ảnh 1.",
+        "Ảnh minh họa",
+        "Ảnh minh họa",
+        "Hai nền kinh tế có tính bổ sung",
+        "Phó Thủ tướng và các đại biểu dự sự kiện tại Tokyo, trong không khí hợp tác và phấn khởi của hai bên. - Ảnh: VGP/Thu Sa",
+        "Nhật Bản là một trong những đối tác hàng đầu của Việt Nam trong lĩnh vực công nghệ cao.",
+    ])
+    kinds = [p.kind for p in classify(paras(text))]
+    assert kinds == ["caption", "caption", "caption", "heading", "caption", "text"]
+
+
+def test_chunk_ids_follow_content_hash():
+    assert chunk_id("abc" * 10, 3) == chunk_id("abc" * 10, 3)
+    assert chunk_id("abc" * 10, 3) != chunk_id("abd" * 10, 3)
