@@ -1,8 +1,8 @@
 """Question + retrieved paragraphs -> Answer: extractive by default, LLM when configured.
 
-Refusal: a question is answered only when the best passage's support (dense similarity plus the
-share of the question's content terms it contains) reaches the calibrated threshold
-`SUPPORT_THRESHOLD` (see evals/calibrate.py and README), or `min_score` when set.
+Refusal (support.py): a question is answered only when the best passage's support reaches the
+calibrated `SUPPORT_THRESHOLD` (or `min_score` when set) and the passages mention every named
+entity of the question.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from .citations import make_citation, verify
 from .metadata import detect_language
 from .retrieve import retrieve
 from .store import Filter, Index
-from .text import fold, sentence_spans, words
+from .support import coverage, missing_entities, support
+from .text import sentence_spans
 from .types import Answer, Citation, Embedder, Hit
 
 SUPPORT_THRESHOLD = 0.80  # calibrated on evals/seed.jsonl answerable vs unanswerable (see README)
-TERM_WEIGHT = 0.15  # how much lexical coverage adds to dense similarity in the support score
-
 REFUSALS = {
     "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
     "en": "The documents do not contain an answer to this question.",
@@ -29,33 +28,7 @@ REFUSALS = {
 }
 NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
 
-# Function words that carry no topic: ignored when measuring term coverage.
-_STOP = set(
-    "là ai gì nào đâu bao nhiêu khi sao thế có không của và các những được với cho trong tại về này đó một "
-    "the a an of to in is are was were who what which when where how why does did do for on at by with and or "
-    "vem vad vilken vilka när var hur varför är och i på av för med som det den en ett till om".split()
-)
 _NUMBER_Q = re.compile(r"\b(bao nhiêu|mấy|năm nào|ngày nào|khi nào|how many|how much|when|what year|which year|hur många|när|vilket år)\b", re.I)
-
-
-def content_terms(text: str) -> set[str]:
-    """Folded content words of a question (stopwords removed)."""
-    return {fold(w) for w in words(text) if w not in _STOP and len(w) > 1 or w.isdigit()}
-
-
-def coverage(question: str, passage: str) -> float:
-    """Share of the question's content terms found in the passage (folded, so diacritics don't matter)."""
-    q = content_terms(question)
-    if not q:
-        return 0.0
-    p = {fold(w) for w in words(passage)}
-    return len(q & p) / len(q)
-
-
-def support(question: str, hit: Hit) -> float:
-    """How well one passage supports answering: dense similarity, plus term coverage."""
-    dense = hit.dense if hit.dense is not None else 0.0
-    return dense + TERM_WEIGHT * coverage(question, hit.chunk.text)
 
 
 def question_language(question: str) -> str:
@@ -144,7 +117,7 @@ def ask(
     timings = {"retrieve": (t1 - t0) * 1000}
     if mode == "lexical" and hits:
         best = threshold + coverage(question, hits[0].chunk.text) - 0.5  # no dense score: coverage decides
-    if not hits or best < threshold:
+    if not hits or best < threshold or missing_entities(question, [h.chunk.text for h in hits]):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
         return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
     if llm is not None:

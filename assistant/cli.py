@@ -166,6 +166,92 @@ def serve(host, port) -> None:
     run(_settings(host=host, port=port))
 
 
+@main.command()
+def watch() -> None:
+    """Keep index/ in sync with corpus/: index files as they are dropped, changed, renamed or deleted."""
+    import time
+
+    from .watch import CorpusWatcher
+
+    settings = _settings()
+    app = _app(settings)
+    _print_report(app.sync(log=_err))
+    watcher = CorpusWatcher(app, settings.watch_debounce_s, on_sync=_print_report).start()
+    _err(f"watching {settings.corpus_dir} (Ctrl+C to stop)")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        watcher.stop()
+
+
+def _print_report(report) -> None:
+    changes = [f"+{n}" for n in report.added] + [f"~{n}" for n in report.updated] + [f"-{n}" for n in report.removed]
+    changes += [f"{r['from']}->{r['to']}" for r in report.renamed] + [f"skipped {s['file']}: {s['reason']}" for s in report.skipped]
+    _err(f"sync: {', '.join(changes) or 'nothing changed'} ({report.chunks} chunks)")
+
+
+EVAL_EPILOG = """\b
+Examples:
+  assistant eval evals/seed.jsonl                      # progress bar, then a table of metrics
+  assistant eval evals/xquad-vi.jsonl --corpus evals/xquad-vi/corpus --json
+  assistant eval evals/seed.jsonl --compare dense,lexical,hybrid,llamaindex-default
+  assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
+  assistant eval evals/seed.jsonl --report out/       # report.md, results.jsonl, PNG plots
+"""
+
+
+@main.command(name="eval", epilog=EVAL_EPILOG)
+@click.argument("qfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Evaluate against this corpus, in its own index (the user's index is not touched).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results JSON on stdout ({\"runs\": [...]} with --compare).")
+@click.option("--compare", help="Comma-separated configurations run over the same questions: dense, lexical, hybrid, llamaindex-default.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Results JSON to compare against (e.g. evals/baselines/seed.json).")
+@click.option("--fail-under", type=float, default=None, help="With --baseline: exit 1 if a gated metric dropped by more than this (absolute; default 0).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Write report.md, results.jsonl and PNG plots into this folder.")
+def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir) -> None:
+    """Score a question file (JSON lines): retrieval, answers, citations, refusals, latency."""
+    from .evaluate import CONFIGS, check_baseline, evaluate_file
+    from .report import language_table, metrics_table
+
+    if fail_under is not None and baseline is None:
+        raise click.UsageError("--fail-under needs --baseline FILE")
+    names = [n.strip() for n in compare.split(",") if n.strip()] if compare else [""]
+    unknown = [n for n in names if n and n not in CONFIGS]
+    if unknown:
+        raise click.UsageError(f"unknown configuration(s) for --compare: {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
+    base = None
+    if baseline is not None:
+        try:
+            base = json.loads(baseline.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise click.UsageError(f"cannot read baseline {baseline}: {e}") from e
+    app = _app(_settings())
+    sync_bar, bar = _Bar("indexing"), _Bar("evaluating")
+    results, _ = evaluate_file(app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err)
+    sync_bar.close()
+    bar.close()
+    if report_dir is not None:
+        from .report import write_report
+
+        files = write_report(results, report_dir, title=f"Evaluation of {qfile.name}")
+        _err(f"report written: {', '.join(str(f) for f in files)}")
+    if as_json:
+        out = results[0] if len(results) == 1 else {"runs": results}
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        click.echo(metrics_table(results))
+        for res in results:
+            if res["by_lang"] and len(res["by_lang"]) > 1:
+                click.echo(f"\nby language ({res['config']['name']}):\n{language_table(res)}")
+    if base is not None:
+        name, regressed = check_baseline(results, base, fail_under or 0.0)
+        if regressed:
+            _err(f"regression against {baseline} ({name}):\n  " + "\n  ".join(regressed))
+            raise SystemExit(1)
+        _err(f"no gated metric dropped by more than {fail_under or 0.0} against {baseline} ({name})")
+
+
 class _Bar:
     """A progress bar on stderr that appears only when there is work."""
 

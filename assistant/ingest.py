@@ -138,11 +138,13 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
             old = by_hash.pop(digest)
             report.renamed.append({"from": old, "to": path})
             gone.pop(old)
-        elif path not in known and digest and digest in present_hash:
+        elif digest and present_hash.get(digest, path) != path:
             reason = f"same content as {present_hash[digest]}: not indexed twice"
             report.skipped.append({"file": path, "reason": reason})
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
         else:
+            if digest:
+                present_hash[digest] = path
             remaining.append((path, digest, st))
     report.removed = sorted(gone)
     return remaining

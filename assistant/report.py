@@ -1,0 +1,177 @@
+"""`assistant eval --report DIR`: report.md, results.jsonl and PNG plots (the only module using matplotlib).
+
+Plots use matplotlib's object API on the Agg canvas (no pyplot, no global backend switch).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .evaluate import K_RETRIEVE, recall_curve
+
+TABLE_KEYS = (
+    "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "answer_contains", "answered_rate",
+    "citation_precision", "citation_recall", "verified_quote_rate", "refusal_accuracy", "false_refusal_rate",
+    "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_answer_p50_ms",
+)  # fmt: skip
+LANG_KEYS = ("recall@5", "mrr", "answer_contains", "citation_precision", "refusal_accuracy")
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.1f}" if abs(v) >= 10 else f"{v:.3f}"
+    return str(v)
+
+
+def metrics_table(results: list[dict], keys=TABLE_KEYS, markdown: bool = False) -> str:
+    """Metrics (rows) by configuration (columns), plain text or Markdown."""
+    names = [r["config"]["name"] for r in results]
+    rows = [["metric", *names]] + [[k, *(fmt(r["metrics"].get(k)) for r in results)] for k in keys]
+    rows.append(["questions", *(f"{r['metrics']['questions']} ({r['metrics']['unanswerable']} unanswerable)" for r in results)])
+    return _table(rows, markdown)
+
+
+def language_table(res: dict, keys=LANG_KEYS, markdown: bool = False) -> str:
+    """One configuration's metrics by question language."""
+    langs = list(res["by_lang"])
+    rows = [["metric", *langs]] + [[k, *(fmt(res["by_lang"][lg].get(k)) for lg in langs)] for k in keys]
+    rows.append(["questions", *(str(res["by_lang"][lg]["questions"]) for lg in langs)])
+    return _table(rows, markdown)
+
+
+def _table(rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        head, *body = rows
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows)
+
+
+def write_report(results: list[dict], out: Path, title: str = "Evaluation") -> list[Path]:
+    """Write report.md, results.jsonl and the plots into `out`; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    jsonl = out / "results.jsonl"
+    with jsonl.open("w", encoding="utf-8") as f:
+        for res in results:
+            for row in res["questions"]:
+                f.write(json.dumps({"config": res["config"]["name"], **row}, ensure_ascii=False) + "\n")
+    plots = [plot_recall_curve(results, out / "recall_at_k.png"), plot_latency(results, out / "latency.png"), plot_by_language(results, out / "by_language.png")]
+    md = out / "report.md"
+    md.write_text(_markdown(results, title, plots), encoding="utf-8")
+    return [md, jsonl, *plots]
+
+
+def _markdown(results: list[dict], title: str, plots: list[Path]) -> str:
+    first = results[0]["config"]
+    parts = [
+        f"# {title}",
+        "",
+        f"Questions: {results[0]['metrics']['questions']} ({results[0]['metrics']['unanswerable']} unanswerable); "
+        f"corpus `{first['corpus_dir']}`; model `{first['model_id']}`; ranking metrics over the top {K_RETRIEVE} hits "
+        "deduplicated by (doc, paragraph).",
+        "",
+        "## Metrics",
+        "",
+        metrics_table(results, markdown=True),
+        "",
+    ]
+    for res in results:
+        parts += [f"## By language: {res['config']['name']}", "", language_table(res, markdown=True), ""]
+    parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots] + [""]
+    for res in results:
+        misses = [r for r in res["questions"] if r.get("rank", 0) is None][:15]
+        wrong = [r for r in res["questions"] if r.get("answered") is True and not r["answerable"]][:15]
+        refused = [r for r in res["questions"] if r.get("answered") is False and r["answerable"]][:15]
+        if misses or wrong or refused:
+            parts += [f"## Failures: {res['config']['name']} (first 15 of each)", ""]
+        for label, rows in (("gold paragraph not in the top 10", misses), ("answered an unanswerable question", wrong), ("refused an answerable question", refused)):
+            if rows:
+                parts += [f"**{label}** ({len(rows)} shown)", ""] + [f"- `{r['id']}` ({r.get('lang') or '?'}): {r.get('question', '')}" for r in rows] + [""]
+    return "\n".join(parts)
+
+
+def _figure(width: float = 7, height: float = 4.2):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_recall_curve(results: list[dict], path: Path) -> Path:
+    """recall@k for k = 1..10, one line per configuration."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    ks = list(range(1, K_RETRIEVE + 1))
+    for res in results:
+        curve = recall_curve(res["questions"])
+        if any(curve):
+            ax.plot(ks, curve, marker="o", label=res["config"]["name"])
+    ax.set(xlabel="k (top-k paragraphs)", ylabel="recall@k", title="Recall@k: gold paragraph in the top k", xticks=ks)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def plot_latency(results: list[dict], path: Path) -> Path:
+    """Distribution of per-question total latency, one histogram per configuration (log scale)."""
+    import numpy as np
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    values = {r["config"]["name"]: [q["timings_ms"]["total"] for q in r["questions"] if q.get("timings_ms", {}).get("total")] for r in results}
+    allv = [v for vs in values.values() for v in vs]
+    if allv:
+        bins = np.geomspace(max(min(allv), 0.1), max(allv) * 1.05 + 0.1, 40)
+        for name, vs in values.items():
+            if vs:
+                ax.hist(vs, bins=bins, histtype="step", linewidth=1.6, label=f"{name} (p50 {np.median(vs):.0f} ms)")
+        ax.set_xscale("log")
+        ax.legend()
+    ax.set(xlabel="latency per question, ms (log scale)", ylabel="questions", title="Latency: retrieval + answer per question")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def plot_by_language(results: list[dict], path: Path) -> Path:
+    """Per-language bars for recall@5, answer_contains and refusal accuracy, one bar per configuration."""
+    import numpy as np
+
+    keys = [k for k in ("recall@5", "mrr", "answer_contains", "refusal_accuracy") if any(_lang_values(results, k))]
+    langs = sorted({lg for r in results for lg in r["by_lang"]})
+    fig = _figure(3.2 * max(len(keys), 1) + 1, 4)
+    width = 0.8 / max(len(results), 1)
+    x = np.arange(len(langs))
+    for j, key in enumerate(keys):
+        ax = fig.add_subplot(1, len(keys), j + 1)
+        for i, res in enumerate(results):
+            vals = [res["by_lang"].get(lg, {}).get(key) for lg in langs]
+            if all(v is None for v in vals):
+                continue
+            ax.bar(x + i * width - 0.4 + width / 2, [v or 0 for v in vals], width, label=res["config"]["name"])
+        n = [max(r["by_lang"].get(lg, {}).get("questions", 0) for r in results) for lg in langs]
+        ax.set_xticks(x, [f"{lg}\n(n={c})" for lg, c in zip(langs, n)])
+        ax.set_ylim(0, 1.05)
+        ax.set_title(key)
+        ax.grid(axis="y", alpha=0.3)
+    if keys:
+        handles, labels = fig.axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper right", ncol=len(labels), fontsize=8)
+    fig.suptitle("By question language", x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path)
+    return path
+
+
+def _lang_values(results: list[dict], key: str):
+    return [v for r in results for m in r["by_lang"].values() if (v := m.get(key)) is not None]

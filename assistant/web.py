@@ -1,0 +1,820 @@
+"""The chat page (Gradio): ask, see the cited paragraph in its document, manage the library.
+
+The only module that imports gradio. HTML is built by the pure `render_*` functions below from plain
+data (Answer, Paragraph, DocMeta); every piece of document text, quote, title and file name goes
+through `esc()` first, so a document can never inject markup or script into the page.
+"""
+
+
+import html
+import logging
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from .errors import AssistantError, ConfigError
+from .settings import Settings
+from .store import Filter
+from .types import Answer, DocMeta, Paragraph
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 20  # users answered at once (App serialises index access; the rest waits in the queue)
+QUEUE_MAX = 200  # requests waiting before new ones are turned away
+NEIGHBOURS = 2  # paragraphs shown before and after a cited one
+DOC_WINDOW = 300  # paragraphs rendered around the target in the whole-document view
+STREAM_WORDS = 3  # words added per streamed update
+STREAM_DELAY_S = 0.015
+
+EXAMPLES = [
+    "Đại sứ EU tại Việt Nam là ai?",
+    "Diễn đàn Hợp tác Số Việt Nam - EU 2025 diễn ra khi nào?",
+    "Who is the EU ambassador to Vietnam?",
+    "Vem är biträdande minister för vetenskap och teknik?",
+]
+LANGUAGES = [("any language", ""), ("Tiếng Việt", "vi"), ("English", "en"), ("Svenska", "sv")]
+NOT_IN_DOCS = "Not in the documents"
+
+
+# --------------------------------------------------------------------------------------------- escaping
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything shown on the page (quotes too, so it is safe inside attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is plain http(s), else None (a `javascript:` source is shown as text)."""
+    u = (url or "").strip()
+    return u if re.match(r"^https?://[^\s<>\"']+$", u, re.I) else None
+
+
+# --------------------------------------------------------------------------------------------- follow-ups
+
+_ANAPHORIC = re.compile(
+    r"^\s*(còn|vậy còn|thế còn|và|rồi|what about|how about|and|also|och|men|vad gäller|hur är det med)\b"
+    r"|\b(thì sao|thế nào nữa|ra sao|thì thế nào|nữa không|như vậy|điều đó|việc đó|ông ấy|bà ấy|họ|nó|đó|ấy|này|"
+    r"they|them|their|it|its|he|she|his|her|that one|those|there|"
+    r"de|dem|deras|den|det|han|hon|där|då)\b",
+    re.I,
+)
+SHORT_QUESTION_WORDS = 5
+
+
+def is_followup(question: str) -> bool:
+    """A short or anaphoric question leans on the previous one ("còn Nhật Bản thì sao?")."""
+    n = len(re.findall(r"\w+", question))
+    return n <= SHORT_QUESTION_WORDS or bool(_ANAPHORIC.search(question))
+
+
+def followup_context(question: str, turns: list[dict]) -> str:
+    """Text of the previous question(s) to widen retrieval with, or "" for a standalone question."""
+    if not turns or not is_followup(question):
+        return ""
+    last = turns[-1]
+    return " ".join(x for x in (last.get("context", ""), last["q"]) if x).strip()[-600:]
+
+
+# --------------------------------------------------------------------------------------------- rendering
+
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+
+
+def _paragraphs(n: int) -> str:
+    return f"{n} paragraph" if n == 1 else f"{n} paragraphs"
+
+
+def doc_label(doc: str, meta: DocMeta | None) -> str:
+    return (meta.title if meta and meta.title else "") or doc
+
+
+def render_answer_text(text: str, cited: dict[int, tuple[str, str]], turn: int) -> str:
+    """Escaped answer text whose `[n]` markers become buttons; cited maps n -> (label, quote) for tooltips."""
+    out, pos = [], 0
+    safe = esc(text)
+    for m in _MARKER.finditer(safe):
+        nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+        if not all(n in cited for n in nums):
+            continue
+        out.append(safe[pos : m.start()])
+        for n in nums:
+            label, quote = cited[n]
+            tip = esc(f"{html.unescape(label)}: “{html.unescape(quote)[:200]}”")
+            out.append(
+                f'<button type="button" class="cite" data-action="cite" data-turn="{turn}" data-n="{n}" '
+                f'title="{tip}" aria-label="source {n}">[{n}]</button>'
+            )
+        pos = m.end()
+    out.append(safe[pos:])
+    return "".join(out)
+
+
+def _where(doc: str, meta: DocMeta | None, paragraph: int, page: int | None) -> str:
+    bits = [esc(doc_label(doc, meta))]
+    if meta and meta.date:
+        bits.append(esc(meta.date))
+    bits.append(f"¶{paragraph}")
+    if page:
+        bits.append(f"p. {page}")
+    return " · ".join(bits)
+
+
+def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
+    """The panel under an answer: each citation with its document, paragraph and quote, clickable."""
+    if not answer.citations:
+        return ""
+    items = []
+    for c in answer.citations:
+        items.append(
+            f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
+            f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+            f'<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
+        )
+    return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
+
+
+def render_nearest(answer: Answer, metas: dict[str, DocMeta], turn: int, limit: int = 3) -> str:
+    """A refused answer: say so plainly, then list the nearest passages found (clickable)."""
+    from .answer import NEAREST
+
+    head = f'<div class="refused-h">{NOT_IN_DOCS}; {esc(NEAREST.get(answer.language, NEAREST["en"]).lower())}:</div>'
+    if not answer.hits:
+        return f'<div class="sources refused">{head}<p class="muted">(no passages found)</p></div>'
+    items = []
+    for i, h in enumerate(answer.hits[:limit]):
+        c = h.chunk
+        snippet = c.text if len(c.text) <= 220 else c.text[:220].rsplit(" ", 1)[0] + " …"
+        items.append(
+            f'<li><button type="button" class="src" data-action="hit" data-turn="{turn}" data-n="{i}">'
+            f'<span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+            f'<span class="src-quote">{esc(snippet)}</span></button></li>'
+        )
+    return f'<div class="sources refused">{head}<ol>{"".join(items)}</ol></div>'
+
+
+def render_turn(i: int, turn: dict) -> str:
+    """One question and its answer (possibly still streaming), sources or nearest passages."""
+    q = f'<div class="q"><span class="who">?</span><div class="q-text">{esc(turn["q"])}</div></div>'
+    if turn.get("context"):
+        q += f'<div class="ctx muted">follow-up: also searched with “{esc(turn["context"][-160:])}”</div>'
+    answer: Answer | None = turn.get("answer")
+    metas: dict[str, DocMeta] = turn.get("metas", {})
+    if turn.get("error"):
+        body = f'<div class="a error"><strong>Error:</strong> {esc(turn["error"])}</div>'
+        return f'<div class="turn done" id="turn-{i}">{q}{body}</div>'
+    if answer is None:
+        body = '<div class="a pending"><span class="dots">Searching the documents…</span></div>'
+        return f'<div class="turn pending" id="turn-{i}">{q}{body}</div>'
+    shown = turn.get("shown", answer.answer)
+    streaming = len(shown) < len(answer.answer)
+    cited = {c.n: (doc_label(c.doc, metas.get(c.doc)), c.quote) for c in answer.citations}
+    text = render_answer_text(shown, cited, i)
+    cls = "a" if answer.answered else "a refused"
+    cursor = '<span class="cursor">▍</span>' if streaming else ""
+    body = f'<div class="{cls}">{text}{cursor}</div>'
+    if not streaming:
+        body += render_sources(answer, metas, i) if answer.answered else render_nearest(answer, metas, i)
+        total = answer.timings_ms.get("total")
+        if total is not None:
+            body += f'<div class="timing muted">{esc(answer.mode)} · {total:.0f} ms</div>'
+    state = "streaming" if streaming else "done"
+    return f'<div class="turn {state}" id="turn-{i}">{q}{body}</div>'
+
+
+def render_transcript(turns: list[dict]) -> str:
+    """The whole conversation, or a short hint when it is empty."""
+    if not turns:
+        return (
+            '<div class="empty muted">Ask a question about the documents in Vietnamese, English or Swedish. '
+            "Every answer quotes its sources: click a <span class=\"cite\">[1]</span> marker to see the "
+            "paragraph in its document.</div>"
+        )
+    return '<div class="transcript">' + "".join(render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """Escaped text with text[start:end] wrapped in <mark> (offsets clipped to the text)."""
+    a, b = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    if b <= a:
+        return esc(text)
+    return f"{esc(text[:a])}<mark>{esc(text[a:b])}</mark>{esc(text[b:])}"
+
+
+@dataclass
+class Target:
+    """What the viewer shows: a paragraph of a document, optionally a quoted span (absolute offsets)."""
+
+    doc: str
+    paragraph: int
+    start: int = -1
+    end: int = -1
+    label: str = ""  # "[1]" or "nearest passage"
+
+
+def _para_html(p: Paragraph, target: Target, css: str) -> str:
+    body = highlight(p.text, target.start - p.start, target.end - p.start) if p.n == target.paragraph else esc(p.text)
+    kind = " heading" if p.kind == "heading" else ""
+    page = f' data-page="{p.page}"' if p.page else ""
+    return f'<div class="para {css}{kind}" id="para-{p.n}"{page}><span class="pn">¶{p.n}</span>{body}</div>'
+
+
+def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], what: str) -> str:
+    title = doc_label(target.doc, meta)
+    bits = []
+    if meta and meta.date:
+        bits.append(f"<span>{esc(meta.date)}</span>")
+    if meta and meta.source:
+        url = safe_url(meta.source)
+        src = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(meta.source)}</a>' if url else esc(meta.source)
+        bits.append(f"<span>{src}</span>")
+    if meta and meta.lang:
+        bits.append(f"<span>{esc(meta.lang)}</span>")
+    bits.append(f'<span class="file">{esc(target.doc)}</span>')
+    p = next((x for x in paragraphs if x.n == target.paragraph), None)
+    loc = f"¶{target.paragraph} of {len(paragraphs)}"
+    if p is not None and p.page:
+        loc += f" · page {p.page}"
+    return (
+        f'<div class="pv-head"><div class="pv-label">{esc(target.label)} {what}</div>'
+        f'<div class="pv-title">{esc(title)}</div><div class="pv-meta">{" · ".join(bits)}</div>'
+        f'<div class="pv-loc">{loc}</div></div>'
+    )
+
+
+def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], radius: int = NEIGHBOURS) -> str:
+    """The cited paragraph with its quote highlighted and `radius` neighbours each side, plus the document's details."""
+    ns = [p.n for p in paragraphs]
+    if target.paragraph not in ns:
+        return f'<div class="pv missing">{esc(target.doc)} ¶{target.paragraph} is no longer in the library (deleted or changed).</div>'
+    i = ns.index(target.paragraph)
+    shown = paragraphs[max(0, i - radius) : i + radius + 1]
+    before = f'<div class="more muted">… {_paragraphs(i - radius)} before</div>' if i - radius > 0 else ""
+    after_n = len(paragraphs) - (i + radius + 1)
+    after = f'<div class="more muted">… {_paragraphs(after_n)} after</div>' if after_n > 0 else ""
+    body = "".join(_para_html(p, target, "target" if p.n == target.paragraph else "ctx") for p in shown)
+    return (
+        f'<div class="pv">{_doc_head(target, meta, paragraphs, "in its document")}'
+        f'<div class="pv-scroll">{before}{body}{after}</div>'
+        f'<div class="pv-actions"><button type="button" class="btn-doc" data-action="doc">'
+        f"Open the whole document at ¶{target.paragraph}</button></div></div>"
+    )
+
+
+def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], window: int = DOC_WINDOW) -> str:
+    """The whole document (up to `window` paragraphs each side), scrolled to and highlighting the target."""
+    ns = [p.n for p in paragraphs]
+    if target.paragraph not in ns:
+        return f'<div class="pv missing">{esc(target.doc)} is no longer in the library (deleted or changed).</div>'
+    i = ns.index(target.paragraph)
+    lo, hi = max(0, i - window), i + window + 1
+    parts, page = [], None
+    if lo > 0:
+        parts.append(f'<div class="more muted">… {_paragraphs(lo)} before</div>')
+    for p in paragraphs[lo:hi]:
+        if p.page and p.page != page:
+            parts.append(f'<div class="page-break muted">page {p.page}</div>')
+            page = p.page
+        parts.append(_para_html(p, target, "target" if p.n == target.paragraph else "ctx"))
+    if hi < len(paragraphs):
+        parts.append(f'<div class="more muted">… {_paragraphs(len(paragraphs) - hi)} after</div>')
+    return (
+        f'<div class="pv whole">{_doc_head(target, meta, paragraphs, "· whole document")}'
+        f'<div class="pv-scroll tall">{"".join(parts)}</div>'
+        f'<div class="pv-actions"><button type="button" class="btn-doc" data-action="passage">'
+        f"Back to the passage</button></div></div>"
+    )
+
+
+def render_library(rows: list[dict]) -> str:
+    """The documents table: title, date, language, paragraphs, status and skip reason."""
+    if not rows:
+        return '<div class="muted">No documents yet: upload files below, or put them into corpus/ and press Re-sync.</div>'
+    trs = []
+    for r in rows:
+        status = "indexed" if r["status"] == "indexed" else "skipped"
+        reason = f'<div class="reason">{esc(r.get("reason", ""))}</div>' if r.get("reason") else ""
+        trs.append(
+            f'<tr class="{status}"><td class="file">{esc(r["name"])}</td><td>{esc(r.get("title", ""))}</td>'
+            f'<td>{esc(r.get("date", "") or "–")}</td><td>{esc(r.get("lang", "") or "–")}</td>'
+            f'<td class="num">{esc(r.get("paragraphs", 0))}</td><td><span class="badge {status}">{status}</span>{reason}</td></tr>'
+        )
+    n_ok = sum(r["status"] == "indexed" for r in rows)
+    return (
+        f'<div class="lib-count muted">{n_ok} indexed, {len(rows) - n_ok} skipped</div>'
+        '<div class="table-wrap"><table class="library"><thead><tr><th>File</th><th>Title</th><th>Date</th>'
+        f'<th>Lang</th><th>¶</th><th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table></div>'
+    )
+
+
+def render_sync_report(report, saved: list[str] | None = None, rejected: list[dict] | None = None) -> str:
+    """What an upload / delete / re-sync did, in plain words."""
+    lines = []
+    for name in saved or []:
+        lines.append(f'<li class="ok">saved <b>{esc(name)}</b> into corpus/</li>')
+    for r in rejected or []:
+        lines.append(f'<li class="bad">not saved: {esc(r["reason"])}</li>')
+    if report is not None:
+        for name in report.added:
+            lines.append(f'<li class="ok">indexed {esc(name)}</li>')
+        for name in report.updated:
+            lines.append(f'<li class="ok">re-indexed {esc(name)}</li>')
+        for r in report.renamed:
+            lines.append(f'<li class="ok">renamed {esc(r["from"])} → {esc(r["to"])}</li>')
+        for name in report.removed:
+            lines.append(f'<li class="ok">removed {esc(name)} from the index</li>')
+        for s in report.skipped:
+            lines.append(f'<li class="bad">skipped {esc(s["file"])}: {esc(s["reason"])}</li>')
+        lines.append(
+            f'<li class="muted">{"no changes; " if not report.changed else ""}the index holds {report.paragraphs} paragraphs '
+            f"({report.seconds:.1f} s)</li>"
+        )
+    return f'<ul class="report">{"".join(lines)}</ul>' if lines else ""
+
+
+def render_message(text: str, kind: str = "info") -> str:
+    return f'<div class="msg {esc(kind)}">{esc(text)}</div>'
+
+
+# --------------------------------------------------------------------------------------------- page logic
+
+
+def parse_date(value: str, name: str) -> str:
+    """'' or a valid ISO day; anything else is a message the user can act on."""
+    v = (value or "").strip()
+    if not v:
+        return ""
+    try:
+        return date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise AssistantError(f"{name} must look like 2025-10-29 (year-month-day), not {v!r}") from None
+
+
+def make_filter(docs, lang, date_from, date_to) -> Filter:
+    return Filter(list(docs or []), lang or "", parse_date(date_from, "date from"), parse_date(date_to, "date to"))
+
+
+def stream_steps(text: str, words_per_step: int = STREAM_WORDS) -> Iterator[str]:
+    """Growing prefixes of text, a few words at a time (never splitting a `[n]` marker)."""
+    tokens = re.findall(r"\S+\s*", text)
+    for i in range(words_per_step, len(tokens), words_per_step):
+        yield "".join(tokens[:i])
+    yield text
+
+
+def _metas(app, answer: Answer) -> dict[str, DocMeta]:
+    docs = {c.doc for c in answer.citations} | {h.chunk.doc for h in answer.hits}
+    known = app.index.doc_meta
+    return {d: known[d] for d in docs if d in known}
+
+
+def _doc_meta(app, doc: str) -> DocMeta | None:
+    meta = app.index.doc_meta.get(doc)
+    if meta is None:
+        for r in app.documents():
+            if r["name"] == doc and r["status"] == "indexed":
+                return DocMeta(r["title"], r["date"], r["source"], r["lang"])
+    return meta
+
+
+def _error_text(e: Exception, settings: Settings) -> str:
+    if isinstance(e, AssistantError):
+        return str(e)
+    log.exception("unexpected error on the page")
+    if settings.debug:
+        return "".join(traceback.format_exception(e))
+    return f"unexpected error ({type(e).__name__}: {e}); set ASSISTANT_DEBUG=1 for details"
+
+
+def _doc_choices(app) -> list[tuple[str, str]]:
+    out = []
+    for r in app.documents():
+        if r["status"] == "indexed":
+            label = f'{r["title"][:70]} ({r["name"]})' if r["title"] else r["name"]
+            out.append((label, r["name"]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- the page
+
+TRANSCRIPT_JS = """
+element.addEventListener('click', (ev) => {
+  const b = ev.target.closest('[data-action]');
+  if (!b || !element.contains(b)) return;
+  ev.preventDefault();
+  element.querySelectorAll('.active').forEach(x => x.classList.remove('active'));
+  b.classList.add('active');
+  trigger('click', {action: b.dataset.action, turn: b.dataset.turn, n: b.dataset.n});
+});
+"""
+
+VIEWER_JS = """
+element.addEventListener('click', (ev) => {
+  const b = ev.target.closest('[data-action]');
+  if (!b || !element.contains(b)) return;
+  ev.preventDefault();
+  trigger('click', {action: b.dataset.action});
+});
+const reveal = () => {
+  const box = element.querySelector('.pv-scroll');
+  const t = element.querySelector('.para.target');
+  if (box && t) box.scrollTop = Math.max(0, t.offsetTop - box.offsetTop - box.clientHeight / 3);
+  if (element.querySelector('.pv') && window.innerWidth < 900) element.scrollIntoView({behavior: 'smooth', block: 'start'});
+};
+watch('value', reveal);
+"""
+
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#chat-col, #viewer-col { min-width: min(340px, 100%) !important; }
+#transcript { min-height: 200px; }
+#transcript .transcript, #viewer .pv { font-size: 15px; line-height: 1.55; }
+#transcript .turn { padding: 10px 0 14px; border-bottom: 1px solid var(--border-color-primary); }
+#transcript .q { display: flex; gap: 8px; font-weight: 600; }
+#transcript .q .who { flex: none; width: 22px; height: 22px; border-radius: 50%; text-align: center; line-height: 22px;
+  background: var(--color-accent-soft); color: var(--color-accent); font-size: 13px; }
+#transcript .q-text, #transcript .a, .src-quote, .para { white-space: pre-wrap; overflow-wrap: anywhere; }
+#transcript .a { margin: 6px 0 0 30px; }
+#transcript .ctx, #transcript .sources, #transcript .timing { margin-left: 30px; }
+#transcript .a.refused { font-weight: 600; }
+#transcript .a.error { color: var(--error-text-color, #b91c1c); }
+#transcript .ctx, .muted { color: var(--body-text-color-subdued); font-size: 13px; }
+button.cite { display: inline; border: 1px solid var(--color-accent); color: var(--color-accent); background: var(--color-accent-soft);
+  border-radius: 6px; padding: 0 4px; margin: 0 1px; font-size: 0.8em; font-weight: 700; cursor: pointer; line-height: 1.3;
+  vertical-align: super; }
+span.cite { color: var(--color-accent); font-weight: 700; }
+button.cite:hover, button.cite.active { background: var(--color-accent); color: white; }
+.sources { margin-top: 8px; padding: 6px 10px; border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary);
+  border-radius: 4px; }
+.sources.refused { border-left-color: #d97706; }
+.sources-h, .refused-h { font-size: 13px; font-weight: 700; text-transform: none; margin-bottom: 2px; }
+.sources ol { margin: 0; padding-left: 0; list-style: none; }
+.sources li { margin: 2px 0; }
+button.src { all: unset; display: block; cursor: pointer; padding: 4px 6px; border-radius: 4px; font-size: 13.5px; width: 100%;
+  box-sizing: border-box; }
+button.src:hover, button.src.active { background: var(--color-accent-soft); }
+.cite-n { color: var(--color-accent); font-weight: 700; }
+.src-where { font-weight: 600; }
+.src-quote { display: block; color: var(--body-text-color-subdued); }
+.cursor { animation: blink 1s steps(2) infinite; }
+@keyframes blink { to { opacity: 0; } }
+.pending .dots { color: var(--body-text-color-subdued); font-style: italic; }
+#viewer .pv { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; }
+.pv-label { font-size: 12px; color: var(--body-text-color-subdued); text-transform: uppercase; letter-spacing: .03em; }
+.pv-title { font-weight: 700; font-size: 16px; margin: 2px 0; overflow-wrap: anywhere; }
+.pv-meta, .pv-loc { font-size: 13px; color: var(--body-text-color-subdued); overflow-wrap: anywhere; }
+.pv-meta span + span::before { content: ""; }
+.pv-scroll { max-height: 52vh; overflow-y: auto; margin-top: 8px; padding-right: 4px; }
+.pv-scroll.tall { max-height: 68vh; }
+.para { padding: 6px 8px; margin: 4px 0; border-radius: 6px; }
+.para.ctx { color: var(--body-text-color-subdued); }
+.para.target { background: var(--background-fill-secondary); border-left: 3px solid var(--color-accent); color: var(--body-text-color); }
+.para.heading { font-weight: 700; }
+.para .pn { font-size: 11px; color: var(--body-text-color-subdued); margin-right: 6px; user-select: none; }
+.para mark { background: #fde047; color: #111; padding: 0 1px; border-radius: 2px; }
+.page-break { text-align: center; border-top: 1px dashed var(--border-color-primary); margin: 8px 0; font-size: 12px; }
+.pv-actions { margin-top: 8px; }
+button.btn-doc { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 10px; cursor: pointer;
+  background: var(--background-fill-primary); font-size: 13px; }
+button.btn-doc:hover { border-color: var(--color-accent); }
+.table-wrap { overflow-x: auto; }
+table.library { border-collapse: collapse; width: 100%; font-size: 14px; }
+table.library th, table.library td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary);
+  vertical-align: top; overflow-wrap: anywhere; }
+table.library td.file { font-family: var(--font-mono); font-size: 12.5px; max-width: 260px; }
+.badge { font-size: 12px; padding: 1px 6px; border-radius: 8px; }
+.badge.indexed { background: #dcfce7; color: #166534; }
+.badge.skipped { background: #fef3c7; color: #92400e; }
+.reason { font-size: 12.5px; color: var(--body-text-color-subdued); }
+ul.report { margin: 0; padding-left: 18px; font-size: 14px; }
+ul.report li.bad { color: #b45309; }
+.msg.warn { color: #b45309; } .msg.error { color: #b91c1c; }
+@media (max-width: 640px) {
+  .gradio-container { padding: 4px !important; }
+  #transcript .a, #transcript .ctx, #transcript .sources, #transcript .timing { margin-left: 0; }
+  .pv-scroll, .pv-scroll.tall { max-height: none; }
+}
+"""
+
+
+def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
+    """The page over one App: chat with citations and paragraph viewer, filters, library."""
+    import gradio as gr
+
+    settings: Settings = app.settings
+
+    # delete_cache: uploads copied into corpus/ leave Gradio's temp copies behind; drop them after an hour
+    with gr.Blocks(title="Document assistant", analytics_enabled=False, delete_cache=(3600, 3600)) as page:
+        turns_state = gr.State([])
+        target_state = gr.State(None)
+        gr.HTML(
+            "<div class='app-head'><h2 style='margin:0'>Document assistant</h2>"
+            "<div class='muted'>Answers quote the documents; click a [n] marker to see the paragraph.</div></div>",
+            js_on_load=None,
+        )
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, elem_id="chat-col"):
+                        transcript = gr.HTML(
+                            render_transcript([]), elem_id="transcript", js_on_load=TRANSCRIPT_JS,
+                            max_height="64vh", autoscroll=True, padding=False,
+                        )
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(
+                                placeholder="Ask a question (Tiếng Việt, English, Svenska)…", show_label=False,
+                                lines=1, max_lines=4, scale=5, min_width=180, elem_id="question", autofocus=True,
+                            )
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                        gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                        with gr.Accordion("Filters and settings", open=False, elem_id="filters"):
+                            docs_filter = gr.Dropdown(
+                                choices=_doc_choices(app), multiselect=True, label="Only these documents", elem_id="f-docs"
+                            )
+                            with gr.Row():
+                                lang_filter = gr.Dropdown(choices=LANGUAGES, value="", label="Language", min_width=120)
+                                date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD", min_width=120)
+                                date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD", min_width=120)
+                            with gr.Row():
+                                mode = gr.Radio(
+                                    [("extractive (offline quotes)", "extractive"), ("LLM (configured model)", "llm")],
+                                    value=settings.answer_mode, label="Answer mode", min_width=200,
+                                )
+                                top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160)
+                        clear_btn = gr.Button("New conversation", size="sm", variant="secondary")
+                    with gr.Column(scale=2, elem_id="viewer-col"):
+                        viewer = gr.HTML(
+                            '<div class="muted">The cited paragraph appears here, highlighted in its document.</div>',
+                            elem_id="viewer", js_on_load=VIEWER_JS, padding=False,
+                        )
+            with gr.Tab("Library", id="library") as lib_tab:
+                lib_status = gr.HTML("", elem_id="lib-status", js_on_load=None)
+                lib_table = gr.HTML(render_library(app.documents()), elem_id="lib-table", js_on_load=None)
+                suffixes = sorted(_suffixes())
+                upload = gr.File(
+                    file_count="multiple", elem_id="upload",
+                    label=f"Upload documents ({', '.join(suffixes)}; up to {settings.upload_max_mb:g} MB each)",
+                )
+                with gr.Row():
+                    resync_btn = gr.Button("Re-sync corpus/", elem_id="resync", min_width=140)
+                    delete_pick = gr.Dropdown(choices=_doc_choices(app), label="Document to delete", elem_id="delete-pick", scale=3)
+                    delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete", min_width=100)
+                with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
+                    confirm_text = gr.HTML("", js_on_load=None, elem_id="confirm-text")
+                    with gr.Row():
+                        confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
+                        cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
+
+        # ---- chat
+        def respond(q, turns, docs, lang, dfrom, dto, answer_mode, k):
+            q = (q or "").strip()
+            if not q:
+                yield gr.skip(), gr.skip(), gr.skip()
+                return
+            turns = list(turns or [])
+            turn = {"q": q, "context": followup_context(q, turns), "answer": None, "error": ""}
+            turns.append(turn)
+            yield render_transcript(turns), turns, ""
+            try:
+                flt = make_filter(docs, lang, dfrom, dto)
+                answer = app.ask(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k))
+                turn["metas"] = _metas(app, answer)
+            except Exception as e:  # the page's boundary: show the message in the conversation
+                turn["error"] = _error_text(e, settings)
+                yield render_transcript(turns), turns, gr.skip()
+                return
+            turn["answer"] = answer
+            for prefix in stream_steps(answer.answer):
+                turn["shown"] = prefix
+                yield render_transcript(turns), turns, gr.skip()
+                if prefix != answer.answer:
+                    time.sleep(STREAM_DELAY_S)
+            turn.pop("shown", None)
+            yield render_transcript(turns), turns, gr.skip()
+
+        ask_inputs = [question, turns_state, docs_filter, lang_filter, date_from, date_to, mode, top_k]
+        ask_outputs = [transcript, turns_state, question]
+        ask_btn.click(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask")
+        question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name=False)
+
+        def clear():
+            return render_transcript([]), [], None, '<div class="muted">The cited paragraph appears here.</div>'
+
+        clear_btn.click(clear, None, [transcript, turns_state, target_state, viewer], api_name=False)
+
+        def on_transcript_click(turns, evt: gr.EventData):
+            data = getattr(evt, "_data", None) or {}
+            try:
+                t, n = int(data.get("turn", -1)), int(data.get("n", -1))
+                answer: Answer | None = turns[t].get("answer") if 0 <= t < len(turns) else None
+            except (TypeError, ValueError):
+                return gr.skip(), gr.skip()
+            if answer is None:
+                return gr.skip(), gr.skip()
+            if data.get("action") == "cite":
+                c = next((c for c in answer.citations if c.n == n), None)
+                if c is None:
+                    return gr.skip(), gr.skip()
+                target = Target(c.doc, c.paragraph, c.char_start, c.char_end, f"[{c.n}]")
+            elif data.get("action") == "hit" and 0 <= n < len(answer.hits):
+                ch = answer.hits[n].chunk
+                target = Target(ch.doc, ch.paragraph, label="nearest passage")
+            else:
+                return gr.skip(), gr.skip()
+            return _view(target, whole=False), target
+
+        def _view(target: Target, whole: bool) -> str:
+            try:
+                paragraphs = app.index.manifest.paragraphs(target.doc)
+                meta = _doc_meta(app, target.doc)
+            except Exception as e:
+                return render_message(_error_text(e, settings), "error")
+            render = render_document_view if whole else render_paragraph_view
+            return render(target, meta, paragraphs)
+
+        transcript.click(on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden", api_name=False)
+
+        def on_viewer_click(target, evt: gr.EventData):
+            data = getattr(evt, "_data", None) or {}
+            if target is None or data.get("action") not in ("doc", "passage"):
+                return gr.skip()
+            return _view(target, whole=data["action"] == "doc")
+
+        viewer.click(on_viewer_click, [target_state], [viewer], show_progress="hidden", api_name=False)
+
+        # ---- library
+        def lists():
+            choices = _doc_choices(app)
+            return render_library(app.documents()), gr.update(choices=choices), gr.update(choices=choices, value=None)
+
+        lib_outputs = [lib_table, docs_filter, delete_pick]
+
+        def on_upload(files, progress=gr.Progress()):
+            from .library import add_uploads
+
+            if not files:
+                return (gr.skip(),) * 5
+            paths = [Path(f if isinstance(f, str) else f.name) for f in files]
+            try:
+                res = add_uploads(app, [(p, p.name) for p in paths], progress=_progress(progress, "indexing"))
+                status = render_sync_report(res.report, res.saved, res.rejected)
+            except Exception as e:
+                status = render_message(_error_text(e, settings), "error")
+            return (status, *lists(), None)
+
+        upload.upload(on_upload, [upload], [lib_status, *lib_outputs, upload], api_name=False, concurrency_limit=1)
+
+        def on_resync(progress=gr.Progress()):
+            from .library import resync
+
+            try:
+                status = render_sync_report(resync(app, progress=_progress(progress, "indexing")))
+            except Exception as e:
+                status = render_message(_error_text(e, settings), "error")
+            return (status, *lists())
+
+        resync_btn.click(on_resync, None, [lib_status, *lib_outputs], api_name=False, concurrency_limit=1)
+
+        def ask_delete(name):
+            if not name:
+                return render_message("Choose a document to delete first.", "warn"), gr.update(visible=False), ""
+            text = render_message(
+                f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"
+            )
+            return "", gr.update(visible=True), text
+
+        delete_btn.click(ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_name=False)
+        cancel_btn.click(lambda: gr.update(visible=False), None, [confirm_box], api_name=False)
+
+        def do_delete(name, progress=gr.Progress()):
+            from .library import delete_document
+
+            if not name:
+                return (gr.skip(), gr.update(visible=False), *lists())
+            try:
+                report = delete_document(app, name, progress=_progress(progress, "updating the index"))
+                status = render_message(f"Deleted {name}.", "info") + render_sync_report(report)
+            except Exception as e:
+                status = render_message(_error_text(e, settings), "error")
+            return (status, gr.update(visible=False), *lists())
+
+        confirm_btn.click(do_delete, [delete_pick], [lib_status, confirm_box, *lib_outputs], api_name=False, concurrency_limit=1)
+        lib_tab.select(lists, None, lib_outputs, api_name=False, show_progress="hidden")
+    return page
+
+
+def _suffixes() -> set[str]:
+    try:
+        from .library import supported_suffixes
+
+        return set(supported_suffixes())
+    except ImportError:
+        return set()
+
+
+def _progress(progress, desc: str):
+    def update(done: int, total: int) -> None:
+        if total:
+            progress((done, total), desc=desc, unit="passages")
+
+    return update
+
+
+# --------------------------------------------------------------------------------------------- serving
+
+
+def auth_pair(settings: Settings) -> tuple[str, str] | None:
+    """(user, password) when both are set; refuse a half-configured auth instead of serving unprotected."""
+    if settings.auth_user and settings.auth_password:
+        return (settings.auth_user, settings.auth_password)
+    if settings.auth_user or settings.auth_password:
+        raise ConfigError("set both ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD (or neither)")
+    return None
+
+
+def launch(app, *, block: bool = True, quiet: bool = False):
+    """Start the page for `app` on settings.host:port; returns the Blocks (running in the background if not block)."""
+    settings: Settings = app.settings
+    auth = auth_pair(settings)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(f"warning: the page listens on {settings.host} without a password; set ASSISTANT_AUTH_USER/PASSWORD", file=sys.stderr)
+    page = build_page(app)
+    page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
+    page.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        auth=auth,
+        auth_message="Document assistant: sign in" if auth else None,
+        max_threads=CONCURRENCY * 2,
+        max_file_size=int(settings.upload_max_mb * 1024 * 1024),
+        prevent_thread_lock=not block,
+        quiet=quiet,
+        show_error=True,
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        run_history=False,  # no per-browser copies of answers, no "save runs to a bucket" option
+        footer_links=["api", "settings"],
+        css=CSS,
+    )
+    return page
+
+
+def serve(settings: Settings) -> None:
+    """`assistant serve`: index corpus/ (progress on the terminal), watch it, and run the page."""
+    from .app import build
+
+    app = build(settings)
+    auth_pair(settings)  # fail before the slow start when auth is half-configured
+    print(f"indexing {settings.corpus_dir} …", file=sys.stderr)
+    report = app.sync(progress=_TerminalProgress(), log=lambda m: print(m, file=sys.stderr))
+    print(
+        f"index ready: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped; {report.paragraphs} paragraphs ({report.seconds:.1f} s)",
+        file=sys.stderr,
+    )
+    for s in report.skipped:
+        print(f"  skipped {s['file']}: {s['reason']}", file=sys.stderr)
+    watcher = _start_watcher(app) if settings.watch else None
+    try:
+        print(f"chat page on http://{settings.host}:{settings.port}", file=sys.stderr)
+        launch(app, block=True)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+
+
+def _start_watcher(app):
+    try:
+        from .watch import CorpusWatcher
+    except ImportError as e:
+        print(f"watch mode unavailable ({e}); use Re-sync on the Library tab after changing corpus/", file=sys.stderr)
+        return None
+
+    def on_sync(report) -> None:
+        changed = report.added + report.updated + report.removed + [r["to"] for r in report.renamed]
+        print(f"watch: synced {', '.join(changed) or 'nothing'}", file=sys.stderr)
+        for s in report.skipped:
+            print(f"  skipped {s['file']}: {s['reason']}", file=sys.stderr)
+
+    watcher = CorpusWatcher(app, debounce_s=app.settings.watch_debounce_s, on_sync=on_sync)
+    watcher.start()
+    print(f"watching {app.settings.corpus_dir} for changes", file=sys.stderr)
+    return watcher
+
+
+class _TerminalProgress:
+    """A one-line progress counter on stderr for the initial sync."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total:
+            print(f"\r  embedding {done}/{total} passages", end="" if done < total else "\n", file=sys.stderr, flush=True)

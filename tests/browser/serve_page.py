@@ -1,0 +1,40 @@
+"""Run the chat page for the browser tests: serve_page.py CORPUS INDEX PORT [--user U --password P] [--real]."""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for fakes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus")
+    ap.add_argument("index")
+    ap.add_argument("port", type=int)
+    ap.add_argument("--user", default="")
+    ap.add_argument("--password", default="")
+    ap.add_argument("--real", action="store_true", help="use the packaged embedding model instead of the hash fake")
+    args = ap.parse_args()
+
+    from assistant.app import build
+    from assistant.settings import Settings
+    from assistant.web import launch
+
+    extra = {} if args.real else {"min_score": 0.5}  # the hash embedder's similarities are lower than the model's
+    settings = Settings(
+        corpus_dir=args.corpus, index_dir=args.index, port=args.port, auth_user=args.user,
+        auth_password=args.password, upload_max_mb=5, **extra,
+    )
+    embedder = None
+    if not args.real:
+        from fakes import HashEmbedder
+
+        embedder = HashEmbedder()
+    app = build(settings, embedder=embedder)
+    app.sync()
+    launch(app, block=True, quiet=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,344 @@
+"""`assistant eval`: metric functions, question files, baseline gating, and one run on the fake embedder."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluate import (
+    Question,
+    check_baseline,
+    citation_correct,
+    contains_gold,
+    dedupe,
+    first_rank,
+    ndcg_at,
+    parse_questions,
+    percentile,
+    rank_relevances,
+    recall_at,
+    recall_curve,
+    reciprocal_rank,
+    regressions,
+    retrieval_scores,
+    summarize,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EVALS = ROOT / "evals"
+
+
+# ---------------------------------------------------------------- ranking metrics
+
+
+def test_recall_mrr_ndcg_from_the_first_gold_rank():
+    assert [recall_at(3, k) for k in (1, 5, 10)] == [0.0, 1.0, 1.0]
+    assert recall_at(None, 10) == 0.0
+    assert reciprocal_rank(4) == 0.25 and reciprocal_rank(None) == 0.0
+    s = retrieval_scores(2)
+    assert s["recall@1"] == 0.0 and s["recall@5"] == 1.0 and s["mrr"] == 0.5
+    assert s["ndcg@10"] == pytest.approx(1 / math.log2(3))
+    assert retrieval_scores(1)["ndcg@10"] == 1.0
+    assert retrieval_scores(None) == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr": 0.0, "ndcg@10": 0.0}
+
+
+def test_ndcg_with_several_relevant_units():
+    assert ndcg_at([1, 1, 0], 10, n_relevant=2) == 1.0
+    assert ndcg_at([0, 1, 1], 10, n_relevant=2) == pytest.approx((1 / math.log2(3) + 1 / math.log2(4)) / (1 + 1 / math.log2(3)))
+    assert ndcg_at([0] * 10 + [1], 10) == 0.0  # past the cut-off
+    assert rank_relevances(3, 5) == [0, 0, 1, 0, 0]
+
+
+def test_pieces_of_one_paragraph_count_once_before_ranking():
+    hits = [("a.txt", 7), ("a.txt", 7), ("a.txt", 7), ("b.txt", 2), ("a.txt", 3)]
+    units = dedupe(hits)
+    assert units == [("a.txt", 7), ("b.txt", 2), ("a.txt", 3)]
+    assert first_rank(units, ["a.txt"], "a.txt", 3) == 3  # paragraph gold: the paragraph must match
+    assert first_rank(units, ["b.txt"]) == 2  # document gold: any paragraph of it
+    assert first_rank(units, ["a.txt", "c.txt"], "c.txt", 1) == 1  # other acceptable documents match at doc level
+    assert first_rank(units, ["z.txt"]) is None
+
+
+def test_gold_strings_match_nfc_and_case_folded():
+    nfd = "Đại sứ JULIEN Guerrier".replace("ạ", "a\u0323")
+    assert contains_gold(nfd, ["julien guerrier"])
+    assert contains_gold("Ông Bùi Thế Duy phát biểu", ["bùi thế duy"])
+    assert not contains_gold("Ông Bui The Duy", ["Bùi Thế Duy"])  # no diacritic folding: gold strings are verbatim
+    assert not contains_gold("anything", [])
+
+
+# ---------------------------------------------------------------- citations and summary
+
+
+def _q(**kw) -> Question:
+    base = dict(id="q1", question="?", answers=["450 triệu USD"], docs=["a.txt"], doc="a.txt", paragraph=3, lang="vi")
+    base.update(kw)
+    return Question(**base)
+
+
+def test_a_citation_is_correct_on_the_gold_paragraph_or_one_holding_a_gold_string():
+    q = _q()
+    assert citation_correct(q, "a.txt", 3, "unrelated text")
+    assert citation_correct(q, "a.txt", 9, "kim ngạch đạt 450 triệu USD")
+    assert not citation_correct(q, "a.txt", 9, "kim ngạch tăng")
+    assert not citation_correct(q, "b.txt", 3, "450 triệu USD")  # not a gold document
+    assert citation_correct(_q(docs=[], doc="", paragraph=None), "b.txt", 1, "450 triệu USD")
+
+
+def _row(answerable=True, rank=1, answered=True, contains=True, cits=((True, True),), lang="vi", total=10.0):
+    row = {"id": "x", "lang": lang, "answerable": answerable, "answered": answered, "answer_contains": contains if answerable else None,
+           "citations": [{"correct": c, "verified": v} for c, v in cits],
+           "timings_ms": {"retrieve": total / 2, "answer": total / 2, "total": total}}  # fmt: skip
+    if answerable and rank != "none":
+        row["rank"] = rank
+        row.update(retrieval_scores(rank))
+    return row
+
+
+def test_summary_over_handmade_rows():
+    rows = [
+        _row(rank=1, cits=((True, True), (False, True))),  # precision 0.5
+        _row(rank=3, contains=False, cits=((False, True),), total=30.0),  # precision 0, no correct citation
+        _row(rank=None, answered=False, contains=False, cits=()),  # refused an answerable question
+        _row(answerable=False, answered=False, cits=()),  # refused correctly
+        _row(answerable=False, answered=True, cits=((False, True),)),  # answered an unanswerable one
+    ]
+    m = summarize(rows)
+    assert m["questions"] == 5 and m["answerable"] == 3 and m["unanswerable"] == 2
+    assert m["recall@1"] == pytest.approx(1 / 3, abs=1e-4) and m["recall@5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["mrr"] == pytest.approx((1 + 1 / 3) / 3, abs=1e-4)
+    assert m["answer_contains"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["answered_rate"] == pytest.approx(2 / 3, abs=1e-4) and m["false_refusal_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["citation_precision"] == 0.25  # mean of 0.5 and 0.0 over answered answerable questions
+    assert m["citation_recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["refusal_accuracy"] == 0.5
+    assert m["verified_quote_rate"] == 1.0 and m["citations"] == 4
+    assert m["latency_p50_ms"] == 10.0 and m["latency_retrieve_p50_ms"] == 5.0
+    assert recall_curve(rows, 3) == pytest.approx([1 / 3, 1 / 3, 2 / 3])
+
+
+def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
+    rows = [{"id": "x", "lang": "vi", "answerable": True, "answered": None, "citations": [], "rank": 2, **retrieval_scores(2),
+             "timings_ms": {"retrieve": 3.0, "total": 3.0}}]  # fmt: skip
+    m = summarize(rows)
+    assert m["mrr"] == 0.5
+    for key in ("answer_contains", "answered_rate", "citation_precision", "citation_recall", "verified_quote_rate", "refusal_accuracy"):
+        assert m[key] is None
+    assert m["latency_answer_p50_ms"] is None and m["latency_p50_ms"] == 3.0
+
+
+def test_percentile_interpolates_like_numpy():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([10.0], 95) == 10.0
+    assert percentile([], 50) is None
+    assert percentile(list(range(101)), 95) == 95
+
+
+# ---------------------------------------------------------------- question files
+
+
+def test_malformed_lines_are_reported_with_their_number_and_the_rest_parses():
+    lines = [
+        json.dumps({"id": "a", "question": "Ai?", "answers": ["X"], "doc": "d.txt", "paragraph": 2, "lang": "vi", "sentence": 4}),
+        "{not json",
+        json.dumps({"id": "b", "question": "Ai?"}),
+        "",
+        json.dumps({"id": "c", "question": "Ai?", "answers": [], "paragraph": 3}),
+        json.dumps({"id": "a", "question": "again", "answers": []}),
+        json.dumps({"id": "d", "question": "Who?", "answers": "X"}),
+        json.dumps({"id": 7, "question": "Vem?", "answers": [], "docs": ["x.txt", "y.txt"], "source": "hand"}),
+    ]
+    questions, problems = parse_questions(lines)
+    assert [q.id for q in questions] == ["a", "7"]
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 5", "line 6", "line 7"]
+    assert "missing field 'answers'" in problems[1] and "needs 'doc'" in problems[2] and "duplicate" in problems[3]
+    a, seven = questions
+    assert a.fields["sentence"] == 4 and a.paragraph == 2 and a.docs == ["d.txt"] and a.answerable
+    assert seven.fields["source"] == "hand" and not seven.answerable and seven.docs == ["x.txt", "y.txt"]
+
+
+# ---------------------------------------------------------------- baseline gating
+
+
+def test_fail_under_flags_only_gated_metrics_that_dropped_more_than_the_tolerance():
+    base = {"recall@5": 0.90, "mrr": 0.80, "ndcg@10": 0.85, "answer_contains": 0.70, "citation_precision": 0.60,
+            "refusal_accuracy": 0.90, "latency_p50_ms": 10.0, "recall@1": 0.9}  # fmt: skip
+    same = {**base, "latency_p50_ms": 99.0, "recall@1": 0.1}
+    assert regressions(same, base, 0.02) == []  # latency and recall@1 are not gated
+    slight = {**base, "recall@5": 0.885, "mrr": 0.81}
+    assert regressions(slight, base, 0.02) == []
+    worse = {**base, "recall@5": 0.85, "refusal_accuracy": 0.80, "citation_precision": None}
+    out = regressions(worse, base, 0.02)
+    assert [m.split(":")[0] for m in out] == ["recall@5", "citation_precision", "refusal_accuracy"]
+    assert regressions({**base, "mrr": 0.79}, base, 0.0) != []
+
+
+def test_baseline_is_checked_against_the_run_of_the_same_configuration():
+    def res(name, r5):
+        return {"config": {"name": name}, "metrics": {"recall@5": r5}}
+
+    baseline = {"config": {"name": "hybrid"}, "metrics": {"recall@5": 0.9}}
+    name, regressed = check_baseline([res("dense", 0.5), res("hybrid", 0.9)], baseline, 0.02)
+    assert name == "hybrid" and regressed == []
+    name, regressed = check_baseline([res("dense", 0.5)], baseline, 0.02)  # one run: compared whatever its name
+    assert regressed and regressed[0].startswith("recall@5")
+
+
+# ---------------------------------------------------------------- the llama-index node mapping (pure parts)
+
+
+def test_llamaindex_nodes_map_to_the_paragraph_holding_their_start():
+    from assistant.baseline import locate, paragraph_at
+
+    doc = "Tiêu đề\n\nĐoạn một có nội dung.\n\nĐoạn hai có nội dung khác."
+    spans = [(0, 7, 1), (9, 30, 2), (32, 58, 3)]
+    assert paragraph_at(spans, doc.index("Đoạn hai")) == 3
+    assert paragraph_at(spans, 8) == 2  # in the gap between paragraphs: the next one
+    assert paragraph_at(spans, 99) is None
+    assert locate("Đoạn hai có nội dung khác.", doc) == doc.index("Đoạn hai")
+    nfd = "Đoạn hai có nội dung".replace("ộ", "o\u0302\u0323")
+    assert locate(nfd + " KHÁC (changed tail)", doc) == doc.index("Đoạn hai")  # NFC, then by prefix
+    assert locate("nowhere to be found in it", doc) is None
+
+
+# ---------------------------------------------------------------- the shipped eval sets
+
+
+def _docs(folder: Path) -> dict:
+    from assistant.loaders import load_document
+
+    return {p.name: load_document(p, 50 * 2**20) for p in sorted(folder.glob("*.txt"))}
+
+
+def test_seed_questions_gold_strings_occur_verbatim_in_the_gold_paragraph():
+    questions, problems = parse_questions((EVALS / "seed.jsonl").read_text(encoding="utf-8").splitlines())
+    assert problems == []
+    docs = _docs(ROOT / "corpus")
+    assert len(questions) >= 40
+    assert sum(not q.answerable for q in questions) >= 8
+    assert {q.lang for q in questions} == {"vi", "en", "sv"}
+    assert {d for q in questions for d in q.docs} == set(docs)
+    assert any(q.fields.get("long_paragraph") for q in questions)
+    for q in questions:
+        if q.paragraph is not None:
+            text = docs[q.doc].paragraphs[q.paragraph - 1].text
+            assert docs[q.doc].paragraphs[q.paragraph - 1].n == q.paragraph
+            for a in q.answers:
+                assert a in text, f"{q.id}: {a!r} not in {q.doc} ¶{q.paragraph}"
+        else:
+            for a in q.answers:
+                assert any(a in docs[d].text for d in q.docs), f"{q.id}: {a!r} in none of {q.docs}"
+
+
+def test_xquad_questions_map_to_our_paragraph_numbering():
+    lines = (EVALS / "xquad-vi.jsonl").read_text(encoding="utf-8").splitlines()
+    questions, problems = parse_questions(lines)
+    assert problems == [] and len(questions) == 1190
+    docs = _docs(EVALS / "xquad-vi" / "corpus")
+    found = sum(all(a in docs[q.doc].paragraphs[q.paragraph - 1].text for a in q.answers) for q in questions)
+    assert found == len(questions)
+    assert all(q.paragraph == q.fields["source_paragraph"] + 1 for q in questions)  # the title line is paragraph 1
+    assert (EVALS / "xquad-vi" / "LICENSE.md").read_text(encoding="utf-8").count("CC BY-SA 4.0") >= 1
+
+
+# ---------------------------------------------------------------- one run end to end (fake embedder)
+
+TINY = {
+    "a.txt": "Hợp tác EU\n\nĐại sứ EU tại Việt Nam là ông Julien Guerrier.\n\nKim ngạch thương mại đạt 450 triệu USD năm 2025.\n",
+    "b.txt": "Nhật Bản\n\nHơn 70 doanh nghiệp Việt Nam hoạt động tại Nhật Bản.\n",
+}
+
+
+def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
+    from fakes import HashEmbedder
+
+    from assistant.app import build
+    from assistant.evaluate import evaluate_file
+    from assistant.report import metrics_table, write_report
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in TINY.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        "\n".join([
+            json.dumps({"id": "1", "question": "Đại sứ EU tại Việt Nam là ai?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi", "topic": "people"}),
+            json.dumps({"id": "2", "question": "Bao nhiêu doanh nghiệp Việt Nam hoạt động tại Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"}),
+            "oops",
+            json.dumps({"id": "3", "question": "Who won the 2022 World Cup?", "answers": [], "lang": "en"}),
+        ]),
+        encoding="utf-8",
+    )  # fmt: skip
+    user_index = tmp_path / "user-index"
+    app = build(Settings(corpus_dir=tmp_path / "nothing", index_dir=user_index), embedder=HashEmbedder())
+    logs: list[str] = []
+    progress: list[tuple[int, int]] = []
+    results, problems = evaluate_file(
+        app, qfile, ["hybrid", "lexical"], corpus=corpus, index_root=tmp_path / "eval-index",
+        progress=lambda d, t: progress.append((d, t)), log=logs.append,
+    )  # fmt: skip
+    assert problems == ["line 3: not valid JSON (Expecting value at column 1)"]
+    assert any("line 3" in line for line in logs)
+    assert not user_index.exists()  # --corpus never touches the user's index
+    assert progress[-1] == (6, 6)
+    hybrid, lexical = results
+    assert hybrid["config"]["name"] == "hybrid" and lexical["config"]["retrieval_mode"] == "lexical"
+    assert set(hybrid) == {"metrics", "by_lang", "config", "questions"}
+    m = hybrid["metrics"]
+    assert m["recall@1"] == 1.0 and m["mrr"] == 1.0 and m["ndcg@10"] == 1.0
+    assert m["verified_quote_rate"] in (1.0, None)
+    for key in ("recall@5", "recall@10", "answer_contains", "answered_rate", "citation_precision", "citation_recall",
+                "refusal_accuracy", "false_refusal_rate", "latency_p50_ms", "latency_p95_ms"):  # fmt: skip
+        assert key in m
+    assert set(hybrid["by_lang"]) == {"vi", "en"}
+    first = hybrid["questions"][0]
+    assert first["topic"] == "people" and first["rank"] == 1 and first["hits"][0] == ["a.txt", 2]
+    assert "rank" not in hybrid["questions"][2]  # unanswerable: no retrieval gold
+    json.dumps(results)  # plain data all the way down
+    # a second run reuses the evaluation index (same corpus content, same model)
+    again, _ = evaluate_file(app, qfile, ["hybrid"], corpus=corpus, index_root=tmp_path / "eval-index")
+    assert len(list((tmp_path / "eval-index").iterdir())) == 1
+    assert again[0]["metrics"]["mrr"] == m["mrr"]
+    files = write_report(results, tmp_path / "report")
+    assert {f.name for f in files} == {"report.md", "results.jsonl", "recall_at_k.png", "latency.png", "by_language.png"}
+    assert all(f.stat().st_size > 0 for f in files)
+    assert len((tmp_path / "report" / "results.jsonl").read_text(encoding="utf-8").splitlines()) == 6
+    assert "recall@5" in metrics_table(results)
+
+
+def test_eval_command_usage_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    q = tmp_path / "q.jsonl"
+    q.write_text("", encoding="utf-8")
+    r = CliRunner().invoke(main, ["eval", str(q), "--compare", "dense,bogus"])
+    assert r.exit_code == 2 and "bogus" in r.output
+    r = CliRunner().invoke(main, ["eval", str(q), "--fail-under", "0.1"])
+    assert r.exit_code == 2 and "--baseline" in r.output
+
+
+def test_committed_baselines_have_the_results_shape():
+    for name in ("seed.json", "xquad-vi.json"):
+        path = EVALS / "baselines" / name
+        if not path.exists():
+            pytest.skip(f"{path} not produced yet")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert {"metrics", "by_lang", "config"} <= set(data)
+        assert data["metrics"]["verified_quote_rate"] == 1.0
+        assert not data["config"]["model_id"].startswith("fake")
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_cache(tmp_path, monkeypatch):
+    """Evaluation indexes of these tests live under tmp_path, never in ~/.cache."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    yield
+    shutil.rmtree(tmp_path / "home", ignore_errors=True)

@@ -1,0 +1,185 @@
+"""Integration: real Chroma + SQLite + lexical index on tmp_path, fake embedder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from assistant.store import Filter
+
+
+def test_first_ingest_indexes_all_seeds_with_exact_anchors(fake_app):
+    r = fake_app.sync()
+    assert sorted(r.added) == sorted(p.name for p in fake_app.settings.corpus_dir.iterdir())
+    assert r.skipped == [] and r.chunks >= r.paragraphs > 50
+    m = fake_app.index.manifest
+    for d in m.documents():
+        text = m.document_text(d.path)
+        raw = (fake_app.settings.corpus_dir / d.path).read_text(encoding="utf-8")
+        for p in m.paragraphs(d.path):
+            assert text[p.start : p.end] == p.text and p.text in raw
+    chroma_ids = set(fake_app.index.collection.get(include=[])["ids"])
+    assert chroma_ids == m.chunk_ids()
+    assert set(fake_app.index.lexical().ids) == chroma_ids
+
+
+def test_second_ingest_changes_nothing(fake_app):
+    fake_app.sync()
+    r = fake_app.sync()
+    assert not r.changed and r.unchanged == 5 and r.skipped == []
+
+
+def test_touch_without_change_does_not_reembed(fake_app):
+    fake_app.sync()
+    f = next(fake_app.settings.corpus_dir.iterdir())
+    os.utime(f, None)
+    r = fake_app.sync()
+    assert not r.changed and r.unchanged == 5
+
+
+def test_changed_file_replaces_only_its_chunks(fake_app):
+    fake_app.sync()
+    corpus = fake_app.settings.corpus_dir
+    f = corpus / "002_ac641c82a5bb9970.txt"
+    others_before = {c for c in fake_app.index.manifest.chunk_ids() if not c.startswith(fake_app.index.manifest.documents()[2].hash[:20])}
+    time.sleep(0.01)
+    f.write_text(f.read_text(encoding="utf-8") + "\n\nĐoạn mới về hợp tác Việt Nam - Phần Lan.\n", encoding="utf-8")
+    r = fake_app.sync()
+    assert r.updated == [f.name] and r.added == [] and r.unchanged == 4
+    assert others_before <= fake_app.index.manifest.chunk_ids()
+    hits = fake_app.ask("hợp tác Việt Nam - Phần Lan", retrieval_mode="lexical").hits
+    assert hits[0].chunk.doc == f.name
+    assert set(fake_app.index.collection.get(include=[])["ids"]) == fake_app.index.manifest.chunk_ids()
+
+
+def test_deleted_file_is_purged(fake_app):
+    fake_app.sync()
+    victim = fake_app.settings.corpus_dir / "004_03e94a76b2f901da.txt"
+    victim.unlink()
+    r = fake_app.sync()
+    assert r.removed == [victim.name]
+    ids = fake_app.index.manifest.chunk_ids()
+    assert set(fake_app.index.collection.get(include=[])["ids"]) == ids
+    assert all(c.doc != victim.name for c in fake_app.index.manifest.all_chunks())
+    assert set(fake_app.index.lexical().ids) == ids
+
+
+def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
+    fake_app.sync()
+    corpus = fake_app.settings.corpus_dir
+    (corpus / "001_42eb7389f324bfd9.txt").rename(corpus / "eu-digital.txt")
+    calls = []
+    orig = fake_app.embedder.embed_passages
+    monkeypatch.setattr(fake_app.embedder, "embed_passages", lambda t: calls.append(len(t)) or orig(t))
+    r = fake_app.sync()
+    assert r.renamed == [{"from": "001_42eb7389f324bfd9.txt", "to": "eu-digital.txt"}]
+    assert calls == []
+    got = fake_app.index.collection.get(where={"doc": "eu-digital.txt"}, include=["metadatas"])
+    assert len(got["ids"]) == fake_app.index.manifest.documents()[-1].n_chunks or len(got["ids"]) > 0
+    assert fake_app.ask("D4D Hub", retrieval_mode="lexical").hits[0].chunk.doc == "eu-digital.txt"
+
+
+def test_duplicate_content_is_skipped_with_reason(fake_app):
+    corpus = fake_app.settings.corpus_dir
+    shutil.copy(corpus / "000_b0dddf86d6f85ffe.txt", corpus / "copy.txt")
+    r = fake_app.sync()
+    assert [s["file"] for s in r.skipped] == ["copy.txt"]
+    assert "same content as 000_b0dddf86d6f85ffe.txt" in r.skipped[0]["reason"]
+
+
+def test_bad_files_are_skipped_and_the_rest_indexes(fake_app):
+    corpus = fake_app.settings.corpus_dir
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
+    (corpus / ".hidden.txt").write_text("x")
+    r = fake_app.sync()
+    skipped = {s["file"]: s["reason"] for s in r.skipped}
+    assert set(skipped) == {"broken.pdf", "empty.txt", "image.png"}
+    assert "empty" in skipped["empty.txt"] and "unsupported" in skipped["image.png"]
+    assert len(r.added) == 5
+    r2 = fake_app.sync()
+    assert not r2.changed and {s["file"] for s in r2.skipped} == set(skipped)
+
+
+def test_filters_restrict_retrieval(fake_app):
+    fake_app.sync()
+    sv = fake_app.ask("Julien Guerrier", flt=Filter(lang="sv"), retrieval_mode="lexical").hits
+    assert sv and all(h.chunk.doc == "004_03e94a76b2f901da.txt" for h in sv)
+    one = fake_app.ask("Julien Guerrier", flt=Filter(docs=["001_42eb7389f324bfd9.txt"])).hits
+    assert one and all(h.chunk.doc == "001_42eb7389f324bfd9.txt" for h in one)
+    dated = fake_app.ask("Julien Guerrier", flt=Filter(date_from="2025-10-28", date_to="2025-10-31")).hits
+    assert dated and all(fake_app.index.doc_meta[h.chunk.doc].date >= "2025-10-28" for h in dated)
+
+
+def test_model_change_reembeds_everything(corpus, settings_for):
+    from assistant.app import build
+    from fakes import HashEmbedder
+
+    s = settings_for(corpus)
+    build(s, embedder=HashEmbedder()).sync()
+    other = HashEmbedder(dim=128)
+    other.model_id = "fake-hash-128"
+    r = build(s, embedder=other).sync()
+    assert len(r.added) == 5
+    app = build(s, embedder=other)
+    assert app.index.collection.count() == r.chunks
+
+
+def _state(app):
+    m = app.index.manifest
+    return (
+        sorted((d.path, d.hash, d.n_chunks) for d in m.documents()),
+        sorted(m.chunk_ids()),
+        sorted(app.index.collection.get(include=[])["ids"]),
+        sorted(app.index.lexical().ids),
+    )
+
+
+def test_crash_mid_ingest_converges_to_clean_state(corpus, settings_for, tmp_path, monkeypatch):
+    from assistant.app import build
+    from assistant.manifest import Manifest
+    from fakes import HashEmbedder
+
+    clean = build(settings_for(corpus).model_copy(update={"index_dir": tmp_path / "clean"}), embedder=HashEmbedder())
+    clean.sync()
+    want = _state(clean)
+
+    app = build(settings_for(corpus), embedder=HashEmbedder())
+    real_put = Manifest.put_document
+    calls = {"n": 0}
+
+    def crashing_put(self, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:  # vectors of the 3rd document are in Chroma, its manifest row is not
+            raise KeyboardInterrupt("simulated kill")
+        return real_put(self, *a, **kw)
+
+    monkeypatch.setattr(Manifest, "put_document", crashing_put)
+    try:
+        app.sync()
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(Manifest, "put_document", real_put)
+    again = build(settings_for(corpus), embedder=HashEmbedder())
+    r = again.sync()
+    assert len(r.added) == 3
+    got = _state(again)
+    assert got[0] == want[0] and got[1] == got[2] == got[3] and len(got[1]) == len(want[1])
+
+
+def test_second_writer_waits_or_reports_busy(fake_app, tmp_path):
+    import pytest
+
+    from assistant.errors import IndexBusy
+    from assistant.lock import IndexLock
+
+    fake_app.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with IndexLock(fake_app.settings.index_dir, 0):
+        quick = fake_app.settings.model_copy(update={"lock_timeout_s": 0.3})
+        from assistant.app import build
+        from fakes import HashEmbedder
+
+        with pytest.raises(IndexBusy, match="another ingest is running"):
+            build(quick, embedder=HashEmbedder()).sync()
