@@ -18,9 +18,10 @@ from .retrieve import retrieve
 from .store import Filter, Index
 from .support import coverage, missing_entities, support
 from .text import sentence_spans
-from .types import Answer, Citation, Embedder, Hit
+from .types import Answer, Citation, DocMeta, Embedder, Hit
 
-SUPPORT_THRESHOLD = 0.80  # calibrated on evals/seed.jsonl answerable vs unanswerable (see README)
+_NO_META = DocMeta()
+SUPPORT_THRESHOLD = 0.82  # calibrated on evals/seed.jsonl answerable vs unanswerable (see README)
 REFUSALS = {
     "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
     "en": "The documents do not contain an answer to this question.",
@@ -117,7 +118,8 @@ def ask(
     timings = {"retrieve": (t1 - t0) * 1000}
     if mode == "lexical" and hits:
         best = threshold + coverage(question, hits[0].chunk.text) - 0.5  # no dense score: coverage decides
-    if not hits or best < threshold or missing_entities(question, [h.chunk.text for h in hits]):
+    cross = bool(hits) and lang != (index.doc_meta.get(hits[0].chunk.doc) or _NO_META).lang
+    if not hits or best < threshold or missing_entities(question, [h.chunk.text for h in hits], cross):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
         return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
     if llm is not None:

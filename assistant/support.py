@@ -4,7 +4,7 @@ Two checks, both needed to answer:
 1. support score = dense similarity of the best passage + TERM_WEIGHT x its share of the question's
    content terms, against a threshold calibrated on answerable vs unanswerable questions;
 2. every named entity of the question (a country/organisation from the multilingual table below, or a
-   capitalised name) occurs in the retrieved passages: "Who is the Korean ambassador?" must not be
+   capitalised name, of which any one word suffices) occurs in the retrieved passages: "Who is the Korean ambassador?" must not be
    answered from a paragraph about the EU ambassador.
 """
 
@@ -51,11 +51,17 @@ ALIASES: list[list[str]] = [
     ["indonesia", "indonesien"],
     ["canada", "kanada"],
     ["hà nội", "hanoi"],
+    ["hồ chí minh", "ho chi minh", "tp hcm", "hcm", "tphcm", "sài gòn", "saigon"],
     ["tokyo"],
     ["ninh bình", "ninh binh"],
 ]
 _ALIAS_GROUP = {fold(a): i for i, group in enumerate(ALIASES) for a in group}
 _QUESTION_WORDS = {fold(w) for w in "who what which when where how why whom whose vem vad vilken vilka när var hur varför ai gì nào đâu bao".split()}
+# Title-cased English/Swedish words that name roles or kinds of thing, not an entity.
+_TITLE_WORDS = set(
+    "prime minister deputy vice president ambassador minister city group forum day week act law "
+    "program programme initiative ceo chairman director head the of and for statsminister minister".split()
+)
 _TOKEN = re.compile(r"\w+")
 
 
@@ -79,8 +85,12 @@ def support(question: str, hit: Hit) -> float:
     return dense + TERM_WEIGHT * coverage(question, hit.chunk.text)
 
 
-def entities(question: str) -> list[set[str]]:
-    """The question's named entities, each as the set of folded forms that would count as present."""
+def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
+    """The question's named entities, each as the set of folded forms that would count as present.
+
+    Across languages a title-cased phrase is usually translated ("Research and Innovation Day" is
+    "Ngày Nghiên cứu và Đổi mới sáng tạo"), so only the alias table and name-shaped tokens (VinFast,
+    FIRJAN: inner capitals or all caps) are checked then."""
     folded = " " + " ".join(fold(w) for w in words(question)) + " "
     found: list[set[str]] = []
     covered: set[str] = set()
@@ -90,21 +100,23 @@ def entities(question: str) -> list[set[str]]:
             covered |= {w for a in forms for w in a.split()}
             if forms not in found:
                 found.append(forms)
-    for name in _capitalised_runs(question):
-        parts = [p for p in name.split() if p not in covered and p not in _QUESTION_WORDS]
+    for name in _capitalised_runs(question, names_only=cross_lingual):
+        parts = [p for p in name.split() if p not in covered and p not in _QUESTION_WORDS and p not in _TITLE_WORDS]
         if parts:
-            found.append({" ".join(parts)})
+            # any one word of a run counts: "Prime Minister Ishiba" is "Thủ tướng Ishiba" in Vietnamese
+            found.append(set(parts))
     return found
 
 
-def _capitalised_runs(text: str) -> list[str]:
+def _capitalised_runs(text: str, names_only: bool = False) -> list[str]:
     """Folded runs of capitalised words that do not start a sentence (names, organisations)."""
     runs: list[list[str]] = []
     prev_end = -2
     for m in _TOKEN.finditer(text):
         tok = m.group()
         initial = not text[: m.start()].strip() or text[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        if tok[0].isupper() and not initial:
+        name_shaped = len(tok) > 1 and any(c.isupper() for c in tok[1:])
+        if tok[0].isupper() and not initial and (name_shaped or not names_only):
             if runs and text[prev_end : m.start()] in (" ", "-"):
                 runs[-1].append(fold(tok))
             else:
@@ -113,7 +125,7 @@ def _capitalised_runs(text: str) -> list[str]:
     return [" ".join(r) for r in runs]
 
 
-def missing_entities(question: str, passages: list[str]) -> list[str]:
+def missing_entities(question: str, passages: list[str], cross_lingual: bool = False) -> list[str]:
     """Entities of the question that none of the passages mention."""
     text = " " + " ".join(fold(w) for p in passages for w in words(p)) + " "
-    return [sorted(forms)[0] for forms in entities(question) if not any(f" {f} " in text for f in forms)]
+    return [" ".join(sorted(forms)) for forms in entities(question, cross_lingual) if not any(f" {f} " in text for f in forms)]
