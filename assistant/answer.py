@@ -14,10 +14,10 @@ import numpy as np
 
 from .citations import make_citation, verify
 from .metadata import detect_language
-from .retrieve import retrieve
+from .retrieve import retrieve, weight_for
 from .store import Filter, Index
-from .support import coverage, missing_entities, support
-from .text import sentence_spans
+from .support import coverage, is_alias, missing_entities, support
+from .text import fold, sentence_spans, words
 from .types import Answer, Citation, DocMeta, Embedder, Hit
 
 _NO_META = DocMeta()
@@ -29,7 +29,37 @@ REFUSALS = {
 }
 NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
 
+_NAME_Q = re.compile(r"(\bai\b|\bwho\b|\bwhom\b|\bvem\b|người nào|là gì)", re.I)
 _NUMBER_Q = re.compile(r"\b(bao nhiêu|mấy|năm nào|ngày nào|khi nào|how many|how much|when|what year|which year|hur många|när|vilket år)\b", re.I)
+
+
+_ORG_START = {fold(w) for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()}
+
+
+def _new_names(sentence: str, q_words: set[str]) -> bool:
+    """True when the sentence names a person the question does not (what a who-question wants):
+    2-4 capitalised words, no acronym, not starting like an organisation or title, not a known place."""
+    for run in _word_runs(sentence):
+        if not 2 <= len(run) <= 4 or any(t.isupper() for t in run) or fold(run[0]) in _ORG_START:
+            continue
+        if {fold(t) for t in run} - q_words and not is_alias(" ".join(run)):
+            return True
+    return False
+
+
+def _word_runs(text: str) -> list[list[str]]:
+    """Runs of capitalised words separated by single spaces."""
+    runs: list[list[str]] = []
+    prev_end = -2
+    for m in re.finditer(r"\w+", text):
+        tok = m.group()
+        if tok[0].isupper():
+            if runs and text[prev_end : m.start()] == " ":
+                runs[-1].append(tok)
+            else:
+                runs.append([tok])
+            prev_end = m.end()
+    return runs
 
 
 def question_language(question: str) -> str:
@@ -49,12 +79,16 @@ def extractive(question: str, qvec: np.ndarray | None, hits: list[Hit], embedder
         sims = embedder.embed_passages([t[:2000] for t in texts]) @ qvec
     best_hit = max(h.score for h, _, _ in cands) or 1.0
     wants_number = bool(_NUMBER_Q.search(question))
+    wants_name = bool(_NAME_Q.search(question))
+    q_words = {fold(w) for w in words(question)}
     scored = []
     for i, (hit, s, e) in enumerate(cands):
         t = texts[i]
         score = 0.55 * float(sims[i]) + 0.3 * coverage(question, t) + 0.15 * hit.score / best_hit
         if wants_number and re.search(r"\d", t):
             score += 0.1
+        if wants_name and _new_names(t, q_words):
+            score += 0.15
         if len(t) < 25:
             score -= 0.1
         scored.append((score, i))
@@ -97,7 +131,7 @@ def ask(
     index: Index,
     *,
     mode: str = "hybrid",
-    dense_weight: float = 0.7,
+    dense_weight: float | tuple[float, float] = 0.4,
     k: int = 5,
     flt: Filter | None = None,
     min_score: float | None = None,
@@ -111,7 +145,8 @@ def ask(
     lang = question_language(question)
     query = f"{context} {question}".strip() if context else question
     qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
-    hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
+    weight = dense_weight if isinstance(dense_weight, float) else weight_for(question, *dense_weight)
+    hits = retrieve(query, embedder, index, mode, weight, k, flt, query_vector=qvec)
     t1 = time.perf_counter()
     threshold = SUPPORT_THRESHOLD if min_score is None else min_score
     best = max((support(question, h) for h in hits), default=0.0)

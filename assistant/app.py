@@ -74,7 +74,7 @@ class App:
         with self._lock:
             return ask(
                 question, self.embedder, self.index,
-                mode=s.retrieval_mode, dense_weight=s.dense_weight, k=s.top_k,
+                mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,
                 flt=flt if flt is not None else Filter.from_settings(s),
                 min_score=s.min_score, max_sentences=s.max_answer_sentences,
                 llm=llm, llm_fallback=s.llm_fallback, context=context,

