@@ -26,18 +26,25 @@ def offline_defaults() -> None:
 
 
 class App:
-    """Services over one corpus/index: sync, ask, documents. Thread-safe for the page."""
+    """Services over one corpus/index: sync, ask, documents. Thread-safe for the page.
+
+    Questions read through one `Index` (its own SQLite connection and lexical view) while a sync
+    writes through another, so the page keeps answering — from the old state, then the new one —
+    while files are being indexed."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self._embedder = embedder
         self._index: Index | None = None
+        self._writer: Index | None = None
         self._llm = None
-        self._lock = threading.RLock()
+        self._load_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        with self._load_lock:
             if self._embedder is None:
                 from .embeddings import load_embedder
 
@@ -46,17 +53,26 @@ class App:
 
     @property
     def index(self) -> Index:
-        with self._lock:
+        """The reading side of the index (questions, document views)."""
+        model_id = self.embedder.model_id
+        with self._load_lock:
             if self._index is None:
-                self._index = Index(self.settings, self.embedder.model_id)
+                self._index = Index(self.settings, model_id)
             return self._index
 
     def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None) -> SyncReport:
         """Index corpus/ incrementally (one writer at a time, see lock.py)."""
         from .ingest import sync
 
-        with self._lock:
-            return sync(self.settings, self.embedder, self.index, progress, log)
+        with self._write_lock:
+            if self._writer is None:
+                self._writer = Index(self.settings, self.embedder.model_id)
+            try:
+                return sync(self.settings, self.embedder, self._writer, progress, log)
+            finally:
+                self._writer.release_memory()
+                with self._read_lock:
+                    self.index.refresh()
 
     def llm(self):
         if self._llm is None:
@@ -71,7 +87,7 @@ class App:
 
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
         llm = self.llm() if s.answer_mode == "llm" else None
-        with self._lock:
+        with self._read_lock:
             return ask(
                 question, self.embedder, self.index,
                 mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,

@@ -234,6 +234,13 @@ class Index:
         top = top[np.argsort(-scores[top])]
         return [(lex.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def release_memory(self) -> None:
+        """Drop in-memory views (a writer between syncs); they reload from disk when needed."""
+        self._lexical = None
+        self.chunks = {}
+        self.doc_meta = {}
+        self._view_generation = None
+
     def close(self) -> None:
         self.manifest.close()
 
