@@ -3,8 +3,10 @@
 The only module that imports gradio. HTML is built by the pure `render_*` functions below from plain
 data (Answer, Paragraph, DocMeta); every piece of document text, quote, title and file name goes
 through `esc()` first, so a document can never inject markup or script into the page.
-"""
 
+No `from __future__ import annotations` here: Gradio reads handler annotations (`evt: gr.EventData`)
+at runtime, and string annotations naming the lazily imported `gr` would not resolve.
+"""
 
 import html
 import logging
@@ -57,20 +59,26 @@ def safe_url(url: str) -> str | None:
 
 # --------------------------------------------------------------------------------------------- follow-ups
 
-_ANAPHORIC = re.compile(
+_FOLLOWUP_OPENER = re.compile(
     r"^\s*(còn|vậy còn|thế còn|và|rồi|what about|how about|and|also|och|men|vad gäller|hur är det med)\b"
-    r"|\b(thì sao|thế nào nữa|ra sao|thì thế nào|nữa không|như vậy|điều đó|việc đó|ông ấy|bà ấy|họ|nó|đó|ấy|này|"
-    r"they|them|their|it|its|he|she|his|her|that one|those|there|"
-    r"de|dem|deras|den|det|han|hon|där|då)\b",
+    r"|\b(thì sao|thế nào nữa|ra sao|thì thế nào|nữa không)\b",
     re.I,
 )
-SHORT_QUESTION_WORDS = 5
+_PRONOUN = re.compile(
+    r"\b(như vậy|điều đó|việc đó|ông ấy|bà ấy|họ|nó|đó|ấy|này|they|them|their|it|its|he|she|his|her|that one|those|"
+    r"there|dem|deras|den|det|han|hon|där|då)\b",
+    re.I,
+)
+SHORT_QUESTION_WORDS = 5  # "Còn Thụy Điển?" / "What about Japan?" carry no topic of their own
+PRONOUN_QUESTION_WORDS = 9  # a pronoun in a longer question is more often generic ("det", "này") than anaphoric
 
 
 def is_followup(question: str) -> bool:
-    """A short or anaphoric question leans on the previous one ("còn Nhật Bản thì sao?")."""
+    """A short, follow-up-worded or pronoun-led question leans on the previous one ("còn Nhật Bản thì sao?")."""
     n = len(re.findall(r"\w+", question))
-    return n <= SHORT_QUESTION_WORDS or bool(_ANAPHORIC.search(question))
+    if n <= SHORT_QUESTION_WORDS or _FOLLOWUP_OPENER.search(question):
+        return True
+    return n <= PRONOUN_QUESTION_WORDS and bool(_PRONOUN.search(question))
 
 
 def followup_context(question: str, turns: list[dict]) -> str:
@@ -483,7 +491,9 @@ button.btn-doc { border: 1px solid var(--border-color-primary); border-radius: 6
   background: var(--background-fill-primary); font-size: 13px; }
 button.btn-doc:hover { border-color: var(--color-accent); }
 .table-wrap { overflow-x: auto; }
-table.library { border-collapse: collapse; width: 100%; font-size: 14px; }
+table.library { border-collapse: collapse; width: 100%; min-width: 560px; font-size: 14px; }
+table.library td:nth-child(n+3), table.library th { white-space: nowrap; overflow-wrap: normal; }
+#delete-row { align-items: flex-end; }
 table.library th, table.library td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary);
   vertical-align: top; overflow-wrap: anywhere; }
 table.library td.file { font-family: var(--font-mono); font-size: 12.5px; max-width: 260px; }
@@ -529,8 +539,9 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                             question = gr.Textbox(
                                 placeholder="Ask a question (Tiếng Việt, English, Svenska)…", show_label=False,
                                 lines=1, max_lines=4, scale=5, min_width=180, elem_id="question", autofocus=True,
+                                container=False,
                             )
-                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask", size="md")
                         gr.Examples(EXAMPLES, inputs=question, label="Examples")
                         with gr.Accordion("Filters and settings", open=False, elem_id="filters"):
                             docs_filter = gr.Dropdown(
@@ -542,7 +553,8 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                                 date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD", min_width=120)
                             with gr.Row():
                                 mode = gr.Radio(
-                                    [("extractive (offline quotes)", "extractive"), ("LLM (configured model)", "llm")],
+                                    [("extractive (offline quotes)", "extractive"),
+                                     ("LLM" if settings.llm_model else "LLM (not configured: set ASSISTANT_LLM_MODEL)", "llm")],
                                     value=settings.answer_mode, label="Answer mode", min_width=200,
                                 )
                                 top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160)
@@ -553,22 +565,29 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                             elem_id="viewer", js_on_load=VIEWER_JS, padding=False,
                         )
             with gr.Tab("Library", id="library") as lib_tab:
+                suffixes = sorted(_suffixes())
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=300):
+                        upload = gr.File(file_count="multiple", elem_id="upload", height=150, label="Upload documents")
+                        gr.HTML(
+                            f'<div class="muted">{esc(", ".join(suffixes))}; up to {settings.upload_max_mb:g} MB each. '
+                            "Files are saved into corpus/ and indexed at once.</div>",
+                            js_on_load=None,
+                        )
+                    with gr.Column(scale=2, min_width=300):
+                        with gr.Row(equal_height=False, elem_id="delete-row"):
+                            delete_pick = gr.Dropdown(
+                                choices=_doc_choices(app), label="Document to delete", elem_id="delete-pick", scale=3, min_width=160
+                            )
+                            delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete", scale=1, min_width=90, size="md")
+                        with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
+                            confirm_text = gr.HTML("", js_on_load=None, elem_id="confirm-text", padding=True)
+                            with gr.Row():
+                                confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete", size="sm")
+                                cancel_btn = gr.Button("Cancel", elem_id="cancel-delete", size="sm")
+                        resync_btn = gr.Button("Re-sync corpus/ (files added or removed by hand)", elem_id="resync", size="sm")
                 lib_status = gr.HTML("", elem_id="lib-status", js_on_load=None)
                 lib_table = gr.HTML(render_library(app.documents()), elem_id="lib-table", js_on_load=None)
-                suffixes = sorted(_suffixes())
-                upload = gr.File(
-                    file_count="multiple", elem_id="upload",
-                    label=f"Upload documents ({', '.join(suffixes)}; up to {settings.upload_max_mb:g} MB each)",
-                )
-                with gr.Row():
-                    resync_btn = gr.Button("Re-sync corpus/", elem_id="resync", min_width=140)
-                    delete_pick = gr.Dropdown(choices=_doc_choices(app), label="Document to delete", elem_id="delete-pick", scale=3)
-                    delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete", min_width=100)
-                with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
-                    confirm_text = gr.HTML("", js_on_load=None, elem_id="confirm-text")
-                    with gr.Row():
-                        confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete")
-                        cancel_btn = gr.Button("Cancel", elem_id="cancel-delete")
 
         # ---- chat
         def respond(q, turns, docs, lang, dfrom, dto, answer_mode, k):
@@ -604,6 +623,15 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
 
         def clear():
             return render_transcript([]), [], None, '<div class="muted">The cited paragraph appears here.</div>'
+
+        def answer(question: str) -> dict:
+            """One question answered as JSON (the `assistant ask --json` contract), for scripts and load tests."""
+            try:
+                return app.ask(question).to_json()
+            except AssistantError as e:
+                raise gr.Error(str(e)) from e
+
+        gr.api(answer, api_name="answer")
 
         clear_btn.click(clear, None, [transcript, turns_state, target_state, viewer], api_name=False)
 
@@ -783,8 +811,8 @@ def serve(settings: Settings) -> None:
         print(f"  skipped {s['file']}: {s['reason']}", file=sys.stderr)
     watcher = _start_watcher(app) if settings.watch else None
     try:
-        print(f"chat page on http://{settings.host}:{settings.port}", file=sys.stderr)
-        launch(app, block=True)
+        print(f"chat page on http://{settings.host}:{settings.port} (Ctrl+C stops it)", file=sys.stderr)
+        launch(app, block=True, quiet=True)
     finally:
         if watcher is not None:
             watcher.stop()
@@ -811,9 +839,6 @@ def _start_watcher(app):
 
 class _TerminalProgress:
     """A one-line progress counter on stderr for the initial sync."""
-
-    def __init__(self) -> None:
-        self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
         if total:

@@ -212,6 +212,9 @@ def test_sync_report_rendering_escapes():
         ("And Sweden?", True),
         ("Och Japan då?", True),
         ("Who signed it?", True),
+        ("Ai đã ký văn bản đó với Việt Nam?", True),
+        ("When did they sign the partnership agreement?", True),
+        ("Vad är det digitala samarbetsforumet mellan Vietnam och EU om?", False),
         ("Đại sứ EU tại Việt Nam là ai?", False),
         ("Diễn đàn Hợp tác Số Việt Nam - EU 2025 diễn ra khi nào và ở đâu?", False),
         ("Who is the EU ambassador to Vietnam?", False),
@@ -266,6 +269,8 @@ def test_build_page_constructs_with_its_parts(page_app):
     ids = {getattr(b, "elem_id", None) for b in page.blocks.values()}
     assert {"transcript", "viewer", "question", "ask", "upload", "resync", "delete", "confirm-delete", "f-docs"} <= ids
     assert sum(1 for f in page.fns.values() if f.api_name == "ask") == 1
+    out = _fn(page, "answer")("Đại sứ EU tại Việt Nam là ai?")
+    assert out["answered"] and out["citations"][0]["quote"]
 
 
 def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app):
@@ -308,3 +313,22 @@ def test_bad_date_filter_is_shown_in_the_conversation(page_app):
 def test_empty_question_does_nothing(page_app):
     respond = _fn(web.build_page(page_app), "ask")
     assert len(list(respond("   ", [], [], "", "", "", "extractive", 5))) == 1
+
+
+def test_filters_restrict_the_citations(page_app):
+    respond = _fn(web.build_page(page_app), "ask")
+    japan = "003_a6de01ab2ae2bfda.txt"
+    *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số", [], [japan], "", "", "", "extractive", 5)
+    answer = turns[0]["answer"]
+    assert answer.hits and {h.chunk.doc for h in answer.hits} == {japan}
+    *_, (_, turns, _) = respond("Vietnam EU samarbete AI", [], [], "sv", "", "", "extractive", 5)
+    assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"004_03e94a76b2f901da.txt"}
+    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-28", "2025-12-31", "extractive", 3)
+    assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"000_b0dddf86d6f85ffe.txt"}
+
+
+def test_llm_mode_without_a_configured_model_says_what_to_set(page_app):
+    respond = _fn(web.build_page(page_app), "ask")
+    *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "llm", 5)
+    assert "Error" in html and turns[0]["error"]
+    assert "unexpected error" not in turns[0]["error"], turns[0]["error"]

@@ -71,6 +71,11 @@ def test_phone_width(tab, server):
     box = pg.locator("#viewer .para.target").bounding_box()
     assert 0 <= box["y"] < PHONE["height"], f"the cited paragraph is scrolled into view: {box}"
     tab.shot("06-phone-citation")
+    pg.get_by_role("tab", name="Library").click()
+    pg.locator("#lib-table table").wait_for()
+    width = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1] + 1, f"the library table scrolls inside its box at phone width: {width}"
+    tab.shot("06b-phone-library")
 
 
 def test_refused_answer_lists_nearest_passages(tab, server):
@@ -95,6 +100,9 @@ def test_follow_up_uses_the_conversation(tab, server):
     tab.shot("08-follow-up")
     pg.click("text=New conversation")
     pg.locator("#transcript .empty").wait_for()
+    pg.click("text=Filters and settings")
+    pg.locator("#f-docs").wait_for()
+    tab.shot("18-filters-and-settings", full_page=True)
 
 
 def test_xss_document_stays_inert(tab, server):
@@ -142,7 +150,7 @@ def test_upload_pdf_then_ask_about_it(tab, server, tmp_path):
     assert "indexed Mekong – hợp tác.pdf" in text
     assert "unsupported file type .exe" in text
     assert "Mekong – hợp tác.pdf" in pg.locator("#lib-table").inner_text()
-    tab.shot("11-upload-indexed")
+    tab.shot("11-upload-indexed", full_page=True)
 
     pg.get_by_role("tab", name="Chat").click()
     tab.ask("When was the Mekong Delta Climate Partnership signed?", 1)
@@ -166,7 +174,7 @@ def test_delete_asks_for_confirmation(tab, server):
     pg.click("#delete")
     pg.locator("#confirm-delete").wait_for()
     assert "cannot be undone" in pg.locator("#confirm-text").inner_text()
-    tab.shot("13-delete-confirm")
+    tab.shot("13-delete-confirm", full_page=True)
     pg.click("#cancel-delete")
     pg.locator("#confirm-delete").wait_for(state="hidden")
     assert (corpus / DELETE_ME).exists()
@@ -175,17 +183,36 @@ def test_delete_asks_for_confirmation(tab, server):
     pg.locator("#lib-status", has_text=f"Deleted {DELETE_ME}").wait_for(timeout=60_000)
     assert not (corpus / DELETE_ME).exists()
     assert DELETE_ME not in pg.locator("#lib-table").inner_text()
-    tab.shot("14-deleted")
+    tab.shot("14-deleted", full_page=True)
 
 
 def test_resync_picks_up_files_dropped_into_corpus(tab, server):
     pg = open_page(tab, server)
     _, corpus = server
     (corpus / "dropped.md").write_text("# Tài liệu thả tay\n\nCảng Cái Mép hợp tác với Rotterdam từ năm 2031.\n", encoding="utf-8")
+    (corpus / "hỏng.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
     pg.get_by_role("tab", name="Library").click()
     pg.click("#resync")
     pg.locator("#lib-status", has_text="indexed dropped.md").wait_for(timeout=60_000)
-    assert "dropped.md" in pg.locator("#lib-table").inner_text()
+    assert "skipped hỏng.pdf" in pg.locator("#lib-status").inner_text()
+    table = pg.locator("#lib-table").inner_text()
+    assert "dropped.md" in table and "hỏng.pdf" in table and "skipped" in table
+    tab.shot("17-resync-with-skipped", full_page=True)
+
+
+def test_json_api_answers_with_citations(server):
+    url, _ = server
+    req = urllib.request.Request(
+        url + "gradio_api/call/answer", data=json.dumps({"data": [SEED_Q]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        event = json.load(r)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=60) as r:
+        lines = r.read().decode().splitlines()
+    assert "event: complete" in lines, lines
+    out = json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
+    assert out["answered"] and out["citations"] and out["question"] == SEED_Q
 
 
 def _status(url: str, method: str = "GET", body: bytes | None = None) -> int:
