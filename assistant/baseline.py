@@ -110,8 +110,9 @@ class LlamaIndexDefault:
         return out
 
     @staticmethod
-    def locate(node: Node, docs) -> tuple[str, int] | None:
-        """Our (doc, paragraph) for a node, via the manifest's text (`evaluate.DocTexts`)."""
+    def anchor(node: Node, docs) -> tuple[str, int, list[int]] | None:
+        """(doc, paragraph holding the node's start, every paragraph the node overlaps), via the
+        manifest's text (`evaluate.DocTexts`); None when the node's text is not found."""
         text, paras = docs.get(node.file)
         if not text:
             return None
@@ -120,4 +121,7 @@ class LlamaIndexDefault:
             return None
         spans = sorted((p.start, p.end, p.n) for p in paras.values())
         n = paragraph_at(spans, offset)
-        return (node.file, n) if n is not None else None
+        if n is None:
+            return None
+        end = offset + len(node.text.strip())
+        return node.file, n, [m for s, e, m in spans if s < end and e > offset]

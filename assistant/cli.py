@@ -252,6 +252,76 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir) 
         _err(f"no gated metric dropped by more than {fail_under or 0.0} against {baseline} ({name})")
 
 
+DOCTOR_EPILOG = """\b
+Examples:
+  assistant doctor                 # check index/ against corpus/ and the manifest, repair what is wrong
+  assistant doctor --check-only    # only report (exit 1 when something is wrong)
+  assistant doctor --json
+"""
+
+
+@main.command(epilog=DOCTOR_EPILOG)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings and repairs as JSON on stdout.")
+@click.option("--check-only", is_flag=True, help="Report what is wrong without changing anything.")
+def doctor(as_json: bool, check_only: bool) -> None:
+    """Check index/ against corpus/ and the manifest; say what is wrong and how it was fixed."""
+    from .doctor import run
+
+    app = _app(_settings())
+    bar = _Bar("re-indexing")
+    report = run(app, fix=not check_only, log=_err, progress=bar.update)
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
+        if not report.findings:
+            click.echo(f"index is healthy ({counts})")
+        for f in report.findings:
+            click.echo(f"problem   {f.detail}")
+            if not check_only:
+                click.echo(f"  fixed:  {f.fix}" if f.fixed else "  NOT fixed")
+        for f in report.remaining:
+            click.echo(f"still wrong: {f.detail}")
+    if (check_only and report.findings) or report.remaining:
+        raise SystemExit(1)
+
+
+BENCH_EPILOG = """\b
+Examples:
+  assistant bench                          # 1,000 and 10,000 chunks: a table on stdout
+  assistant bench --chunks 1000 --json
+  assistant bench --chunks 1000,10000,100000   # 100k embeds for hours the first time (vectors are cached)
+"""
+
+
+@main.command(epilog=BENCH_EPILOG)
+@click.option("--chunks", default="1000,10000", show_default=True, help="Comma-separated corpus sizes in chunks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")
+@click.option("--no-cache", is_flag=True, help="Embed every chunk (ignore vectors cached by earlier bench runs).")
+def bench(chunks: str, as_json: bool, no_cache: bool) -> None:
+    """Measure ingest, resync, query latency, memory and cold start on generated Vietnamese corpora."""
+    from .bench import format_table, run, to_json
+
+    try:
+        sizes = sorted({int(c.replace("_", "")) for c in chunks.split(",") if c.strip()})
+    except ValueError as e:
+        raise click.UsageError(f"--chunks takes comma-separated numbers, e.g. 1000,10000: {e}") from e
+    if not sizes or min(sizes) < 10:
+        raise click.UsageError("--chunks: each size must be at least 10")
+    result = run(sizes, _settings(), use_cache=not no_cache, log=_err)
+    if as_json:
+        click.echo(json.dumps(to_json(result), ensure_ascii=False))
+        return
+    click.echo(format_table(result["sizes"]))
+    host = result["host"]
+    click.echo(f"\n{host['cpus']} cpus, load average {host['load_avg']}; model {result['model_id']} ({result['embed_backend']})")
+    for r in result["sizes"]:
+        if r.get("overhead_estimated"):
+            click.echo(f"{r['chunks']:,} chunks: {r['cached_fraction']:.0%} of the vectors came from the bench cache; "
+                       "the ratio is estimated from the time outside the encoder.")  # fmt: skip
+
+
 class _Bar:
     """A progress bar on stderr that appears only when there is work."""
 

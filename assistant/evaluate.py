@@ -236,6 +236,10 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
     m: dict[str, Any] = {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable)}
     for key in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
         m[key] = _mean([r[key] for r in ranked])
+    if any("node_rank" in r for r in ranked):  # llama-index: gold paragraph anywhere in a retrieved node
+        for k in KS:
+            m[f"node_recall@{k}"] = _mean([recall_at(r["node_rank"], k) for r in ranked])
+        m["node_mrr"] = _mean([reciprocal_rank(r["node_rank"]) for r in ranked])
     has_answers = [r for r in rows if r.get("answered") is not None]
     ans = [r for r in answerable if r.get("answered") is not None]
     una = [r for r in unanswerable if r.get("answered") is not None]
@@ -406,24 +410,26 @@ def evaluate_llamaindex(app, questions: list[Question], progress: Progress | Non
         base.retrieve(questions[0].question)
     rows = []
     unmapped = 0
+    covered = []
     for i, q in enumerate(questions):
         t0 = time.perf_counter()
         nodes = base.retrieve(q.question)
         ms = (time.perf_counter() - t0) * 1000
-        units = []
-        for node in nodes:
-            unit = base.locate(node, docs)
-            if unit is None:
-                unmapped += 1
-            else:
-                units.append(unit)
-        row = score_question(q, dedupe(units), None, None)
+        anchors = [a for a in (base.anchor(node, docs) for node in nodes) if a is not None]
+        unmapped += len(nodes) - len(anchors)
+        covered += [len(a[2]) for a in anchors]
+        row = score_question(q, dedupe((d, n) for d, n, _ in anchors), None, None)
+        if "rank" in row:  # the gold paragraph anywhere inside a node, ranked by node
+            row["node_rank"] = next((j for j, (d, _, ps) in enumerate(anchors, 1) if any(is_gold(d, p, q.docs, q.doc, q.paragraph) for p in ps)), None)
         row["timings_ms"] = {"retrieve": round(ms, 2), "total": round(ms, 2)}
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))
     config = _config(app, app.settings, "llamaindex-default")
-    config.update(retrieval_mode="llama-index VectorStoreIndex (default SentenceSplitter)", nodes=base.n_nodes, unmapped_hits=unmapped)
+    config.update(
+        retrieval_mode="llama-index VectorStoreIndex (default SentenceSplitter)", nodes=base.n_nodes, unmapped_hits=unmapped,
+        paragraphs_per_retrieved_node=round(sum(covered) / len(covered), 2) if covered else None,
+    )  # fmt: skip
     for key in ("dense_weight", "min_score", "answer_mode", "max_answer_sentences", "top_k"):
         config.pop(key, None)
     return result(rows, config)
@@ -435,15 +441,19 @@ def result(rows: list[dict], config: dict) -> dict:
 
 
 def _config(app, s, name: str) -> dict:
-    from . import __version__
-    from .answer import SUPPORT_THRESHOLD
+    import os
+    import sys
 
+    from . import __version__, answer
+
+    torch = sys.modules.get("torch")
+    host = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads() if torch else None, "load_avg_1m": round(os.getloadavg()[0], 2)}
     return {
         "name": name, "version": __version__, "retrieval_mode": s.retrieval_mode, "dense_weight": s.dense_weight,
-        "top_k": s.top_k, "k": K_RETRIEVE, "min_score": s.min_score if s.min_score is not None else SUPPORT_THRESHOLD,
+        "top_k": s.top_k, "k": K_RETRIEVE, "min_score": s.min_score if s.min_score is not None else getattr(answer, "SUPPORT_THRESHOLD", None),
         "answer_mode": s.answer_mode, "max_answer_sentences": s.max_answer_sentences,
         "embed_model": s.embed_model, "model_id": app.embedder.model_id,
-        "corpus_dir": str(s.corpus_dir), "index_dir": str(s.index_dir),
+        "corpus_dir": str(s.corpus_dir), "index_dir": str(s.index_dir), "host": host,
     }  # fmt: skip
 
 

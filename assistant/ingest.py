@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from .types import Chunk, Embedder, LoadedDocument, SyncReport
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, total)
 BATCH_CHUNKS = 256
+_READ_ERROR = "cannot read file"
+_NO_SPACE = re.compile(r"\S+")
 
 
 @dataclass
@@ -45,6 +48,10 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[dict]]:
                 continue
             full = Path(root) / name
             rel = full.relative_to(corpus).as_posix()
+            if not _valid_name(rel):  # SQLite, JSON and the page all need text names
+                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+                skipped.append({"file": shown, "reason": "the file name is not valid UTF-8 (copied from an old archive or disk?): rename the file"})
+                continue
             try:
                 st = full.stat()
             except OSError as e:
@@ -57,6 +64,15 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[dict]]:
                 continue
             found[rel] = st
     return found, skipped
+
+
+def _valid_name(rel: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_regular(st: os.stat_result) -> bool:
@@ -77,6 +93,10 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
             if log:
                 log(f"embedding model changed to {embedder.model_id}: re-embedding every document")
             index.reset_for_model()
+        if index.manifest.get("dirty", "0") == "1":  # before recover() clears the flag, so a crash here repeats it
+            for doc in repoint_vectors(index):
+                if log:
+                    log(f"recovered from an interrupted ingest: {doc}: vectors re-pointed to the renamed file")
         for line in index.recover():
             if log:
                 log(f"recovered from an interrupted ingest: {line}")
@@ -96,6 +116,31 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
     return report
 
 
+def misattributed_vectors(index: Index) -> dict[str, int]:
+    """Documents whose vectors carry another document's name in Chroma, with how many.
+
+    A rename updates the manifest, then the vectors' `doc` metadata; a crash in between leaves vectors
+    that document filters never find. Only the manifest knows the right name."""
+    wrong: dict[str, int] = {}
+    for rec in index.manifest.documents():
+        ids = index.manifest.doc_chunk_ids(rec.path)
+        for i in range(0, len(ids), 1000):
+            got = index.collection.get(ids=ids[i : i + 1000], include=["metadatas"])
+            n = sum(1 for meta in got["metadatas"] if (meta or {}).get("doc") != rec.path)
+            if n:
+                wrong[rec.path] = wrong.get(rec.path, 0) + n
+    return wrong
+
+
+def repoint_vectors(index: Index) -> list[str]:
+    """Give misattributed vectors their document's name again (see misattributed_vectors); returns the documents."""
+    mtimes = {d.path: d.mtime_ns for d in index.manifest.documents()}
+    docs = sorted(misattributed_vectors(index))
+    for doc in docs:
+        index.rename(doc, doc, mtimes[doc])  # same name: rewrites the vectors' metadata only
+    return docs
+
+
 def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport) -> list[tuple[str, str, os.stat_result]]:
     """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
     known = {d.path: d for d in index.manifest.documents()}
@@ -108,7 +153,9 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
             report.unchanged += 1
             continue
         prev_skip = skipped_before.get(path)
-        if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec:
+        # a read error (chmod changes no mtime) or the size limit (a setting) may be gone without the file changing
+        retry = prev_skip is not None and (prev_skip[2].startswith(_READ_ERROR) or "ASSISTANT_MAX_FILE_MB" in prev_skip[2])
+        if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec and not retry:
             report.skipped.append({"file": path, "reason": prev_skip[2]})
             continue
         if st.st_size > settings.max_file_mb * 1024 * 1024:
@@ -117,7 +164,8 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
         try:
             digest = content_hash((corpus / path).read_bytes())
         except OSError as e:
-            reason = f"cannot read file: {e.strerror or e}"
+            hint = " (give your user read access to it)" if isinstance(e, PermissionError) else ""
+            reason = f"{_READ_ERROR}: {e.strerror or e}{hint}"
             report.skipped.append({"file": path, "reason": reason})
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
@@ -158,18 +206,30 @@ def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index:
     for path, digest, st in todo:
         try:
             doc = load_document(corpus / path, max_bytes)
+            paragraphs = classify(doc.paragraphs)
+            doc.paragraphs = paragraphs
+            chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, embedder.max_tokens)
+            _check_fits(chunks, embedder)
         except SkipFile as e:
             reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
             report.skipped.append({"file": path, "reason": reason})
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
-        paragraphs = classify(doc.paragraphs)
-        doc.paragraphs = paragraphs
-        chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, embedder.max_tokens)
         rec = DocRecord(path, digest, st.st_size, st.st_mtime_ns, doc.meta)
         (report.updated if path in known else report.added).append(path)
         pending.append(Pending(path, rec, doc, chunks))
     return pending
+
+
+def _check_fits(chunks: list[Chunk], embedder: Embedder) -> None:
+    """Refuse a file with a chunk the model cannot take: chunking splits at sentences and words, so only
+    one unbroken run of characters (encoded data, a data: URI) can be over the limit; embedding it would fail."""
+    for c in chunks:
+        if _NO_SPACE.fullmatch(c.text) and embedder.count_tokens(c.text) > embedder.max_tokens:
+            raise SkipFile(
+                f"paragraph {c.paragraph} holds {len(c.text):,} characters without a space (encoded data?), more than "
+                f"the embedding model takes at once ({embedder.max_tokens} tokens): remove it or break it up"
+            )
 
 
 def _embed_and_store(embedder: Embedder, index: Index, pending: list[Pending], progress: Progress | None) -> None:

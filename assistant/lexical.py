@@ -21,9 +21,26 @@ class LexicalIndex:
     def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None, tf: sparse.csr_matrix | None = None):
         self.ids: list[str] = ids or []
         self.vocab: dict[str, int] = vocab or {}
-        self.tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._pending: list[sparse.csr_matrix] = []  # blocks added since the matrix was last stacked
         self._weights: sparse.csc_matrix | None = None
         self._row: dict[str, int] | None = None
+
+    @property
+    def tf(self) -> sparse.csr_matrix:
+        """The term-count matrix. Added blocks are stacked here, once, when the matrix is next needed:
+        stacking on every add copied the whole matrix once per document (quadratic over an ingest)."""
+        if self._pending:
+            blocks = [self._tf, *self._pending]
+            for block in blocks:
+                block.resize((block.shape[0], len(self.vocab)))
+            self._tf = sparse.vstack(blocks, format="csr")
+            self._pending = []
+        return self._tf
+
+    @tf.setter
+    def tf(self, value: sparse.csr_matrix) -> None:
+        self._tf, self._pending = value, []
 
     # building ----------------------------------------------------------------------------
     def add(self, ids: list[str], texts: list[str]) -> None:
@@ -35,15 +52,14 @@ class LexicalIndex:
                 rows.append(r)
                 cols.append(col)
                 vals.append(n)
-        new = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
-        old = self.tf
-        old.resize((old.shape[0], len(self.vocab)))
-        self.tf = sparse.vstack([old, new], format="csr")
+        self._pending.append(sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32))
         self.ids.extend(ids)
         self._invalidate()
 
     def remove(self, ids: set[str]) -> None:
         """Drop chunks by id (unknown ids are ignored)."""
+        if not ids:
+            return  # every ingested document calls this, mostly with nothing to drop: skip the O(n) scan
         keep = [i for i, cid in enumerate(self.ids) if cid not in ids]
         if len(keep) == len(self.ids):
             return

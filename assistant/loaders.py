@@ -35,6 +35,7 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".doc
 _IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 _IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp")
 _MB = 1024 * 1024
+DOCX_MAX_XML_BYTES = 64 * _MB  # unpacked XML of a .docx; reading 30 MB of it took 620 MB of memory
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -474,6 +475,13 @@ def _parse_docx(data: bytes) -> tuple[str, list[Paragraph], None]:
     """DOCX via python-docx: body paragraphs and table cells in document order."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise SkipFile("not a valid .docx (not a zip archive; an old .doc file must be saved as .docx)")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # python-docx holds every XML part in memory, ~20x its size
+        xml = sum(i.file_size for i in archive.infolist() if i.filename.lower().endswith(".xml"))
+    if xml > DOCX_MAX_XML_BYTES:
+        raise SkipFile(
+            f"the .docx unpacks to {_mb(xml)} MB of XML, more than the {_mb(DOCX_MAX_XML_BYTES)} MB that can be read "
+            "safely (a zip bomb, or an enormous document): split it or save it as .txt"
+        )
     import docx
 
     try:

@@ -15,6 +15,7 @@ TABLE_KEYS = (
     "citation_precision", "citation_recall", "verified_quote_rate", "refusal_accuracy", "false_refusal_rate",
     "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_answer_p50_ms",
 )  # fmt: skip
+NODE_KEYS = ("node_recall@1", "node_recall@5", "node_mrr")  # llama-index: gold paragraph anywhere in a node
 LANG_KEYS = ("recall@5", "mrr", "answer_contains", "citation_precision", "refusal_accuracy")
 
 
@@ -29,6 +30,7 @@ def fmt(v) -> str:
 def metrics_table(results: list[dict], keys=TABLE_KEYS, markdown: bool = False) -> str:
     """Metrics (rows) by configuration (columns), plain text or Markdown."""
     names = [r["config"]["name"] for r in results]
+    keys = tuple(keys) + tuple(k for k in NODE_KEYS if any(k in r["metrics"] for r in results))
     rows = [["metric", *names]] + [[k, *(fmt(r["metrics"].get(k)) for r in results)] for k in keys]
     rows.append(["questions", *(f"{r['metrics']['questions']} ({r['metrics']['unanswerable']} unanswerable)" for r in results)])
     return _table(rows, markdown)

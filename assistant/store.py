@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,11 +201,41 @@ class Index:
         generation = self.manifest.get("generation")
         if generation == self._view_generation and self.chunks:
             return
-        self._lexical = None
-        self.chunks = {c.id: c for c in self.manifest.all_chunks()}
-        self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
-        self.lexical()
+        if self._view_generation is not None and generation != self._view_generation:
+            self._reopen_chroma()
+        with self._read_snapshot():  # one consistent state even while another process writes
+            generation = self.manifest.get("generation")
+            self._lexical = None
+            self.chunks = {c.id: c for c in self.manifest.all_chunks()}
+            self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
+            self.lexical()
         self._view_generation = generation
+
+    def _reopen_chroma(self) -> None:
+        """Make dense search see what other processes wrote since Chroma was opened here.
+
+        A PersistentClient keeps the vector index it loaded and never sees another process's writes
+        (MODELS.md); Chroma caches one such system per folder per process, so the cache is dropped and
+        the next read opens the folder afresh. Collections already handed out keep their old system."""
+        if self._collection is None or self.settings.chroma_host:
+            return  # nothing loaded yet, or a server, which is always current
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        self._collection = None
+        SharedSystemClient.clear_system_cache()
+
+    @contextmanager
+    def _read_snapshot(self) -> Iterator[None]:
+        """A read transaction on the manifest (WAL: later commits by a writer stay invisible until it ends)."""
+        db = self.manifest.db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
 
     def allowed_docs(self, flt: Filter | None) -> set[str] | None:
         if flt is None or not flt.active():
@@ -214,11 +246,16 @@ class Index:
         """(chunk id, cosine similarity), best first."""
         if docs is not None and not docs:
             return []
-        total = self.collection.count()
-        if total == 0:
-            return []
         where = {"doc": {"$in": sorted(docs)}} if docs is not None else None
-        res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, total), where=where, include=["distances"])
+        try:
+            total = self.collection.count()
+            if total == 0:
+                return []
+            res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, total), where=where, include=["distances"])
+        except Exception as e:  # a Chroma server that went away raises httpx errors
+            if not self.settings.chroma_host or not type(e).__module__.startswith("httpx"):
+                raise
+            raise IndexError_(_server_unreachable(self.settings, e)) from e
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
@@ -258,11 +295,16 @@ def _client(settings: Settings, index_dir: Path):
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as e:  # chromadb raises plain ValueError/ConnectionError here
-            raise IndexError_(
-                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({e}); "
-                "start it with `chroma run --path DIR --host 127.0.0.1 --port N` or unset ASSISTANT_CHROMA_HOST"
-            ) from e
+            raise IndexError_(_server_unreachable(settings, e)) from e
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
+
+
+def _server_unreachable(settings: Settings, e: Exception) -> str:
+    return (
+        f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
+        f"(ASSISTANT_CHROMA_HOST / ASSISTANT_CHROMA_PORT): {e}; start it with "
+        "`chroma run --path DIR --host 127.0.0.1 --port N`, or unset ASSISTANT_CHROMA_HOST to use the embedded store"
+    )
 
 
 def _open_collection(settings: Settings, index_dir: Path, name: str):

@@ -18,6 +18,7 @@ from .loaders import is_ignored
 from .types import SyncReport
 
 log = logging.getLogger(__name__)
+_NOT_CHANGES = {"opened", "closed_no_write"}  # watchdog event types of a file being read
 
 
 class CorpusWatcher:
@@ -41,9 +42,11 @@ class CorpusWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
+                if event.event_type in _NOT_CHANGES or (event.is_directory and event.event_type == "modified"):
+                    return  # reads (a sync's own too) and a folder's mtime: the file events tell what changed
                 paths = [getattr(event, "src_path", ""), getattr(event, "dest_path", "")]
-                if all(not p or is_ignored(Path(str(p)).name) for p in paths) and event.event_type != "deleted":
-                    return
+                if all(not p or is_ignored(Path(str(p)).name) for p in paths):
+                    return  # hidden, temporary and partial files, also when they are deleted
                 watcher.poke()
 
         corpus = Path(self.app.settings.corpus_dir)
@@ -78,6 +81,9 @@ class CorpusWatcher:
                 if self._stop.wait(min(self.debounce_s, 0.5) or 0.05):
                     return
             self._dirty.clear()
+            if time.monotonic() - self._last_event < self.debounce_s:
+                self._dirty.set()  # a change arrived after the quiet check: wait for quiet again
+                continue
             self._sync()
 
     def _settled(self) -> bool:

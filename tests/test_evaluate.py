@@ -342,3 +342,64 @@ def _no_shared_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     yield
     shutil.rmtree(tmp_path / "home", ignore_errors=True)
+
+
+def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_path, monkeypatch):
+    """The llama-index run with its retriever replaced: nodes spanning paragraphs map back to our anchors."""
+    from fakes import HashEmbedder
+
+    from assistant import baseline
+    from assistant.app import build
+    from assistant.evaluate import evaluate_file
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in TINY.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    a_text = TINY["a.txt"]
+
+    class FakeRetriever:
+        n_nodes = 2
+
+        def retrieve(self, question):  # one node from the title through paragraph 2, then b.txt's whole text
+            return [baseline.Node("a.txt", a_text[: a_text.index("Kim")], 0, 0.9), baseline.Node("b.txt", TINY["b.txt"], 0, 0.5)]
+
+        anchor = staticmethod(baseline.LlamaIndexDefault.anchor)
+
+    monkeypatch.setattr(baseline.LlamaIndexDefault, "build", classmethod(lambda cls, settings, corpus, k=10: FakeRetriever()))
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        json.dumps({"id": "1", "question": "Đại sứ EU?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"}) + "\n"
+        + json.dumps({"id": "2", "question": "Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=HashEmbedder())
+    (res,), _ = evaluate_file(app, qfile, ["llamaindex-default"])
+    first, second = res["questions"]
+    assert first["hits"] == [["a.txt", 1], ["b.txt", 1]]  # each node anchored at the paragraph holding its start
+    assert first["rank"] is None and first["node_rank"] == 1  # ... though the first node contains the gold paragraph
+    assert second["rank"] is None and second["node_rank"] == 2
+    m = res["metrics"]
+    assert m["recall@10"] == 0.0 and m["node_recall@1"] == 0.5 and m["node_recall@5"] == 1.0 and m["node_mrr"] == 0.75
+    assert m["answer_contains"] is None and m["citation_precision"] is None
+    assert res["config"]["unmapped_hits"] == 0 and res["config"]["paragraphs_per_retrieved_node"] == 2.0
+
+
+@pytest.mark.model
+def test_llamaindex_default_runs_offline_on_the_real_model(tmp_path, real_embedder):
+    from assistant.app import build
+    from assistant.evaluate import evaluate_file
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in TINY.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(json.dumps({"id": "1", "question": "Who is the EU ambassador to Vietnam?", "answers": ["Julien Guerrier"], "doc": "a.txt", "lang": "en"}) + "\n", encoding="utf-8")
+    app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=real_embedder)
+    (li, hy), _ = evaluate_file(app, qfile, ["llamaindex-default", "hybrid"])
+    assert li["config"]["nodes"] == 2 and li["config"]["unmapped_hits"] == 0
+    assert li["metrics"]["recall@1"] == 1.0 and hy["metrics"]["recall@1"] == 1.0
+    assert hy["metrics"]["verified_quote_rate"] == 1.0

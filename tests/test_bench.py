@@ -1,0 +1,47 @@
+"""The bench machinery on a tiny corpus with the fake embedder: shape of the JSON, not speed."""
+
+from __future__ import annotations
+
+import json
+
+from fakes import HashEmbedder
+
+from assistant import bench
+from assistant.settings import Settings
+
+KEYS = {
+    "ingest_chunks_per_s", "encoder_chunks_per_s", "overhead_ratio", "llamaindex_chunks_per_s",
+    "noop_resync_s", "query_p50_ms", "query_p95_ms", "peak_rss_mb",
+}  # fmt: skip
+
+
+def test_corpus_paragraphs_are_distinct_and_a_smaller_size_is_a_prefix(tmp_path):
+    pool = bench.source_sentences()
+    small = bench.write_corpus(tmp_path / "a", 40, pool)
+    large = bench.write_corpus(tmp_path / "b", 80, pool)
+    assert len(small) == 4 and len(large) == 8
+    assert [f.read_text() for f in small] == [f.read_text() for f in large[:4]]
+    paras = [p for f in large for p in f.read_text().strip().split("\n\n")]
+    assert len(paras) == 80 and len(set(paras)) == 80
+
+
+def test_bench_json_shape_with_the_fake_embedder(tmp_path):
+    def peer(files, work):
+        from llama_index.core.embeddings import MockEmbedding
+
+        return bench.llamaindex_ingest(files, work, MockEmbedding(embed_dim=8))
+
+    settings = Settings(index_dir=tmp_path / "unused", corpus_dir=tmp_path / "unused")
+    result = bench.run([20, 30], settings, HashEmbedder(max_tokens=400), cache_dir=tmp_path / "cache", peer=peer, questions=5)
+    rows = result["sizes"]
+    assert [r["documents"] for r in rows] == [2, 3]
+    for r in rows:
+        assert KEYS <= set(r)
+        assert all(r[k] is not None and r[k] >= 0 for k in KEYS)
+        assert r["cold_start_s"] if "cold_start_s" in r else True
+    # 30 chunks share their first 20 paragraphs with the 20-chunk corpus: those vectors came from the cache
+    assert rows[0]["cached_fraction"] == 0 and not rows[0]["overhead_estimated"]
+    assert rows[1]["cached_fraction"] > 0 and rows[1]["overhead_estimated"]
+    json.dumps(bench.to_json(result))
+    table = bench.format_table(rows)
+    assert "ingest (chunks/s)" in table and "| 20 |" not in table.splitlines()[0][:8]

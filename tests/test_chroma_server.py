@@ -1,0 +1,105 @@
+"""Chroma server mode: ASSISTANT_CHROMA_HOST/PORT against a real `chroma run` on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedder
+
+from assistant.app import build
+from assistant.errors import IndexError_
+from assistant.settings import Settings
+
+CHROMA = Path(sys.executable).parent / "chroma"
+QUESTION = "Julien Guerrier Đại sứ Liên minh châu Âu"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(path: Path, port: int, log: Path) -> subprocess.Popen:
+    """`chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
+    out = open(log, "ab")
+    proc = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma run exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError(f"chroma run did not answer on port {port} within 60 s: {log.read_text()[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def _same(answer) -> dict:
+    d = answer.to_json()
+    d.pop("timings_ms")
+    return d
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMA.exists(), reason="the chroma CLI is not installed in this environment")
+def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
+    port = _free_port()
+    data, log = tmp_path / "chroma-server", tmp_path / "chroma.log"
+    proc = _start(data, port, log)
+    try:
+        settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=port)
+        app = build(settings, embedder=HashEmbedder())
+        report = app.sync()
+        assert report.chunks > 0 and len(report.added) == len(list(corpus.glob("*.txt")))
+        assert (tmp_path / "index" / "manifest.sqlite").exists()  # the manifest stays local
+        assert not (tmp_path / "index" / "chroma").exists()  # the vectors live in the server
+        hybrid = app.ask(QUESTION, min_score=0.0)
+        dense = app.ask(QUESTION, min_score=0.0, retrieval_mode="dense")
+        assert hybrid.answered and dense.answered and dense.hits[0].dense is not None
+
+        _stop(proc)
+        proc = _start(data, port, log)
+
+        again = build(settings, embedder=HashEmbedder())  # a new process's view: nothing cached
+        assert _same(again.ask(QUESTION, min_score=0.0, retrieval_mode="dense")) == _same(dense)
+        assert _same(again.ask(QUESTION, min_score=0.0)) == _same(hybrid)
+        assert _same(app.ask(QUESTION, min_score=0.0, retrieval_mode="dense")) == _same(dense)  # the old client reconnects
+        assert again.sync().changed is False  # nothing re-embedded after the restart
+
+        _stop(proc)  # the server goes away under a running app: a clear error, not a traceback from httpx
+        with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST"):
+            again.ask(QUESTION, min_score=0.0)
+    finally:
+        _stop(proc)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def test_unreachable_server_names_the_setting(tmp_path, corpus):
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=_free_port())
+    app = build(settings, embedder=HashEmbedder())
+    with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST") as err:
+        app.sync()
+    assert f"127.0.0.1:{settings.chroma_port}" in str(err.value)

@@ -1,0 +1,194 @@
+"""Concurrent use of one index: two ingest processes at once, and a long-lived reader (like the page)
+answering while another process ingests. Real Chroma + SQLite on tmp_path, hash embedder, real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hostile import make_docs
+
+HERE = Path(__file__).resolve().parent
+
+
+def start_ingest(corpus: Path, index: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, str(HERE / "hostile.py"), "ingest", str(corpus), str(index), *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, dict | None, str]:
+    out, err = proc.communicate(timeout=timeout)
+    report = json.loads(out.strip().splitlines()[-1]) if proc.returncode == 0 else None
+    return proc.returncode, report, err
+
+
+def reader_app(corpus: Path, index: Path, **kw):
+    from assistant.app import build
+    from assistant.settings import Settings
+    from fakes import HashEmbedder
+
+    return build(Settings(corpus_dir=corpus, index_dir=index, **kw), embedder=HashEmbedder())
+
+
+def check_complete(corpus: Path, index: Path) -> None:
+    """Every file of corpus/ is indexed, and every manifest chunk is readable from Chroma with the right vector."""
+    from assistant.manifest import Manifest
+    from fakes import HashEmbedder
+
+    # a separate process: its Chroma client has never seen this folder, so it reads what is on disk
+    code = f"""
+import json, sys
+sys.path.insert(0, {str(HERE)!r})
+from assistant.app import build
+from assistant.settings import Settings
+from fakes import HashEmbedder
+app = build(Settings(corpus_dir={str(corpus)!r}, index_dir={str(index)!r}), embedder=HashEmbedder())
+ids = sorted(app.index.manifest.chunk_ids())
+got = app.index.collection.get(ids=ids, include=["embeddings"])
+emb = dict(zip(got["ids"], [list(map(float, e)) for e in got["embeddings"]]))
+app.index.refresh()
+top = {{}}
+for cid in ids[:: max(1, len(ids) // 25)]:
+    vec = app.embedder.embed_passages([app.index.chunks[cid].text])[0]
+    top[cid] = app.index.dense(vec, 1, None)[0][0]
+print(json.dumps({{"ids": ids, "emb": emb, "top": top, "all": len(app.index._all_vector_ids())}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    m = Manifest(index / "manifest.sqlite")
+    try:
+        assert sorted(d.path for d in m.documents()) == sorted(p.name for p in corpus.iterdir())
+        chunks = {c.id: c for c in m.all_chunks()}
+    finally:
+        m.close()
+    assert res["ids"] and sorted(res["emb"]) == res["ids"] == sorted(chunks), "manifest chunks missing from Chroma"
+    assert res["all"] == len(res["ids"]), "orphan vectors in Chroma"
+    fake = HashEmbedder()
+    for cid, vec in res["emb"].items():
+        want = fake.embed_passages([chunks[cid].text])[0]
+        assert np.allclose(vec, want, atol=1e-5), f"vector of {cid} is not the vector of its text"
+    for cid, found in res["top"].items():  # the HNSW index answers with the chunk's own vector
+        assert chunks[found].text == chunks[cid].text, f"dense search for {cid} found {found}"
+
+
+def wait_for_line(proc: subprocess.Popen, needle: str, timeout: float = 120) -> list[str]:
+    """Read the process's stderr until a line containing needle; returns the lines read."""
+    assert proc.stderr is not None
+    lines = []
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        lines.append(line)
+        if needle in line:
+            return lines
+        assert time.monotonic() < deadline, f"no {needle!r} within {timeout} s"
+    pytest.fail(f"the process ended without {needle!r}:\n{''.join(lines)[-2000:]}")
+
+
+def test_two_ingests_at_once_both_finish_and_nothing_is_lost(tmp_path):
+    from assistant.lock import IndexLock
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 30)
+    slow = ("--batch-chunks", "16", "--delay-s", "0.1")
+    with IndexLock(index, 0):  # both start while the index is busy, then race for it when it is released
+        a = start_ingest(corpus, index, *slow)
+        b = start_ingest(corpus, index, *slow)
+        for p in (a, b):
+            wait_for_line(p, "another ingest is running")
+    (ra, rep_a, err_a), (rb, rep_b, err_b) = finish(a), finish(b)
+    assert ra == 0 and rb == 0, err_a[-2000:] + err_b[-2000:]
+    first, second = (rep_a, rep_b) if rep_a["added"] else (rep_b, rep_a)
+    assert len(first["added"]) == 30
+    assert second["added"] == [] and second["unchanged"] == 30  # it waited, then saw the first one's work
+    check_complete(corpus, index)
+
+
+def test_a_second_ingest_that_cannot_wait_says_the_index_is_busy(tmp_path):
+    from assistant.lock import IndexLock
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 3)
+    with IndexLock(index, 0):
+        rc, _, err = finish(start_ingest(corpus, index, "--lock-timeout-s", "0.5"))
+    assert rc == 3
+    assert f"another ingest is running (pid {os.getpid()})" in err and "ASSISTANT_LOCK_TIMEOUT_S" in err
+    rc, report, err = finish(start_ingest(corpus, index))  # and once it is free, the next one runs
+    assert rc == 0 and len(report["added"]) == 3, err[-2000:]
+
+
+def test_a_long_lived_reader_answers_from_a_document_another_process_added(tmp_path):
+    """The page's process opened Chroma before the other process wrote: dense search must still find the new document."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 5)
+    reader = reader_app(corpus, index)
+    reader.sync()
+    question = "Dự án kangaroo về lúa gạo tại Canberra trị giá bao nhiêu?"
+    before = reader.ask(question, retrieval_mode="dense")
+    assert all(h.chunk.doc != "kangaroo.txt" for h in before.hits)
+
+    (corpus / "kangaroo.txt").write_text(
+        "Dự án kangaroo về lúa gạo tại Canberra trị giá 42 triệu đô la Úc.\n", encoding="utf-8"
+    )
+    rc, report, err = finish(start_ingest(corpus, index))
+    assert rc == 0 and report["added"] == ["kangaroo.txt"], err[-2000:]
+
+    for mode in ("dense", "hybrid", "lexical"):
+        hits = reader.ask(question, retrieval_mode=mode).hits
+        assert hits and hits[0].chunk.doc == "kangaroo.txt", f"{mode}: {[h.chunk.doc for h in hits]}"
+
+    (corpus / "kangaroo.txt").unlink()  # and a deletion by another process is seen too
+    rc, report, err = finish(start_ingest(corpus, index))
+    assert rc == 0 and report["removed"] == ["kangaroo.txt"], err[-2000:]
+    assert all(h.chunk.doc != "kangaroo.txt" for h in reader.ask(question, retrieval_mode="dense").hits)
+
+
+@pytest.mark.slow
+def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 20)
+    reader = reader_app(corpus, index, min_score=0.3)
+    reader.sync()
+    questions = [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in range(0, 20, 3)] + ["Việt Nam hợp tác y tế với ai?"]
+    stop = threading.Event()
+    errors: list[str] = []
+    answered: list[tuple[float, str, list[str]]] = []
+
+    def ask_loop() -> None:
+        n = 0
+        while not stop.is_set():
+            q = questions[n % len(questions)]
+            mode = ("hybrid", "dense", "lexical")[n % 3]
+            n += 1
+            try:
+                a = reader.ask(q, retrieval_mode=mode)
+                answered.append((time.monotonic(), q, [c.doc for c in a.citations]))
+            except Exception as e:  # noqa: BLE001 - any error is a failure of this test
+                errors.append(f"{q} ({mode}): {type(e).__name__}: {e}")
+
+    t = threading.Thread(target=ask_loop)
+    t.start()
+    try:
+        for round_ in range(1, 5):  # another process adds, changes and deletes documents, slowly
+            for i in range(20 + 5 * (round_ - 1), 20 + 5 * round_):
+                (corpus / f"new-{i:03d}.txt").write_text(f"Tài liệu mới {i}: dự án NEW{i:03d} về cảng biển Hải Phòng.\n", encoding="utf-8")
+            make_docs(corpus, 3, version=round_)  # rewrite doc-000..002
+            (corpus / f"doc-{2 + round_:03d}.txt").unlink()
+            rc, _, err = finish(start_ingest(corpus, index, "--batch-chunks", "4", "--delay-s", "0.05"))
+            assert rc == 0, err[-2000:]
+    finally:
+        stop.set()
+        t.join(timeout=60)
+    assert not errors, "\n".join(errors[:10])
+    assert len(answered) > 20
+    last = reader.ask("dự án NEW039 về cảng biển Hải Phòng", retrieval_mode="dense").hits
+    assert last and last[0].chunk.doc == "new-039.txt"
+    check_complete(corpus, index)

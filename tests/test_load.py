@@ -1,0 +1,96 @@
+"""Load: 20 simulated users asking questions at once through the running page's API, loopback only.
+
+The page runs in a subprocess (tests/browser/serve_page.py: seeds, hash embedder); each user is a thread
+that POSTs /gradio_api/call/answer and reads the event stream until `complete`, again and again, for
+ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model.
+Zero errors allowed; latency and throughput printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
+
+from pagekit import running_page  # noqa: E402
+
+USERS = 20
+SECONDS = min(60.0, float(os.environ.get("ASSISTANT_LOAD_SECONDS", "30")))
+REAL_MODEL = os.environ.get("ASSISTANT_LOAD_REAL") == "1"  # the packaged model instead of the hash fake
+QUESTIONS = [
+    "Đại sứ EU tại Việt Nam là ai?",
+    "Diễn đàn Hợp tác Số Việt Nam - EU 2025 diễn ra khi nào?",
+    "Who is the EU ambassador to Vietnam?",
+    "Vem är biträdande minister för vetenskap och teknik?",
+    "Việt Nam và Phần Lan hợp tác về lĩnh vực nào?",
+    "What is the capital of Australia?",
+]
+
+
+def ask(url: str, question: str, timeout: float = 60) -> dict:
+    """One question through the page's API (POST, then read the event stream); the answer JSON."""
+    req = urllib.request.Request(
+        url + "gradio_api/call/answer", data=json.dumps({"data": [question]}).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        event = json.load(r)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=timeout) as r:
+        lines = r.read().decode().splitlines()
+    if "event: complete" not in lines:
+        raise RuntimeError(f"no answer: {lines[:6]}")
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
+
+
+def user(url: str, n: int, deadline: float, latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+    i = n
+    while time.monotonic() < deadline:
+        q = QUESTIONS[i % len(QUESTIONS)]
+        i += 1
+        t0 = time.perf_counter()
+        try:
+            out = ask(url, q)
+            if out.get("question") != q or "answered" not in out:
+                raise RuntimeError(f"unexpected answer {str(out)[:200]}")
+        except (OSError, urllib.error.URLError, RuntimeError, ValueError, KeyError) as e:
+            with lock:
+                errors.append(f"user {n}, {q!r}: {type(e).__name__}: {e}")
+            continue
+        with lock:
+            latencies.append(time.perf_counter() - t0)
+
+
+@pytest.mark.slow
+def test_twenty_users_asking_at_once_get_answers_without_errors(tmp_path):
+    with running_page(tmp_path, real=REAL_MODEL) as (url, _):
+        assert url.startswith("http://127.0.0.1:")
+        ask(url, QUESTIONS[0])  # warm up
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        t0 = time.monotonic()
+        deadline = t0 + SECONDS
+        threads = [threading.Thread(target=user, args=(url, n, deadline, latencies, errors, lock)) for n in range(USERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=SECONDS + 120)
+        elapsed = time.monotonic() - t0
+    assert latencies, errors[:5]
+    ms = sorted(x * 1000 for x in latencies)
+    p50, p95 = statistics.median(ms), ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    print(
+        f"\n{'packaged model' if REAL_MODEL else 'hash embedder'}, {USERS} users for {SECONDS:.0f} s: {len(ms)} answers, {len(errors)} errors, {len(ms) / elapsed:.1f} answers/s, "
+        f"latency p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
+    )
+    assert not errors, "\n".join(errors[:10])
+    assert len(ms) >= USERS
