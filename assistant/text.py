@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentence end: . ! ? … (optionally closing quotes/brackets) then space, then a likely sentence start.
@@ -19,6 +20,16 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase and strip diacritics (đ -> d) so `Bui The Duy` matches `Bùi Thế Duy`."""
+    return _fold_word(text) if len(text) <= 32 else _fold(text)
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(text: str) -> str:
+    """Cached: ingest folds the same syllables millions of times."""
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
