@@ -269,14 +269,18 @@ def llamaindex_ingest(files: list[Path], work: Path, embed_model: Any) -> dict[s
 
     from .store import _open_collection
 
-    LlamaSettings.llm = MockLLM()  # its default is OpenAI; ingest needs no LLM
     settings = Settings(index_dir=work)
     collection = _open_collection(settings, work, "llamaindex_bench")
-    t0 = time.perf_counter()
-    documents = SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data()
-    storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
-    index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed_model)
-    seconds = time.perf_counter() - t0
+    before = LlamaSettings._llm
+    LlamaSettings.llm = MockLLM()  # its default is OpenAI (network, a key); ingest needs no LLM
+    try:
+        t0 = time.perf_counter()
+        documents = SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data()
+        storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
+        index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embed_model)
+        seconds = time.perf_counter() - t0
+    finally:
+        LlamaSettings._llm = before  # the process's global is left as it was
     del index
     return {"seconds": seconds, "nodes": collection.count()}
 

@@ -52,6 +52,9 @@ CONFIGS: dict[str, dict[str, Any] | None] = {
     "llamaindex-default": None,
 }
 Progress = Callable[[int, int], None]
+SECRET_SETTINGS = {"llm_api_key", "auth_password"}
+# Modules whose code decides what an index holds: an evaluation index is rebuilt when they change.
+INDEX_CODE = ("loaders", "chunking", "text", "metadata", "lexical", "ingest", "manifest", "store")
 
 
 # ------------------------------------------------------------------------- question files
@@ -267,9 +270,9 @@ def by_language(rows: list[dict]) -> dict[str, dict[str, Any]]:
     return {lang: summarize([r for r in rows if (r.get("lang") or "?") == lang]) for lang in langs}
 
 
-def recall_curve(rows: list[dict], max_k: int = K_RETRIEVE) -> list[float]:
-    """recall@k for k = 1..max_k over answerable questions with a gold document."""
-    ranks = [r["rank"] for r in rows if r["answerable"] and "rank" in r]
+def recall_curve(rows: list[dict], max_k: int = K_RETRIEVE, key: str = "rank") -> list[float]:
+    """recall@k for k = 1..max_k over answerable questions with a gold document (`key`: rank or node_rank)."""
+    ranks = [r[key] for r in rows if r["answerable"] and key in r]
     return [sum(1 for x in ranks if x is not None and x <= k) / len(ranks) if ranks else 0.0 for k in range(1, max_k + 1)]
 
 
@@ -356,6 +359,16 @@ def corpus_fingerprint(corpus: Path, model_id: str, extra: str = "") -> str:
     return h.hexdigest()[:20]
 
 
+def _code_hash() -> str:
+    """Hash of the source of INDEX_CODE: a change in loading or chunking must not reuse a stale index."""
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in INDEX_CODE:
+        path = here / f"{name}.py"
+        h.update(path.read_bytes() if path.exists() else name.encode())
+    return h.hexdigest()[:16]
+
+
 def default_eval_root() -> Path:
     return Path.home() / ".cache" / "assistant" / "eval-index"
 
@@ -368,29 +381,22 @@ def corpus_app(app, corpus: Path, root: Path | None = None):
     if not corpus.is_dir():
         raise ConfigError(f"--corpus {corpus}: not a folder")
     s = app.settings
-    fp = corpus_fingerprint(corpus, app.embedder.model_id, f"max_chunk_tokens={s.max_chunk_tokens}")
+    fp = corpus_fingerprint(corpus, app.embedder.model_id, f"max_chunk_tokens={s.max_chunk_tokens}\0{_code_hash()}")
     index_dir = (root or default_eval_root()) / fp
     return App(s.model_copy(update={"corpus_dir": corpus.resolve(), "index_dir": index_dir}), app.embedder)
 
 
 def evaluate(app, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None) -> dict:
-    """Run every question through App.ask (answers) and retrieve (top-10 ranking) with `overrides`."""
-    from .retrieve import retrieve
-    from .store import Filter
-
+    """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings."""
     overrides = overrides or {}
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
     if questions:  # warm-up: model, index view and caches load outside the timed questions
         app.ask(questions[0].question, **overrides)
     docs = DocTexts(app.index.manifest)
-    flt = Filter.from_settings(s)
     rows = []
     for i, q in enumerate(questions):
         answer = app.ask(q.question, **overrides)
-        hits = answer.hits
-        if s.top_k < K_RETRIEVE:
-            qv = app.embedder.embed_queries([q.question])[0] if s.retrieval_mode != "lexical" else None
-            hits = retrieve(q.question, app.embedder, app.index, s.retrieval_mode, s.dense_weight, K_RETRIEVE, flt, query_vector=qv)
+        hits = answer.hits if s.top_k >= K_RETRIEVE else ranking(app, q.question, overrides)
         units = dedupe((h.chunk.doc, h.chunk.paragraph) for h in hits)
         row = score_question(q, units, answer.to_json(), docs)
         row["timings_ms"] = {k: round(v, 2) for k, v in answer.timings_ms.items()}
@@ -398,6 +404,13 @@ def evaluate(app, questions: list[Question], name: str = "", overrides: dict | N
         if progress:
             progress(i + 1, len(questions))
     return result(rows, _config(app, s, name or s.retrieval_mode))
+
+
+def ranking(app, question: str, overrides: dict) -> list:
+    """The top K_RETRIEVE hits exactly as App.ask retrieves them (same weights and filters), without
+    answering: an unreachable refusal threshold stops ask right after retrieval."""
+    answer = app.ask(question, **{**overrides, "top_k": K_RETRIEVE, "min_score": math.inf, "answer_mode": "extractive"})
+    return answer.hits
 
 
 def evaluate_llamaindex(app, questions: list[Question], progress: Progress | None = None) -> dict:
@@ -454,6 +467,7 @@ def _config(app, s, name: str) -> dict:
         "answer_mode": s.answer_mode, "max_answer_sentences": s.max_answer_sentences,
         "embed_model": s.embed_model, "model_id": app.embedder.model_id,
         "corpus_dir": str(s.corpus_dir), "index_dir": str(s.index_dir), "host": host,
+        "settings": {k: v for k, v in s.model_dump(mode="json").items() if k not in SECRET_SETTINGS},
     }  # fmt: skip
 
 

@@ -113,7 +113,10 @@ def plot_recall_curve(results: list[dict], path: Path) -> Path:
     for res in results:
         curve = recall_curve(res["questions"])
         if any(curve):
-            ax.plot(ks, curve, marker="o", label=res["config"]["name"])
+            line = ax.plot(ks, curve, marker="o", label=res["config"]["name"])[0]
+            nodes = recall_curve(res["questions"], key="node_rank")
+            if any(nodes):
+                ax.plot(ks, nodes, marker=".", linestyle="--", color=line.get_color(), label=f"{res['config']['name']}: gold ¶ anywhere in the node")
     ax.set(xlabel="k (top-k paragraphs)", ylabel="recall@k", title="Recall@k: gold paragraph in the top k", xticks=ks)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
