@@ -83,18 +83,23 @@ class LlamaIndexDefault:
 
         from .embeddings import default_prefixes, ensure_default_model
 
-        # llama-index's default LLM is OpenAI (network, a key); retrieval needs no LLM at all.
+        # llama-index's default LLM is OpenAI (network, a key); retrieval needs no LLM at all. The
+        # global is restored afterwards so nothing else in the process sees a changed default.
+        before = LlamaSettings._llm
         LlamaSettings.llm = MockLLM()
-        name = settings.embed_model
-        path = str(ensure_default_model(settings)) if name == DEFAULT_MODEL else name
-        query_default, passage_default = default_prefixes(name)
-        embed = HuggingFaceEmbedding(
-            model_name=path,
-            query_instruction=query_default if settings.query_prefix is None else settings.query_prefix,
-            text_instruction=passage_default if settings.passage_prefix is None else settings.passage_prefix,
-        )
-        documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
-        index = VectorStoreIndex.from_documents(documents, embed_model=embed)
+        try:
+            name = settings.embed_model
+            path = str(ensure_default_model(settings)) if name == DEFAULT_MODEL else name
+            query_default, passage_default = default_prefixes(name)
+            embed = HuggingFaceEmbedding(
+                model_name=path,
+                query_instruction=query_default if settings.query_prefix is None else settings.query_prefix,
+                text_instruction=passage_default if settings.passage_prefix is None else settings.passage_prefix,
+            )
+            documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
+            index = VectorStoreIndex.from_documents(documents, embed_model=embed)
+        finally:
+            LlamaSettings._llm = before
         return cls(index.as_retriever(similarity_top_k=k), corpus.resolve(), len(index.docstore.docs))
 
     def retrieve(self, question: str) -> list[Node]:
