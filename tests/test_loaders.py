@@ -16,6 +16,7 @@ from assistant import loaders
 from assistant.errors import SkipFile
 from assistant.loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
 from assistant.types import LoadedDocument
+from hostile import encode_cp1258  # the hostile test corpus needs the same legacy encoder
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SEEDS = sorted(CORPUS.glob("*.txt"))
@@ -233,28 +234,6 @@ def test_html_without_visible_text(tmp_path):
 
 
 # --- plain text, markdown and encodings -----------------------------------------------------------
-
-
-def encode_cp1258(text: str) -> bytes:
-    """Windows-1258 stores some tone marks as separate bytes: encode NFC, else base letter + combining marks."""
-    out = b""
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-            continue
-        except UnicodeEncodeError:
-            pass
-        base, *marks = unicodedata.normalize("NFD", ch)
-        for i, mark in enumerate(marks):  # e.g. ệ = ê (one byte) + combining dot below
-            try:
-                out += unicodedata.normalize("NFC", base + mark).encode("cp1258")
-                out += "".join(marks[:i] + marks[i + 1 :]).encode("cp1258")
-                break
-            except UnicodeEncodeError:
-                continue
-        else:
-            out += unicodedata.normalize("NFD", ch).encode("cp1258")
-    return out
 
 
 @pytest.mark.parametrize(
