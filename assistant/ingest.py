@@ -255,11 +255,12 @@ def _embed_and_store(embedder: Embedder, index: Index, pending: list[Pending], p
 def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
     texts = [c.text for p in group for c in p.chunks]
     vectors = embed_cached(embedder, index, texts)
-    pos = 0
+    items, pos = [], 0
     for p in group:
         n = len(p.chunks)
-        index.put(p.rec, p.doc.text, p.doc.paragraphs, p.chunks, vectors[pos : pos + n])
+        items.append((p.rec, p.doc.text, p.doc.paragraphs, p.chunks, vectors[pos : pos + n]))
         pos += n
+    index.put_many(items)
     return len(texts)
 
 

@@ -22,6 +22,8 @@ from .manifest import DocRecord, Manifest
 from .settings import Settings
 from .types import Chunk, DocMeta, Paragraph
 
+CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
+
 
 @dataclass
 class Filter:
@@ -70,8 +72,19 @@ class Index:
     @property
     def collection(self):
         if self._collection is None:
-            self._collection = _open_collection(self.settings, self.dir, _collection_name(self.model_id))
+            self._collection = _open_collection(self.settings, self.dir, self._collection_name(self.model_id))
         return self._collection
+
+    def _collection_name(self, model_id: str) -> str:
+        """One collection per model; on a Chroma server also per index folder, so that two index folders
+        sharing a server never see (and recover() never deletes) each other's vectors."""
+        if not self.settings.chroma_host:
+            return _collection_name(model_id)  # the embedded store lives inside the index folder already
+        index_id = self.manifest.get("index_id")
+        if not index_id:
+            index_id = uuid.uuid4().hex
+            self.manifest.set("index_id", index_id)
+        return _collection_name(f"{model_id}\0{index_id}")
 
     def model_changed(self) -> bool:
         """True when the manifest was built with another embedding model."""
@@ -82,7 +95,7 @@ class Index:
         """Forget the old model's vectors and documents; the next sync re-embeds everything."""
         old = self.manifest.get("model_id")
         if old:
-            _drop_collection(self.settings, self.dir, _collection_name(old))
+            _drop_collection(self.settings, self.dir, self._collection_name(old))
         self.manifest.reset()
         self._lexical = LexicalIndex()
         self.manifest.set("model_id", self.model_id)
@@ -95,24 +108,29 @@ class Index:
         self.lexical()
 
     def put(self, rec: DocRecord, text: str, paragraphs: list[Paragraph], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Replace a document: old vectors out, new vectors in, then the manifest row commits it."""
-        old_ids = self.manifest.doc_chunk_ids(rec.path)
-        if old_ids:
-            self.collection.delete(ids=old_ids)
-        for i in range(0, len(chunks), 1000):
-            part = chunks[i : i + 1000]
-            self.collection.upsert(
-                ids=[c.id for c in part],
-                embeddings=vectors[i : i + len(part)].astype(np.float32),
-                metadatas=[{"doc": rec.path, "paragraph": c.paragraph, "kind": c.kind} for c in part],
-            )
-        rec.n_chunks = len(chunks)
-        rec.n_paragraphs = len(paragraphs)
-        rec.indexed_at = time.time()
-        self.manifest.put_document(rec, text, paragraphs, chunks)
+        """Replace one document (see put_many)."""
+        self.put_many([(rec, text, paragraphs, chunks, vectors)])
+
+    def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
+        """Replace documents: their old vectors out and new vectors in, a few Chroma calls for all of
+        them (one call per document cost more than the rest of the pipeline outside the encoder), then
+        one manifest row per document commits it. A crash in between leaves orphans or missing vectors,
+        which recover() repairs from the manifest."""
+        old_ids = [cid for rec, *_ in docs for cid in self.manifest.doc_chunk_ids(rec.path)]
+        for i in range(0, len(old_ids), CHROMA_BATCH):
+            self.collection.delete(ids=old_ids[i : i + CHROMA_BATCH])
+        ids = [c.id for *_, chunks, _ in docs for c in chunks]
+        metas = [{"doc": rec.path, "paragraph": c.paragraph, "kind": c.kind} for rec, _, _, chunks, _ in docs for c in chunks]
+        vectors = np.concatenate([v for *_, v in docs]).astype(np.float32) if docs else np.zeros((0, 0), np.float32)
+        for i in range(0, len(ids), CHROMA_BATCH):
+            self.collection.upsert(ids=ids[i : i + CHROMA_BATCH], embeddings=vectors[i : i + CHROMA_BATCH], metadatas=metas[i : i + CHROMA_BATCH])
+        now = time.time()
+        for rec, text, paragraphs, chunks, _ in docs:
+            rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(chunks), len(paragraphs), now
+            self.manifest.put_document(rec, text, paragraphs, chunks)
         lex = self.lexical()
         lex.remove(set(old_ids))
-        lex.add([c.id for c in chunks], [c.text for c in chunks])
+        lex.add(ids, [c.text for *_, chunks, _ in docs for c in chunks])
 
     def delete(self, path: str) -> None:
         ids = self.manifest.doc_chunk_ids(path)
@@ -124,8 +142,8 @@ class Index:
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
         ids = self.manifest.doc_chunk_ids(old)
         self.manifest.rename_document(old, new, mtime_ns)
-        for i in range(0, len(ids), 1000):
-            part = ids[i : i + 1000]
+        for i in range(0, len(ids), CHROMA_BATCH):
+            part = ids[i : i + CHROMA_BATCH]
             got = self.collection.get(ids=part, include=["metadatas"])
             metas = [{**m, "doc": new} for m in got["metadatas"]]
             self.collection.update(ids=got["ids"], metadatas=metas)
@@ -148,8 +166,8 @@ class Index:
         orphans = stored - known
         if orphans:
             ids = sorted(orphans)
-            for i in range(0, len(ids), 1000):
-                self.collection.delete(ids=ids[i : i + 1000])
+            for i in range(0, len(ids), CHROMA_BATCH):
+                self.collection.delete(ids=ids[i : i + CHROMA_BATCH])
             repaired.append(f"removed {len(orphans)} orphan vectors")
         missing = known - stored
         if missing:

@@ -97,6 +97,39 @@ def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
         shutil.rmtree(data, ignore_errors=True)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMA.exists(), reason="the chroma CLI is not installed in this environment")
+def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus):
+    """Two teams' indexes on one server: one's crash recovery must not take the other's vectors as orphans."""
+    files = sorted(corpus.glob("*.txt"))
+    halves = {"a": files[:2], "b": files[2:]}
+    port = _free_port()
+    data = tmp_path / "chroma-server"
+    proc = _start(data, port, tmp_path / "chroma.log")
+    try:
+        apps = {}
+        for name, part in halves.items():
+            (tmp_path / f"corpus-{name}").mkdir()
+            for f in part:
+                shutil.copy(f, tmp_path / f"corpus-{name}" / f.name)
+            settings = Settings(corpus_dir=tmp_path / f"corpus-{name}", index_dir=tmp_path / f"index-{name}", chroma_host="127.0.0.1", chroma_port=port)
+            apps[name] = build(settings, embedder=HashEmbedder())
+            apps[name].sync()
+        counts = {name: app.index.manifest.counts()[1] for name, app in apps.items()}
+        assert apps["a"].index.collection.name != apps["b"].index.collection.name
+        assert {name: app.index.collection.count() for name, app in apps.items()} == counts
+
+        apps["a"].index.manifest.set("dirty", "1")  # as after a kill -9 during an ingest of index a
+        apps["a"].sync()  # recover() drops what the manifest of a does not know
+        assert {name: app.index.collection.count() for name, app in apps.items()} == counts
+        b_docs = {f.name for f in halves["b"]}
+        got = apps["b"].ask(QUESTION, min_score=0.0, retrieval_mode="dense")
+        assert got.hits and {h.chunk.doc for h in got.hits} <= b_docs
+    finally:
+        _stop(proc)
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def test_unreachable_server_names_the_setting(tmp_path, corpus):
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=_free_port())
     app = build(settings, embedder=HashEmbedder())
