@@ -739,8 +739,8 @@ def export_onnx(folder: Path, target: Path, quantize: bool = True) -> Path:
     """Export the folder's transformer to ONNX (last hidden state), int8-quantized when asked; atomic."""
     if not _has_module("onnx"):
         raise ModelUnavailable(
-            "ASSISTANT_EMBED_BACKEND=onnx converts the model once with the onnx package: pip install onnx==1.23.2 "
-            "(onnxruntime is already installed with chromadb), or set ASSISTANT_EMBED_BACKEND=torch."
+            "ASSISTANT_EMBED_BACKEND=onnx converts the model once with the onnx package, a dependency of this one that is "
+            "missing here: pip install onnx==1.23.2 ml_dtypes==0.6.0 (or reinstall: pip install -e .), or set ASSISTANT_EMBED_BACKEND=torch."
         )
     import torch
     from transformers import AutoModel

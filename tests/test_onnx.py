@@ -1,0 +1,78 @@
+"""ASSISTANT_EMBED_BACKEND=onnx: the same model exported once to ONNX Runtime (int8), run without torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import assistant.embeddings as emb
+from assistant.errors import ModelUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "Đại sứ Liên minh châu Âu tại Việt Nam là ai?",
+    "Việt Nam và Nhật Bản hợp tác trong lĩnh vực nào?",
+    "Who is the EU ambassador to Vietnam?",
+    "Vilka länder samarbetar med Vietnam?",
+]
+
+
+def _seed_paragraphs(n: int = 40) -> list[str]:
+    paras = []
+    for f in sorted((ROOT / "corpus").glob("*.txt")):
+        paras += [p.strip() for p in f.read_text(encoding="utf-8").split("\n\n") if len(p.split()) >= 8]
+    return paras[:n]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder():
+    from assistant.settings import Settings
+
+    return emb.load_embedder(Settings(embed_backend="onnx"))  # exports once into the model cache
+
+
+@pytest.mark.model
+def test_onnx_vectors_agree_with_torch(real_embedder, onnx_embedder):
+    assert onnx_embedder.model_id == real_embedder.model_id + " [onnx int8]"  # never mixed in one index
+    paras = _seed_paragraphs()
+    for torch_vecs, onnx_vecs in (
+        (real_embedder.embed_passages(paras), onnx_embedder.embed_passages(paras)),
+        (real_embedder.embed_queries(QUESTIONS), onnx_embedder.embed_queries(QUESTIONS)),
+    ):
+        assert torch_vecs.shape == onnx_vecs.shape
+        cos = (torch_vecs * onnx_vecs).sum(1) / np.linalg.norm(torch_vecs, axis=1) / np.linalg.norm(onnx_vecs, axis=1)
+        assert cos.mean() >= 0.99 and cos.min() >= 0.97, (cos.mean(), cos.min())
+    # each question's best paragraph under torch is among ONNX's best three, at most 0.01 below its best
+    t = real_embedder.embed_queries(QUESTIONS) @ real_embedder.embed_passages(paras).T
+    o = onnx_embedder.embed_queries(QUESTIONS) @ onnx_embedder.embed_passages(paras).T
+    for q, best in enumerate(t.argmax(1)):
+        assert best in np.argsort(-o[q])[:3] and o[q].max() - o[q, best] <= 0.01, (QUESTIONS[q], best, np.argsort(-o[q])[:3])
+
+
+@pytest.mark.model
+def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
+    """A process on the ONNX backend (the model already exported) never imports torch: that is its cold start."""
+    script = (
+        "import json, sys\n"
+        "from assistant.embeddings import load_embedder\n"
+        "from assistant.settings import Settings\n"
+        "e = load_embedder(Settings(embed_backend='onnx'))\n"
+        "v = e.embed_queries(['Đại sứ Liên minh châu Âu là ai?'])\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'st': 'sentence_transformers' in sys.modules, 'shape': list(v.shape)}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got == {"torch": False, "st": False, "shape": [1, onnx_embedder.dim]}
+
+
+def test_export_without_the_onnx_package_says_what_to_install(tmp_path, monkeypatch):
+    real = emb._has_module
+    monkeypatch.setattr(emb, "_has_module", lambda name: False if name == "onnx" else real(name))
+    with pytest.raises(ModelUnavailable, match=r"pip install onnx==.*ASSISTANT_EMBED_BACKEND=torch"):
+        emb.export_onnx(tmp_path, tmp_path / "out" / "model.onnx")
