@@ -142,13 +142,27 @@ def test_an_editor_save_via_temp_file_is_one_update(watched):
     assert not any(".swp" in d for d in docs(app))
 
 
-def test_a_file_written_slowly_is_indexed_only_when_complete(watched):
-    app, rec = watched
+@pytest.fixture
+def watched_patiently(fake_app):
+    """A watcher whose quiet period (1.5 s) is 7x the writer's pauses below: on a loaded machine a 0.2 s
+    pause can stretch past the short test debounce, which then rightly indexes the file as it stood."""
+    from assistant.watch import CorpusWatcher
+
+    fake_app.sync()
+    rec = Recorder(fake_app)
+    watcher = CorpusWatcher(fake_app, debounce_s=1.5).start()
+    time.sleep(0.2)
+    yield fake_app, rec
+    watcher.stop()
+
+
+def test_a_file_written_slowly_is_indexed_only_when_complete(watched_patiently):
+    app, rec = watched_patiently
     corpus: Path = app.settings.corpus_dir
     parts = [f"Phần {i} của báo cáo dài về hợp tác nghề cá, được sao chép chậm qua mạng.\n\n" for i in range(8)]
     path = corpus / "slow copy.txt"
     with open(path, "w", encoding="utf-8") as f:
-        for part in parts:  # about 1.6 s in all, each pause shorter than the debounce
+        for part in parts:  # about 1.6 s in all, each pause far shorter than the debounce
             f.write(part)
             f.flush()
             time.sleep(0.2)
