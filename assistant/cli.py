@@ -68,19 +68,9 @@ def ingest(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    for name in report.added:
-        click.echo(f"added     {name}")
-    for name in report.updated:
-        click.echo(f"updated   {name}")
-    for r in report.renamed:
-        click.echo(f"renamed   {r['from']} -> {r['to']}")
-    for name in report.removed:
-        click.echo(f"removed   {name}")
-    for s in report.skipped:
-        click.echo(f"skipped   {s['file']}: {s['reason']}")
-    if not report.changed:
-        click.echo("nothing changed")
-    click.echo(f"{report.unchanged} unchanged; index holds {report.paragraphs} paragraphs in {report.chunks} chunks ({report.seconds:.1f} s)")
+    for _, line in report.lines():
+        click.echo(line)
+    click.echo(report.summary())
 
 
 @main.command()
@@ -186,9 +176,9 @@ def watch() -> None:
 
 
 def _print_report(report) -> None:
-    changes = [f"+{n}" for n in report.added] + [f"~{n}" for n in report.updated] + [f"-{n}" for n in report.removed]
-    changes += [f"{r['from']}->{r['to']}" for r in report.renamed] + [f"skipped {s['file']}: {s['reason']}" for s in report.skipped]
-    _err(f"sync: {', '.join(changes) or 'nothing changed'} ({report.chunks} chunks)")
+    for _, line in report.lines():
+        _err(f"sync: {line}")
+    _err(f"sync: {report.summary()}")
 
 
 EVAL_EPILOG = """\b

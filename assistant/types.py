@@ -121,6 +121,19 @@ class SyncReport:
         d["seconds"] = round(self.seconds, 3)
         return d
 
+    def lines(self) -> list[tuple[bool, str]]:
+        """What changed, one (ok, plain-words line) per file, skips last: every surface (ingest, watch,
+        the page's Library tab, serve's start-up) reports a sync with these."""
+        out = [(True, f"indexed {n}") for n in self.added] + [(True, f"re-indexed {n}") for n in self.updated]
+        out += [(True, f"renamed {r['from']} → {r['to']}") for r in self.renamed]
+        out += [(True, f"removed {n} from the index") for n in self.removed]
+        return out + [(False, f"skipped {s['file']}: {s['reason']}") for s in self.skipped]
+
+    def summary(self) -> str:
+        """One line: totals after the sync."""
+        head = "nothing changed; " if not self.changed else ""
+        return f"{head}{self.unchanged} unchanged; the index holds {self.paragraphs} paragraphs in {self.chunks} chunks ({self.seconds:.1f} s)"
+
 
 class Embedder(Protocol):
     """What the pipeline needs from an embedding model (real or fake)."""

@@ -328,20 +328,8 @@ def render_sync_report(report, saved: list[str] | None = None, rejected: list[di
     for r in rejected or []:
         lines.append(f'<li class="bad">not saved: {esc(r["reason"])}</li>')
     if report is not None:
-        for name in report.added:
-            lines.append(f'<li class="ok">indexed {esc(name)}</li>')
-        for name in report.updated:
-            lines.append(f'<li class="ok">re-indexed {esc(name)}</li>')
-        for r in report.renamed:
-            lines.append(f'<li class="ok">renamed {esc(r["from"])} → {esc(r["to"])}</li>')
-        for name in report.removed:
-            lines.append(f'<li class="ok">removed {esc(name)} from the index</li>')
-        for s in report.skipped:
-            lines.append(f'<li class="bad">skipped {esc(s["file"])}: {esc(s["reason"])}</li>')
-        lines.append(
-            f'<li class="muted">{"no changes; " if not report.changed else ""}the index holds {report.paragraphs} paragraphs '
-            f"({report.seconds:.1f} s)</li>"
-        )
+        lines += [f'<li class="{"ok" if ok else "bad"}">{esc(line)}</li>' for ok, line in report.lines()]
+        lines.append(f'<li class="muted">{esc(report.summary())}</li>')
     return f'<ul class="report">{"".join(lines)}</ul>' if lines else ""
 
 
@@ -802,13 +790,9 @@ def serve(settings: Settings) -> None:
     auth_pair(settings)  # fail before the slow start when auth is half-configured
     print(f"indexing {settings.corpus_dir} …", file=sys.stderr)
     report = app.sync(progress=_TerminalProgress(), log=lambda m: print(m, file=sys.stderr))
-    print(
-        f"index ready: {len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
-        f"{len(report.skipped)} skipped; {report.paragraphs} paragraphs ({report.seconds:.1f} s)",
-        file=sys.stderr,
-    )
-    for s in report.skipped:
-        print(f"  skipped {s['file']}: {s['reason']}", file=sys.stderr)
+    for _, line in report.lines():
+        print(f"  {line}", file=sys.stderr)
+    print(f"index ready: {report.summary()}", file=sys.stderr)
     watcher = _start_watcher(app) if settings.watch else None
     try:
         print(f"chat page on http://{settings.host}:{settings.port} (Ctrl+C stops it)", file=sys.stderr)
@@ -826,10 +810,8 @@ def _start_watcher(app):
         return None
 
     def on_sync(report) -> None:
-        changed = report.added + report.updated + report.removed + [r["to"] for r in report.renamed]
-        print(f"watch: synced {', '.join(changed) or 'nothing'}", file=sys.stderr)
-        for s in report.skipped:
-            print(f"  skipped {s['file']}: {s['reason']}", file=sys.stderr)
+        for _, line in report.lines():
+            print(f"watch: {line}", file=sys.stderr)
 
     watcher = CorpusWatcher(app, debounce_s=app.settings.watch_debounce_s, on_sync=on_sync)
     watcher.start()

@@ -183,3 +183,28 @@ def test_second_writer_waits_or_reports_busy(fake_app, tmp_path):
 
         with pytest.raises(IndexBusy, match="another ingest is running"):
             build(quick, embedder=HashEmbedder()).sync()
+
+
+def test_the_ingest_command_reports_each_file_in_plain_words(corpus, tmp_path, monkeypatch):
+    """`assistant ingest` (and watch, serve, the Library tab: SyncReport.lines) name every file and why one was skipped."""
+    from click.testing import CliRunner
+
+    import assistant.cli as cli
+    from assistant.app import build
+    from assistant.settings import Settings
+    from fakes import HashEmbedder
+
+    (corpus / "notes.xyz").write_text("x", encoding="utf-8")
+    app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=HashEmbedder())
+    monkeypatch.setattr(cli, "_app", lambda settings: app)
+    first = CliRunner().invoke(cli.main, ["ingest"])
+    assert first.exit_code == 0, first.output
+    for f in sorted(corpus.glob("*.txt")):
+        assert f"indexed {f.name}\n" in first.output
+    assert "skipped notes.xyz: unsupported file type .xyz" in first.output
+    assert "0 unchanged; the index holds" in first.output
+    (corpus / sorted(corpus.glob("*.txt"))[0].name).unlink()
+    again = CliRunner().invoke(cli.main, ["ingest"])
+    assert "removed" in again.output and "from the index" in again.output and "4 unchanged" in again.output
+    quiet = CliRunner().invoke(cli.main, ["ingest"])
+    assert "nothing changed; 4 unchanged" in quiet.output
