@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from fakes import HashEmbedder
 
 from assistant import bench
@@ -50,3 +55,21 @@ def test_bench_json_shape_with_the_fake_embedder(tmp_path):
     json.dumps(bench.to_json(result))
     table = bench.format_table(rows)
     assert table.splitlines()[0] == "| metric | 20 | 30 |" and "ingest (chunks/s)" in table
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_the_bench_command_runs_end_to_end_with_the_real_model(tmp_path):
+    """`assistant bench` as a user runs it: real model, llama-index peer process, `assistant ask` cold start."""
+    exe = Path(sys.executable).parent / "assistant"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
+    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(tmp_path / "c"), "ASSISTANT_INDEX_DIR": str(tmp_path / "i")}
+    proc = subprocess.run([*cmd, "bench", "--chunks", "40", "--json", "--no-cache"], capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    (row,) = result["sizes"]
+    assert KEYS | {"cold_start_s", "llamaindex_nodes"} <= set(row)
+    assert row["chunks"] >= 40 and row["cached_fraction"] == 0 and not row["overhead_estimated"]
+    assert 0 < row["overhead_ratio"] and row["llamaindex_chunks_per_s"] > 0 and row["cold_start_s"] > 0
+    assert row["answered_rate"] > 0.2  # XQuAD questions over 40 of its recombined paragraphs: some are answerable
+    assert result["cache"] is None and not (tmp_path / "i").exists()  # the user's index is never touched
