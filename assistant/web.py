@@ -255,12 +255,20 @@ def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph],
     )
 
 
+def _position(target: Target, paragraphs: list[Paragraph]) -> int | None:
+    """Where the cited paragraph is in the document's list, None when it is gone."""
+    return next((i for i, p in enumerate(paragraphs) if p.n == target.paragraph), None)
+
+
+def _missing(target: Target, where: str = "") -> str:
+    return f'<div class="pv missing">{esc(target.doc)}{esc(where)} is no longer in the library (deleted or changed).</div>'
+
+
 def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], radius: int = NEIGHBOURS) -> str:
     """The cited paragraph with its quote highlighted and `radius` neighbours each side, plus the document's details."""
-    ns = [p.n for p in paragraphs]
-    if target.paragraph not in ns:
-        return f'<div class="pv missing">{esc(target.doc)} ¶{target.paragraph} is no longer in the library (deleted or changed).</div>'
-    i = ns.index(target.paragraph)
+    i = _position(target, paragraphs)
+    if i is None:
+        return _missing(target, f" ¶{target.paragraph}")
     shown = paragraphs[max(0, i - radius) : i + radius + 1]
     before = f'<div class="more muted">… {_paragraphs(i - radius)} before</div>' if i - radius > 0 else ""
     after_n = len(paragraphs) - (i + radius + 1)
@@ -276,10 +284,9 @@ def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list
 
 def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], window: int = DOC_WINDOW) -> str:
     """The whole document (up to `window` paragraphs each side), scrolled to and highlighting the target."""
-    ns = [p.n for p in paragraphs]
-    if target.paragraph not in ns:
-        return f'<div class="pv missing">{esc(target.doc)} is no longer in the library (deleted or changed).</div>'
-    i = ns.index(target.paragraph)
+    i = _position(target, paragraphs)
+    if i is None:
+        return _missing(target)
     lo, hi = max(0, i - window), i + window + 1
     parts, page = [], None
     if lo > 0:
