@@ -325,8 +325,20 @@ def _server_unreachable(settings: Settings, e: Exception) -> str:
     )
 
 
-def _open_collection(settings: Settings, index_dir: Path, name: str):
-    return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+def _open_collection(settings: Settings, index_dir: Path, name: str, attempts: int = 5):
+    """The collection, created if needed. Two processes creating a brand-new embedded store at the same
+    instant race inside Chroma's schema set-up ("table ... already exists"): the loser retries."""
+    for attempt in range(attempts):
+        try:
+            return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+        except Exception as e:  # chromadb raises plain sqlite/internal errors here
+            if settings.chroma_host or "already exists" not in str(e) or attempt == attempts - 1:
+                raise
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # drop the half-initialised system of this folder
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _drop_collection(settings: Settings, index_dir: Path, name: str) -> None:

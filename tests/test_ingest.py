@@ -6,6 +6,8 @@ import os
 import shutil
 import time
 
+import pytest
+
 from assistant.store import Filter
 
 
@@ -208,3 +210,28 @@ def test_the_ingest_command_reports_each_file_in_plain_words(corpus, tmp_path, m
     assert "removed" in again.output and "from the index" in again.output and "4 unchanged" in again.output
     quiet = CliRunner().invoke(cli.main, ["ingest"])
     assert "nothing changed; 4 unchanged" in quiet.output
+
+
+def test_a_store_created_by_another_process_at_the_same_instant_is_retried(tmp_path, monkeypatch):
+    """Chroma's schema set-up races when two processes create a new embedded store at once; the loser retries."""
+    import assistant.store as store
+    from assistant.settings import Settings
+
+    real = store._client
+    calls = {"n": 0}
+
+    class Racing:
+        def get_or_create_collection(self, *a, **k):
+            raise RuntimeError("error returned from database: (code: 1) table collections already exists")
+
+    def client(settings, index_dir):
+        calls["n"] += 1
+        return Racing() if calls["n"] < 3 else real(settings, index_dir)
+
+    monkeypatch.setattr(store, "_client", client)
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path)
+    assert store._open_collection(settings, tmp_path / "index", "chunks_x").count() == 0 and calls["n"] == 3
+
+    monkeypatch.setattr(store, "_client", lambda settings, index_dir: Racing())
+    with pytest.raises(RuntimeError, match="already exists"):  # a store that keeps failing is not hidden
+        store._open_collection(settings, tmp_path / "index", "chunks_x", attempts=2)
