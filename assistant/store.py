@@ -327,12 +327,14 @@ def _server_unreachable(settings: Settings, e: Exception) -> str:
 
 def _open_collection(settings: Settings, index_dir: Path, name: str, attempts: int = 5):
     """The collection, created if needed. Two processes creating a brand-new embedded store at the same
-    instant race inside Chroma's schema set-up ("table ... already exists"): the loser retries."""
+    instant race inside Chroma's schema set-up ("table ... already exists", "database is locked"): the
+    loser retries."""
     for attempt in range(attempts):
         try:
             return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
         except Exception as e:  # chromadb raises plain sqlite/internal errors here
-            if settings.chroma_host or "already exists" not in str(e) or attempt == attempts - 1:
+            racing = any(m in str(e) for m in ("already exists", "database is locked"))
+            if settings.chroma_host or not racing or attempt == attempts - 1:
                 raise
             from chromadb.api.shared_system_client import SharedSystemClient
 
