@@ -23,7 +23,7 @@ class LexicalIndex:
         self.vocab: dict[str, int] = vocab or {}
         self._tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
         self._pending: list[sparse.csr_matrix] = []  # blocks added since the matrix was last stacked
-        self._weights: sparse.csc_matrix | None = None
+        self._weights: tuple[sparse.csc_matrix, np.ndarray, np.ndarray] | None = None
         self._row: dict[str, int] | None = None
 
     @property
@@ -81,43 +81,51 @@ class LexicalIndex:
             self._row = {cid: i for i, cid in enumerate(self.ids)}
         return self._row
 
-    def _bm25(self) -> sparse.csc_matrix:
+    def _stats(self) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
+        """Term counts by term columns, idf per term, BM25 length norm per chunk. Weights are computed
+        per question for its few columns only: a full weight matrix took ~1 s and as much memory as the
+        counts at 100k chunks (27M entries), paid by the first question after each load."""
         if self._weights is None:
-            tf = self.tf.tocsr().astype(np.float32)
+            tf = self.tf.tocsc()
+            self._tf = tf  # readers keep the column order (saved that way too); writers restack rows as needed
             n = max(tf.shape[0], 1)
-            dl = np.asarray(tf.sum(axis=1)).ravel()
+            dl = np.asarray(tf.sum(axis=1), dtype=np.float32).ravel()
             avgdl = max(float(dl.mean()) if dl.size else 1.0, 1.0)
-            df = np.bincount(tf.indices, minlength=tf.shape[1])
+            df = np.diff(tf.indptr)  # chunks holding each term (no stored zeros)
             idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-            norm = np.repeat(K1 * (1 - B + B * dl / avgdl), np.diff(tf.indptr)).astype(np.float32)
-            w = tf.copy()
-            w.data = idf[tf.indices] * tf.data * (K1 + 1) / (tf.data + norm)
-            self._weights = w.tocsc()
+            norm = (K1 * (1 - B + B * dl / avgdl)).astype(np.float32)
+            self._weights = (tf, idf, norm)
         return self._weights
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no term matches)."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
         cols = [self.vocab[t] for t in set(lexical_terms(query)) if t in self.vocab]
         if not cols or not self.ids:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        w = self._bm25()
-        return np.asarray(w[:, cols].sum(axis=1)).ravel()
+            return out
+        tf, idf, norm = self._stats()
+        for c in cols:
+            lo, hi = tf.indptr[c], tf.indptr[c + 1]
+            rows, counts = tf.indices[lo:hi], tf.data[lo:hi]
+            out[rows] += idf[c] * counts * np.float32(K1 + 1) / (counts + norm[rows])  # rows are unique per column
+        return out
 
     # persistence -------------------------------------------------------------------------
     def save(self, path: Path, generation: str) -> None:
         """Write atomically: a crash leaves the old snapshot, detected by its generation."""
         tmp = path.with_suffix(".tmp.npz")
-        tf = self.tf.tocsr()
+        tf = self.tf.tocsc()  # what readers score from: loading it needs no conversion
         terms = _strings(sorted(self.vocab, key=self.vocab.__getitem__))
         with open(tmp, "wb") as f:
-            np.savez(f, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.array(tf.shape),
+            np.savez(f, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.array(tf.shape), layout=np.array("csc"),
                      ids=_strings(self.ids), terms=terms, generation=np.array(generation))
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> tuple["LexicalIndex", str]:
         with np.load(path, allow_pickle=False) as z:
-            tf = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+            layout = sparse.csc_matrix if "layout" in z.files and str(z["layout"]) == "csc" else sparse.csr_matrix
+            tf = layout((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             terms = z["terms"].tolist()
             return cls(z["ids"].tolist(), {t: i for i, t in enumerate(terms)}, tf), str(z["generation"])
 

@@ -145,6 +145,19 @@ class Manifest:
         rows = self.db.execute('SELECT id, doc, paragraph, start, "end", page, kind, heading FROM chunks ORDER BY doc, start')
         return [Chunk(r[0], r[1], r[2], r[3], r[4], texts[r[1]][r[3] : r[4]], r[5], r[6], r[7]) for r in rows]
 
+    def chunk_docs(self) -> dict[str, str]:
+        """Every chunk id with its document (the reader's view loads only this)."""
+        return dict(self.db.execute("SELECT id, doc FROM chunks"))
+
+    def chunk(self, cid: str) -> Chunk | None:
+        """One chunk with its text (SQLite's substr counts characters, as Python's offsets do)."""
+        row = self.db.execute(
+            'SELECT c.id, c.doc, c.paragraph, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start), c.page, c.kind, c.heading '
+            "FROM chunks c JOIN documents d ON d.path = c.doc WHERE c.id = ?",
+            (cid,),
+        ).fetchone()
+        return Chunk(*row) if row else None
+
     def counts(self) -> tuple[int, int]:
         p = self.db.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
         c = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

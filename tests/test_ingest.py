@@ -237,3 +237,20 @@ def test_a_store_created_by_another_process_at_the_same_instant_is_retried(tmp_p
     monkeypatch.setattr(store, "_client", lambda settings, index_dir: Racing())
     with pytest.raises(RuntimeError, match=re.escape(race)):  # a store that keeps failing is not hidden
         store._open_collection(settings, tmp_path / "index", "chunks_x", attempts=2)
+
+
+def test_the_reader_view_reads_chunk_texts_on_demand_exactly_as_indexed(fake_app, corpus):
+    """Index.chunks holds ids and documents only; a chunk's text comes from the manifest when asked for."""
+    fake_app.sync()
+    index = fake_app.index
+    index.refresh()
+    every = {c.id: c for c in index.manifest.all_chunks()}
+    assert set(index.chunks) == set(every) and len(index.chunks) == len(every)
+    for cid, chunk in every.items():  # Vietnamese text: SQLite's substr must count characters as Python does
+        assert index.chunks[cid] == chunk and index.chunks.doc_of(cid) == chunk.doc
+    gone = next(cid for cid, c in every.items() if c.doc == sorted(p.name for p in corpus.glob("*.txt"))[0])
+    (corpus / every[gone].doc).unlink()
+    view = index.chunks
+    fake_app.sync()
+    assert view.get(gone) is None or view.get(gone) == every[gone]  # an old view: cached or absent, never wrong
+    assert index.chunks.get(gone) is None and gone not in index.chunks
