@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes import HashEmbedder
+from procs import free_port, stop
 
 from assistant.app import build
 from assistant.errors import IndexError_
@@ -19,12 +19,6 @@ from assistant.settings import Settings
 
 CHROMA = Path(sys.executable).parent / "chroma"
 QUESTION = "Julien Guerrier Đại sứ Liên minh châu Âu"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(path: Path, port: int, log: Path) -> subprocess.Popen:
@@ -43,18 +37,8 @@ def _start(path: Path, port: int, log: Path) -> subprocess.Popen:
                 return proc
         except OSError:
             time.sleep(0.2)
-    _stop(proc)
+    stop(proc)
     raise RuntimeError(f"chroma run did not answer on port {port} within 60 s: {log.read_text()[-2000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 def _same(answer) -> dict:
@@ -66,7 +50,7 @@ def _same(answer) -> dict:
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMA.exists(), reason="the chroma CLI is not installed in this environment")
 def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
-    port = _free_port()
+    port = free_port()
     data, log = tmp_path / "chroma-server", tmp_path / "chroma.log"
     proc = _start(data, port, log)
     try:
@@ -80,7 +64,7 @@ def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
         dense = app.ask(QUESTION, min_score=0.0, retrieval_mode="dense")
         assert hybrid.answered and dense.answered and dense.hits[0].dense is not None
 
-        _stop(proc)
+        stop(proc)
         proc = _start(data, port, log)
 
         again = build(settings, embedder=HashEmbedder())  # a new process's view: nothing cached
@@ -89,11 +73,11 @@ def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
         assert _same(app.ask(QUESTION, min_score=0.0, retrieval_mode="dense")) == _same(dense)  # the old client reconnects
         assert again.sync().changed is False  # nothing re-embedded after the restart
 
-        _stop(proc)  # the server goes away under a running app: a clear error, not a traceback from httpx
+        stop(proc)  # the server goes away under a running app: a clear error, not a traceback from httpx
         with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST"):
             again.ask(QUESTION, min_score=0.0)
     finally:
-        _stop(proc)
+        stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
 
@@ -103,7 +87,7 @@ def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus
     """Two teams' indexes on one server: one's crash recovery must not take the other's vectors as orphans."""
     files = sorted(corpus.glob("*.txt"))
     halves = {"a": files[:2], "b": files[2:]}
-    port = _free_port()
+    port = free_port()
     data = tmp_path / "chroma-server"
     proc = _start(data, port, tmp_path / "chroma.log")
     try:
@@ -126,12 +110,12 @@ def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus
         got = apps["b"].ask(QUESTION, min_score=0.0, retrieval_mode="dense")
         assert got.hits and {h.chunk.doc for h in got.hits} <= b_docs
     finally:
-        _stop(proc)
+        stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
 
 def test_unreachable_server_names_the_setting(tmp_path, corpus):
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=free_port())
     app = build(settings, embedder=HashEmbedder())
     with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST") as err:
         app.sync()

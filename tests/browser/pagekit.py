@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from procs import free_port, stop
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -35,12 +35,6 @@ Dự án thử nghiệm an ninh XSS tại Đà Nẵng có ngân sách 7 tỷ đ�
 Xem thêm [liên kết](javascript:alert(1)) và <script>alert(2)</script> trong báo cáo về dự án thử nghiệm an ninh XSS.
 """
 DELETE_ME = "xoá tôi.txt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_corpus(base: Path) -> Path:
@@ -85,12 +79,7 @@ def running_page(base: Path, *, real: bool = False, user: str = "", password: st
             time.sleep(0.5)
         yield url, corpus
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
         log.close()
 
 
