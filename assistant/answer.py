@@ -110,7 +110,8 @@ def extractive(question: str, qvec: np.ndarray | None, hits: list[Hit], embedder
     lexical.sort(reverse=True)
     # Embedding every candidate sentence (~15) at query time cost more than the rest of a query;
     # only the best few by the cheap scores are compared with the question, none when one clearly
-    # leads (same answers on XQuAD-vi and the seed questions, ~2 sentences embedded instead of 15).
+    # leads: ~1 sentence embedded instead of ~15; answer_contains on XQuAD-vi .846 against .850 when all
+    # were embedded (README, Speed).
     if embedder is None or qvec is None or (len(lexical) > 1 and lexical[0][0] - lexical[1][0] >= SKIP_EMBED_MARGIN):
         scored = lexical[:1] if embedder is not None and qvec is not None else lexical
     else:

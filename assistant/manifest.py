@@ -53,6 +53,9 @@ class Manifest:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        if not self.get("index_id"):  # this index's identity, e.g. its collection on a shared Chroma server;
+            # OR IGNORE: processes opening a new index at once all keep the first one written
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('index_id', lower(hex(randomblob(16))))")
 
     def close(self) -> None:
         self.db.close()

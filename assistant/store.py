@@ -115,11 +115,7 @@ class Index:
         sharing a server never see (and recover() never deletes) each other's vectors."""
         if not self.settings.chroma_host:
             return _collection_name(model_id)  # the embedded store lives inside the index folder already
-        index_id = self.manifest.get("index_id")
-        if not index_id:
-            index_id = uuid.uuid4().hex
-            self.manifest.set("index_id", index_id)
-        return _collection_name(f"{model_id}\0{index_id}")
+        return _collection_name(f"{model_id}\0{self.manifest.get('index_id')}")
 
     def model_changed(self) -> bool:
         """True when the manifest was built with another embedding model."""
@@ -142,10 +138,6 @@ class Index:
         self.manifest.set("dirty", "1")
         self.lexical()
 
-    def put(self, rec: DocRecord, text: str, paragraphs: list[Paragraph], chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Replace one document (see put_many)."""
-        self.put_many([(rec, text, paragraphs, chunks, vectors)])
-
     def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
         """Replace documents: their old vectors out and new vectors in, a few Chroma calls for all of
         them (one call per document cost more than the rest of the pipeline outside the encoder), then
@@ -154,18 +146,19 @@ class Index:
         old_ids = [cid for rec, *_ in docs for cid in self.manifest.doc_chunk_ids(rec.path)]
         for i in range(0, len(old_ids), CHROMA_BATCH):
             self.collection.delete(ids=old_ids[i : i + CHROMA_BATCH])
-        ids = [c.id for *_, chunks, _ in docs for c in chunks]
-        metas = [{"doc": rec.path, "paragraph": c.paragraph, "kind": c.kind} for rec, _, _, chunks, _ in docs for c in chunks]
+        chunks = [c for *_, doc_chunks, _ in docs for c in doc_chunks]
+        ids = [c.id for c in chunks]
+        metas = [{"doc": c.doc, "paragraph": c.paragraph, "kind": c.kind} for c in chunks]
         vectors = np.concatenate([v for *_, v in docs]).astype(np.float32) if docs else np.zeros((0, 0), np.float32)
         for i in range(0, len(ids), CHROMA_BATCH):
             self.collection.upsert(ids=ids[i : i + CHROMA_BATCH], embeddings=vectors[i : i + CHROMA_BATCH], metadatas=metas[i : i + CHROMA_BATCH])
         now = time.time()
-        for rec, text, paragraphs, chunks, _ in docs:
-            rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(chunks), len(paragraphs), now
-            self.manifest.put_document(rec, text, paragraphs, chunks)
+        for rec, text, paragraphs, doc_chunks, _ in docs:
+            rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
+            self.manifest.put_document(rec, text, paragraphs, doc_chunks)
         lex = self.lexical()
         lex.remove(set(old_ids))
-        lex.add(ids, [c.text for *_, chunks, _ in docs for c in chunks])
+        lex.add(ids, [c.text for c in chunks])
 
     def delete(self, path: str) -> None:
         ids = self.manifest.doc_chunk_ids(path)

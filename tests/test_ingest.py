@@ -254,3 +254,15 @@ def test_the_reader_view_reads_chunk_texts_on_demand_exactly_as_indexed(fake_app
     fake_app.sync()
     assert view.get(gone) is None or view.get(gone) == every[gone]  # an old view: cached or absent, never wrong
     assert index.chunks.get(gone) is None and gone not in index.chunks
+
+
+def test_an_index_gets_one_identity_whoever_opens_it_first(tmp_path):
+    """The index id (its collection name on a shared Chroma server) is written once, with the manifest."""
+    from assistant.manifest import Manifest
+
+    first, second = Manifest(tmp_path / "manifest.sqlite"), Manifest(tmp_path / "manifest.sqlite")
+    ident = first.get("index_id")
+    assert len(ident) == 32 and second.get("index_id") == ident
+    first.reset()  # forgetting the documents (a model change) keeps the identity
+    assert Manifest(tmp_path / "manifest.sqlite").get("index_id") == ident
+    assert Manifest(tmp_path / "other.sqlite").get("index_id") != ident
