@@ -75,12 +75,19 @@ def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
     calls = []
     orig = fake_app.embedder.embed_passages
     monkeypatch.setattr(fake_app.embedder, "embed_passages", lambda t: calls.append(len(t)) or orig(t))
+    m = fake_app.index.manifest
+    before = {d.path: d.n_chunks for d in m.documents()}["001_42eb7389f324bfd9.txt"]
+    ids_before = set(m.doc_chunk_ids("001_42eb7389f324bfd9.txt"))
     r = fake_app.sync()
     assert r.renamed == [{"from": "001_42eb7389f324bfd9.txt", "to": "eu-digital.txt"}]
     assert calls == []
+    docs = {d.path: d.n_chunks for d in m.documents()}
+    assert "001_42eb7389f324bfd9.txt" not in docs and docs["eu-digital.txt"] == before > 0
     got = fake_app.index.collection.get(where={"doc": "eu-digital.txt"}, include=["metadatas"])
-    assert len(got["ids"]) == fake_app.index.manifest.documents()[-1].n_chunks or len(got["ids"]) > 0
+    assert set(got["ids"]) == ids_before == set(m.doc_chunk_ids("eu-digital.txt"))  # every vector moved, none re-made
+    assert fake_app.index.collection.get(where={"doc": "001_42eb7389f324bfd9.txt"}, include=[])["ids"] == []
     assert fake_app.ask("D4D Hub", retrieval_mode="lexical").hits[0].chunk.doc == "eu-digital.txt"
+    assert fake_app.ask("D4D Hub", retrieval_mode="dense").hits[0].chunk.doc == "eu-digital.txt"
 
 
 def test_duplicate_content_is_skipped_with_reason(fake_app):
@@ -106,28 +113,106 @@ def test_bad_files_are_skipped_and_the_rest_indexes(fake_app):
     assert not r2.changed and {s["file"] for s in r2.skipped} == set(skipped)
 
 
+DATED = {"000_b0dddf86d6f85ffe.txt": "2025-10-29", "002_ac641c82a5bb9970.txt": "2025-10-21", "004_03e94a76b2f901da.txt": "2025-10-27"}
+UNDATED = {"001_42eb7389f324bfd9.txt", "003_a6de01ab2ae2bfda.txt"}
+
+
 def test_filters_restrict_retrieval(fake_app):
     fake_app.sync()
+    assert {d: m.date for d, m in fake_app.index.doc_meta.items() if m.date} == DATED
+    assert {d for d, m in fake_app.index.doc_meta.items() if not m.date} == UNDATED
     sv = fake_app.ask("Julien Guerrier", flt=Filter(lang="sv"), retrieval_mode="lexical").hits
     assert sv and all(h.chunk.doc == "004_03e94a76b2f901da.txt" for h in sv)
     one = fake_app.ask("Julien Guerrier", flt=Filter(docs=["001_42eb7389f324bfd9.txt"])).hits
     assert one and all(h.chunk.doc == "001_42eb7389f324bfd9.txt" for h in one)
-    dated = fake_app.ask("Julien Guerrier", flt=Filter(date_from="2025-10-28", date_to="2025-10-31")).hits
-    assert dated and all(fake_app.index.doc_meta[h.chunk.doc].date >= "2025-10-28" for h in dated)
+    for mode in ("hybrid", "dense", "lexical"):
+        dated = fake_app.ask("Việt Nam EU hợp tác", flt=Filter(date_from="2025-10-28", date_to="2025-10-31"), retrieval_mode=mode, top_k=20).hits
+        assert dated and {h.chunk.doc for h in dated} == {"000_b0dddf86d6f85ffe.txt"}, mode  # 10-27 and 10-21 are outside
 
 
-def test_model_change_reembeds_everything(corpus, settings_for):
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "allowed"),
+    [
+        ("2025-10-27", "2025-10-27", {"004_03e94a76b2f901da.txt"}),  # both bounds inclusive: a one-day range
+        ("2025-10-29", "", {"000_b0dddf86d6f85ffe.txt"}),  # the start day itself is in
+        ("", "2025-10-21", {"002_ac641c82a5bb9970.txt"}),  # the end day itself is in
+        ("2025-10-21", "2025-10-28", {"002_ac641c82a5bb9970.txt", "004_03e94a76b2f901da.txt"}),
+        ("2025-10-22", "2025-10-26", set()),  # between two documents' dates: nothing
+        ("", "2099-12-31", set(DATED)),  # any date filter leaves out the undated documents
+    ],
+)
+def test_date_filter_bounds_are_inclusive_and_undated_documents_are_left_out(fake_app, date_from, date_to, allowed):
+    fake_app.sync()
+    flt = Filter(date_from=date_from, date_to=date_to)
+    assert fake_app.index.allowed_docs(flt) == allowed
+    for mode in ("hybrid", "dense", "lexical"):
+        hits = fake_app.ask("Việt Nam EU hợp tác chuyển đổi số", flt=flt, retrieval_mode=mode, top_k=40).hits
+        assert {h.chunk.doc for h in hits} <= allowed, mode
+        assert bool(hits) == bool(allowed), mode
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [Filter(date_from="2030-01-01"), Filter(docs=["not-indexed.txt"]), Filter(lang="fr"), Filter(lang="sv", docs=["000_b0dddf86d6f85ffe.txt"])],
+    ids=["future-date", "unknown-doc", "unknown-lang", "lang-and-doc-disagree"],
+)
+def test_a_filter_that_matches_nothing_refuses_without_citations(fake_app, flt):
+    fake_app.sync()
+    for mode in ("hybrid", "dense", "lexical"):
+        a = fake_app.ask("Đại sứ EU tại Việt Nam là ai?", flt=flt, retrieval_mode=mode, min_score=0.0)
+        assert a.hits == [] and not a.answered and a.citations == [], mode
+        assert "[1]" not in a.answer and a.answer == fake_app.ask("Đại sứ EU tại Việt Nam là ai?", flt=flt, retrieval_mode=mode).answer
+
+
+def _collections(settings) -> set[str]:
+    from assistant.store import _client
+
+    return {c.name if hasattr(c, "name") else c for c in _client(settings, settings.index_dir).list_collections()}
+
+
+def test_model_change_reembeds_everything_and_drops_the_old_vectors(corpus, settings_for):
     from assistant.app import build
     from fakes import HashEmbedder
 
     s = settings_for(corpus)
-    build(s, embedder=HashEmbedder()).sync()
+    first = build(s, embedder=HashEmbedder())
+    first.sync()
+    old_collection = first.index.collection.name
+    assert old_collection in _collections(s)
     other = HashEmbedder(dim=128)
     other.model_id = "fake-hash-128"
     r = build(s, embedder=other).sync()
-    assert len(r.added) == 5
+    assert sorted(r.added) == sorted(p.name for p in corpus.iterdir()) and r.unchanged == 0
     app = build(s, embedder=other)
-    assert app.index.collection.count() == r.chunks
+    assert app.index.manifest.get("model_id") == "fake-hash-128"
+    new_collection = app.index.collection.name
+    assert new_collection != old_collection
+    assert _collections(s) == {new_collection}  # the old model's vectors are gone from disk, not just unused
+    assert app.index.collection.count() == r.chunks == len(app.index.manifest.chunk_ids())
+    got = app.index.collection.get(limit=1, include=["embeddings"])
+    assert len(got["embeddings"][0]) == 128
+    assert app.ask("D4D Hub", retrieval_mode="dense").hits[0].chunk.doc == "001_42eb7389f324bfd9.txt"
+
+
+def test_reset_for_model_forgets_documents_vectors_and_lexical_rows(corpus, settings_for):
+    from assistant.app import build
+    from assistant.store import Index
+    from fakes import HashEmbedder
+
+    s = settings_for(corpus)
+    app = build(s, embedder=HashEmbedder())
+    app.sync()
+    ident = app.index.manifest.get("index_id")
+    old_collection = app.index.collection.name
+    idx = Index(s, "fake-other")
+    assert idx.model_changed() and not Index(s, "fake-hash-256").model_changed()
+    idx.reset_for_model()
+    assert not idx.model_changed() and idx.manifest.get("model_id") == "fake-other"
+    assert idx.manifest.documents() == [] and idx.manifest.chunk_ids() == set()
+    assert idx.manifest.get("dirty") == "0" and idx.manifest.get("index_id") == ident
+    assert old_collection not in _collections(s)
+    idx.refresh()
+    assert len(idx.lexical().ids) == 0 and len(idx.chunks) == 0
 
 
 def _state(app):
