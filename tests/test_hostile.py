@@ -183,9 +183,14 @@ def test_a_second_sync_changes_nothing_and_reports_the_same_skips(hostile):
     assert {s["file"] for s in again["skipped"]} == {s["file"] for s in first["skipped"]}
 
 
+NO_CAPSH = (
+    "running as root without capsh: chmod 000 does not stop root from reading, so an unreadable file cannot be produced. "
+    "Install capsh (Debian/Ubuntu: apt-get install libcap2-bin; .ci/run does) or run the tests as a normal user."
+)
+
+
 def test_unreadable_file_is_skipped_with_a_reason(hostile):
-    if not _unreadable_testable():
-        pytest.skip("running as root without capsh: chmod 000 does not stop root from reading, so this case cannot be produced")
+    assert _unreadable_testable(), NO_CAPSH
     corpus, index, _, report = hostile
     reasons = {s["file"]: s["reason"] for s in report["skipped"]}
     assert reasons["locked.txt"] == "cannot read file: Permission denied (give your user read access to it)"
@@ -289,8 +294,13 @@ def test_a_question_about_the_injection_only_quotes_it(fake_app):
     (corpus / "notice.txt").write_text(f"Thông báo nội bộ.\n\n{INJECTION}\n", encoding="utf-8")
     fake_app.sync()
     a = fake_app.ask("What do the previous instructions say to answer about developer mode?", min_score=0.3)
+    # extractive mode can only quote: the answer is the notice's own sentence, cited where it stands, nothing obeyed
+    assert a.answered and a.citations, a.answer
+    text = fake_app.index.manifest.document_text("notice.txt")
+    para = {p.n: p for p in fake_app.index.manifest.paragraphs("notice.txt")}[2]
+    assert para.text == INJECTION
+    for c in a.citations:
+        assert (c.doc, c.paragraph) == ("notice.txt", 2)
+        assert text[c.char_start : c.char_end] == c.quote and para.start <= c.char_start < c.char_end <= para.end
+    assert a.answer == " ".join(f"{c.quote} [{c.n}]" for c in a.citations)
     assert a.answer.strip() != "HACKED"
-    if a.answered:  # extractive mode can only quote: every sentence is verbatim from a cited paragraph
-        for c in a.citations:
-            assert c.quote in fake_app.index.manifest.document_text(c.doc)
-            assert f"{c.quote} [{c.n}]" in a.answer
