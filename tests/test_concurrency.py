@@ -151,29 +151,55 @@ def test_a_long_lived_reader_answers_from_a_document_another_process_added(tmp_p
     assert all(h.chunk.doc != "kangaroo.txt" for h in reader.ask(question, retrieval_mode="dense").hits)
 
 
+def _same(answer) -> str:
+    """An answer as the user sees it (text, refusal, citations, scores), timings removed."""
+    d = answer.to_json()
+    d.pop("timings_ms")
+    return json.dumps(d, ensure_ascii=False, sort_keys=True)
+
+
 @pytest.mark.slow
 def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
+    """While another process ingests, every answer is the one a single user gets from the index before or after
+    that ingest: never an error, never an answer mixed from both states or with a wrong citation."""
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_docs(corpus, 20)
     reader = reader_app(corpus, index, min_score=0.3)
     reader.sync()
-    questions = [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in range(0, 20, 3)] + ["Việt Nam hợp tác y tế với ai?"]
-    stop = threading.Event()
+    # about documents the ingests never touch, and about documents they add: these must match a single user's
+    # answer exactly; the others (documents rewritten or deleted mid-way) only must not fail, see the xfail below
+    compared = [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in (9, 12, 15, 18)]
+    compared += [f"Dự án NEW{i:03d} về cảng biển Hải Phòng ở đâu?" for i in (20, 27, 34)]
+    questions = compared + [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in (0, 3, 6)] + ["Việt Nam hợp tác y tế với ai?"]
+    modes = ("hybrid", "dense", "lexical")
+    stop, paused, idle = threading.Event(), threading.Event(), threading.Event()
     errors: list[str] = []
-    answered: list[tuple[float, str, list[str]]] = []
+    answered: list[tuple[int, str, str, str]] = []  # (round, question, mode, answer)
+    state = {"round": 1}
+
+    def single_user() -> dict[tuple[str, str], str]:
+        """Every question in every mode, asked alone (the loop is paused)."""
+        return {(q, mode): _same(reader.ask(q, retrieval_mode=mode)) for q in questions for mode in modes}
 
     def ask_loop() -> None:
         n = 0
         while not stop.is_set():
+            if paused.is_set():
+                idle.set()
+                time.sleep(0.01)
+                continue
+            idle.clear()
             q = questions[n % len(questions)]
-            mode = ("hybrid", "dense", "lexical")[n % 3]
+            mode = modes[n % 3]
             n += 1
             try:
-                a = reader.ask(q, retrieval_mode=mode)
-                answered.append((time.monotonic(), q, [c.doc for c in a.citations]))
+                round_ = state["round"]
+                answered.append((round_, q, mode, _same(reader.ask(q, retrieval_mode=mode))))
             except Exception as e:  # noqa: BLE001 - any error is a failure of this test
                 errors.append(f"{q} ({mode}): {type(e).__name__}: {e}")
 
+    expected = [single_user()]
+    assert any('"answered": true' in a for a in expected[0].values()), "the setup answers some questions"
     t = threading.Thread(target=ask_loop)
     t.start()
     try:
@@ -184,11 +210,63 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
             (corpus / f"doc-{2 + round_:03d}.txt").unlink()
             rc, _, err = finish(start_ingest(corpus, index, "--batch-chunks", "4", "--delay-s", "0.05"))
             assert rc == 0, err[-2000:]
+            paused.set()
+            assert idle.wait(30), "the question loop did not pause"
+            expected.append(single_user())
+            state["round"] = round_ + 1
+            paused.clear()
     finally:
         stop.set()
         t.join(timeout=60)
     assert not errors, "\n".join(errors[:10])
     assert len(answered) > 20
+    changed = sum(expected[0][(q, m)] != expected[-1][(q, m)] for q in compared for m in modes)
+    assert changed, "the ingests changed no answer: the test would not see a stale or mixed one"
+    wrong = []
+    for round_, q, mode, got in answered:
+        if q not in compared:
+            continue
+        allowed = {expected[round_ - 1][(q, mode)], expected[min(round_, len(expected) - 1)][(q, mode)]}
+        if got not in allowed:
+            wrong.append(f"round {round_}, {q!r} ({mode}):\n  got      {got}\n  expected {' or '.join(sorted(allowed))}")
+    assert sum(q in compared for _, q, _, _ in answered) > 20
+    assert not wrong, f"{len(wrong)} of {len(answered)} answers differ from a single user's:\n" + "\n".join(wrong[:5])
     last = reader.ask("dự án NEW039 về cảng biển Hải Phòng", retrieval_mode="dense").hits
     assert last and last[0].chunk.doc == "new-039.txt"
     check_complete(corpus, index)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug (store.py ChunkView / ingest): until the writer commits, the reader's view is the old generation, but the "
+    "chunk texts it reads on demand from the manifest are already the new ones; the rewritten/deleted document's "
+    "old chunks drop out of its hits, so a question answered before and after the ingest is refused (lexical) or "
+    "answered from other passages (hybrid) in between. Remove this marker when fixed."))
+def test_an_answer_asked_in_the_middle_of_an_ingest_is_the_old_or_the_new_one(tmp_path, monkeypatch):
+    """Deterministic version of the race the slow test samples: the question is asked after another writer has
+    replaced and deleted documents but before it committed the new generation."""
+    import assistant.store as store
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 20)
+    reader, writer = reader_app(corpus, index, min_score=0.3), reader_app(corpus, index, min_score=0.3)
+    reader.sync()
+    question, modes = "Việt Nam hợp tác y tế với ai?", ("hybrid", "dense", "lexical")
+    before = {m: _same(reader.ask(question, retrieval_mode=m)) for m in modes}
+    make_docs(corpus, 3, version=1)  # rewrite doc-000..002 (doc-002 holds the answer) and delete doc-003
+    (corpus / "doc-003.txt").unlink()
+    middle: dict[str, str] = {}
+    real_commit = store.Index.commit
+
+    def commit(self):
+        if not middle:
+            middle.update({m: _same(reader.ask(question, retrieval_mode=m)) for m in modes})
+        return real_commit(self)
+
+    monkeypatch.setattr(store.Index, "commit", commit)
+    writer.sync()
+    monkeypatch.undo()
+    after = {m: _same(reader.ask(question, retrieval_mode=m)) for m in modes}
+    assert before["lexical"] != after["lexical"] and '"answered": true' in before["lexical"]  # the ingest changes the answer
+    assert middle, "the question was not asked before the commit"
+    for m in modes:
+        assert middle[m] in (before[m], after[m]), f"{m}: {middle[m]}"
