@@ -3,6 +3,8 @@
 The page runs in a subprocess (tests/browser/serve_page.py: seeds, hash embedder); each user is a thread
 that POSTs /gradio_api/call/answer and reads the event stream until `complete`, again and again, for
 ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model.
+Every answer must equal the single-user answer to the same question (timings removed): a race in the
+answer path (a shared cache, a reader view swapped mid-question) shows up as a different answer or citation.
 Zero errors allowed; latency and throughput printed.
 """
 
@@ -51,7 +53,13 @@ def ask(url: str, question: str, timeout: float = 60) -> dict:
     return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
 
 
-def user(url: str, n: int, deadline: float, latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+def same(answer: dict) -> str:
+    """The answer as a user sees it (text, refusal, citations, scores), timings removed."""
+    return json.dumps({k: v for k, v in answer.items() if k != "timings_ms"}, ensure_ascii=False, sort_keys=True)
+
+
+def user(url: str, n: int, deadline: float, single: dict[str, str], latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+    """Ask again and again; each answer must be exactly the one a single user got to the same question."""
     i = n
     while time.monotonic() < deadline:
         q = QUESTIONS[i % len(QUESTIONS)]
@@ -59,8 +67,8 @@ def user(url: str, n: int, deadline: float, latencies: list[float], errors: list
         t0 = time.perf_counter()
         try:
             out = ask(url, q)
-            if out.get("question") != q or "answered" not in out:
-                raise RuntimeError(f"unexpected answer {str(out)[:200]}")
+            if same(out) != single[q]:
+                raise RuntimeError(f"answer differs from the single-user one:\n  got  {same(out)[:600]}\n  want {single[q][:600]}")
         except (OSError, urllib.error.URLError, RuntimeError, ValueError, KeyError) as e:
             with lock:
                 errors.append(f"user {n}, {q!r}: {type(e).__name__}: {e}")
@@ -73,13 +81,17 @@ def user(url: str, n: int, deadline: float, latencies: list[float], errors: list
 def test_twenty_users_asking_at_once_get_answers_without_errors(tmp_path):
     with running_page(tmp_path, real=REAL_MODEL) as (url, _):
         assert url.startswith("http://127.0.0.1:")
-        ask(url, QUESTIONS[0])  # warm up
+        single = {q: same(ask(url, q)) for q in QUESTIONS}  # one user, one question at a time (also the warm-up)
+        assert single == {q: same(ask(url, q)) for q in QUESTIONS}, "a single user gets different answers to the same question"
+        first = json.loads(single[QUESTIONS[0]])
+        assert first["answered"] and any("Julien Guerrier" in c["quote"] for c in first["citations"]), first
+        assert not json.loads(single["What is the capital of Australia?"])["answered"]
         latencies: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
         t0 = time.monotonic()
         deadline = t0 + SECONDS
-        threads = [threading.Thread(target=user, args=(url, n, deadline, latencies, errors, lock)) for n in range(USERS)]
+        threads = [threading.Thread(target=user, args=(url, n, deadline, single, latencies, errors, lock)) for n in range(USERS)]
         for t in threads:
             t.start()
         for t in threads:
