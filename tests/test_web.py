@@ -270,7 +270,9 @@ def test_build_page_constructs_with_its_parts(page_app):
     assert {"transcript", "viewer", "question", "ask", "upload", "resync", "delete", "confirm-delete", "f-docs"} <= ids
     assert sum(1 for f in page.fns.values() if f.api_name == "ask") == 1
     out = _fn(page, "answer")("Đại sứ EU tại Việt Nam là ai?")
-    assert out["answered"] and out["citations"][0]["quote"]
+    assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
+    for c in out["citations"]:  # the API's quotes are the document's own text, where they say they are
+        assert page_app.index.manifest.document_text(c["doc"])[c["char_start"] : c["char_end"]] == c["quote"]
 
 
 def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app):
@@ -325,10 +327,15 @@ def test_filters_restrict_the_citations(page_app):
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"004_03e94a76b2f901da.txt"}
     *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-28", "2025-12-31", "extractive", 3)
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"000_b0dddf86d6f85ffe.txt"}
+    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "", "2025-10-21", "extractive", 5)
+    assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"002_ac641c82a5bb9970.txt"}  # the end day is in, later ones out
+    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-22", "2025-10-26", "extractive", 5)
+    assert turns[0]["answer"].hits == [] and not turns[0]["answer"].answered  # no document dated in between
 
 
 def test_llm_mode_without_a_configured_model_says_what_to_set(page_app):
     respond = _fn(web.build_page(page_app), "ask")
     *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "llm", 5)
-    assert "Error" in html and turns[0]["error"]
+    assert "Error" in html and "set ASSISTANT_LLM_MODEL" in turns[0]["error"], turns[0]["error"]
+    assert web.esc("set ASSISTANT_LLM_MODEL") in html  # shown to the user, not only kept in the state
     assert "unexpected error" not in turns[0]["error"], turns[0]["error"]
