@@ -159,7 +159,9 @@ def test_the_page_serves_and_answers_without_network(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert attempts(result["stderr"]) == [], result["stderr"][-3000:]
-    assert result["answer"] and result["answer"]["question"] == "Đại sứ EU tại Việt Nam là ai?"
+    answer = result["answer"]
+    assert answer and answer["question"] == "Đại sứ EU tại Việt Nam là ai?" and answer["answered"], answer
+    assert any(c["doc"] == "001_42eb7389f324bfd9.txt" and "Julien Guerrier" in c["quote"] for c in answer["citations"]), answer
     print(f"\n{mode}: the page answered with networking blocked")
 
 
