@@ -239,8 +239,8 @@ def test_auth_refuses_unauthenticated_access(browser, tmp_path):
         pg.locator("input[type=text]").fill("cán bộ")
         pg.locator("input[type=password]").fill("wrong")
         pg.get_by_role("button", name="Login").click()
-        time.sleep(1.5)
-        assert pg.locator("#transcript").count() == 0
+        pg.get_by_text("Incorrect Credentials").wait_for(timeout=30_000)  # the refusal itself, not a pause
+        assert pg.locator("#transcript").count() == 0 and pg.locator("input[type=password]").is_visible()
         pg.screenshot(path=str(_shots() / "16-login-refused.png"))
         pg.locator("input[type=text]").fill("cán bộ")
         pg.locator("input[type=password]").fill("mật-khẩu-42")
