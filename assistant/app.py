@@ -97,7 +97,10 @@ class App:
             )
 
     def documents(self) -> list[dict]:
-        """Indexed and skipped documents, for `assistant docs` and the page's library."""
+        """Indexed and skipped documents, for `assistant docs` and the page's library. Skipped are the files a
+        sync could not load (recorded in the manifest) and those it never tries (unsupported type, a name that
+        is not UTF-8, a broken link), found by walking corpus/ again: a user looks for every file there."""
+        from .ingest import scan
         from .manifest import Manifest
 
         path = Path(self.settings.index_dir) / "manifest.sqlite"
@@ -109,13 +112,20 @@ class App:
                 {"name": d.path, **asdict(d.meta), "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": ""}
                 for d in m.documents()
             ]
-            rows += [
-                {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r}
-                for p, (_, _, r) in sorted(m.skipped().items())
-            ]
-            return rows
+            skipped = {p: r for p, (_, _, r) in m.skipped().items()}
         finally:
             m.close()
+        corpus = Path(self.settings.corpus_dir)
+        if corpus.is_dir():
+            for s in scan(corpus)[1]:
+                skipped.setdefault(s["file"], s["reason"])
+        indexed = {r["name"] for r in rows}
+        rows += [
+            {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r}
+            for p, r in sorted(skipped.items())
+            if p not in indexed
+        ]
+        return rows
 
 
 def build(settings: Settings | None = None, embedder: Embedder | None = None) -> App:

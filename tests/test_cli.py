@@ -1,0 +1,162 @@
+"""The commands a user types: `assistant docs`, `watch` and `eval --baseline --fail-under`, through click's runner
+with the hash embedder (cli._app / cli._settings replaced, everything else real)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakes import HashEmbedder
+
+import assistant.cli as cli
+from assistant.app import build
+from assistant.settings import Settings
+
+SEEDS = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
+
+
+@pytest.fixture
+def use_app(monkeypatch):
+    """Make the commands run on this app and its settings."""
+
+    def install(app):
+        monkeypatch.setattr(cli, "_app", lambda settings: app)
+        monkeypatch.setattr(cli, "_settings", lambda **kw: app.settings)
+        return app
+
+    return install
+
+
+# ---------------------------------------------------------------- docs
+
+
+def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_their_reason(fake_app, use_app):
+    use_app(fake_app)
+    empty = CliRunner().invoke(cli.main, ["docs"])
+    assert empty.exit_code == 0 and empty.stdout == "no documents indexed yet: put files into corpus/ and run `assistant ingest`\n"
+    (fake_app.settings.corpus_dir / "notes.xyz").write_text("x", encoding="utf-8")
+    fake_app.sync()
+
+    res = CliRunner().invoke(cli.main, ["docs", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads(res.stdout)}
+    assert sorted(rows) == sorted([*SEEDS, "notes.xyz"])
+    m = fake_app.index.manifest
+    for d in m.documents():
+        assert rows[d.path] == {
+            "name": d.path, "title": d.meta.title, "date": d.meta.date, "source": d.meta.source, "lang": d.meta.lang,
+            "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "",
+        }  # fmt: skip
+        assert d.n_paragraphs > 0 and d.n_chunks >= d.n_paragraphs
+    assert rows["004_03e94a76b2f901da.txt"]["lang"] == "sv" and rows["004_03e94a76b2f901da.txt"]["date"] == "2025-10-27"
+    assert rows["000_b0dddf86d6f85ffe.txt"]["title"] == "Việt Nam - EU thúc đẩy hợp tác chuyển đổi số"
+    assert rows["001_42eb7389f324bfd9.txt"]["date"] == ""  # undated: empty, never guessed
+    assert rows["notes.xyz"]["status"] == "skipped" and rows["notes.xyz"]["reason"].startswith("unsupported file type .xyz: supported are .docx")
+
+    table = CliRunner().invoke(cli.main, ["docs"])
+    assert table.exit_code == 0
+    lines = {line.split("\t")[0]: line.split("\t") for line in table.stdout.splitlines()}
+    assert sorted(lines) == sorted(rows)
+    sv = rows["004_03e94a76b2f901da.txt"]
+    assert lines[sv["name"]] == [sv["name"], sv["title"][:60], "2025-10-27", "sv", f"{sv['paragraphs']} ¶", f"{sv['chunks']} chunks", "indexed"]
+    assert lines["001_42eb7389f324bfd9.txt"][2] == "-"  # no date shown as '-'
+    assert lines["notes.xyz"][-1].startswith("skipped: unsupported file type .xyz: supported are")
+
+
+# ---------------------------------------------------------------- watch
+
+
+def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fake_app, use_app, monkeypatch):
+    app = use_app(fake_app)
+    app.settings.watch_debounce_s = 0.2
+    corpus = app.settings.corpus_dir
+    real_sleep = time.sleep
+    main_thread = threading.current_thread()
+    state = {"dropped": False, "deadline": time.monotonic() + 60}
+
+    def sleep(seconds):  # the command's own `while True: sleep(1)`; the watcher's threads sleep for real
+        if threading.current_thread() is not main_thread:
+            return real_sleep(seconds)
+        if not state["dropped"]:
+            (corpus / "new.txt").write_text("Việt Nam và Phần Lan hợp tác về giáo dục đại học năm 2026.\n", encoding="utf-8")
+            state["dropped"] = True
+        indexed = "new.txt" in {d.path for d in app.index.manifest.documents()}
+        if indexed or time.monotonic() > state["deadline"]:
+            raise KeyboardInterrupt  # the user presses Ctrl+C
+        real_sleep(0.05)
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    res = CliRunner().invoke(cli.main, ["watch"])
+    monkeypatch.setattr(time, "sleep", real_sleep)
+    assert res.exit_code == 0, res.output
+    out = res.stderr.splitlines()
+    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEEDS] + ["sync: indexed new.txt"]
+    assert f"watching {corpus} (Ctrl+C to stop)" in out
+    assert out.index(f"watching {corpus} (Ctrl+C to stop)") < out.index("sync: indexed new.txt")  # found by watching
+    assert "new.txt" in {d.path for d in app.index.manifest.documents()}
+    assert app.ask("Phần Lan giáo dục đại học 2026", retrieval_mode="lexical").hits[0].chunk.doc == "new.txt"
+    real_sleep(0.3)
+    assert not [t for t in threading.enumerate() if t.name == "corpus-watcher"], "Ctrl+C left the watcher running"
+
+
+# ---------------------------------------------------------------- eval --baseline --fail-under
+
+TINY = {
+    "a.txt": "Hợp tác EU\n\nĐại sứ EU tại Việt Nam là ông Julien Guerrier.\n\nKim ngạch thương mại đạt 450 triệu USD năm 2025.\n",
+    "b.txt": "Nhật Bản\n\nHơn 70 doanh nghiệp Việt Nam hoạt động tại Nhật Bản.\n",
+}
+QUESTIONS = [
+    {"id": "1", "question": "Đại sứ EU tại Việt Nam là ai?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"},
+    {"id": "2", "question": "Bao nhiêu doanh nghiệp Việt Nam hoạt động tại Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"},
+    {"id": "3", "question": "Who won the 2022 World Cup?", "answers": [], "lang": "en"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def eval_setup(tmp_path, monkeypatch, use_app):
+    """A tiny corpus, its question file, and the command's app (evaluation indexes under tmp_path)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    corpus = tmp_path / "eval-corpus"
+    corpus.mkdir()
+    for name, text in TINY.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
+    use_app(build(Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index"), embedder=HashEmbedder()))
+    return corpus, qfile
+
+
+def _eval(*args: str):
+    return CliRunner().invoke(cli.main, ["eval", *args])
+
+
+def test_eval_fail_under_exits_1_only_when_a_gated_metric_dropped_more_than_the_tolerance(eval_setup, tmp_path):
+    corpus, qfile = eval_setup
+    first = _eval(str(qfile), "--corpus", str(corpus), "--json")
+    assert first.exit_code == 0, first.output
+    result = json.loads(first.stdout)
+    got = result["metrics"]
+    assert got["mrr"] == 1.0 and got["answer_contains"] == 1.0 and got["refusal_accuracy"] == 1.0
+
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps(result), encoding="utf-8")
+    ok = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(same), "--fail-under", "0")
+    assert ok.exit_code == 0, ok.output
+    assert f"no gated metric dropped by more than 0.0 against {same} (hybrid)" in ok.stderr
+
+    # a baseline that was better: answer_contains 1.0 now, "was" 1.0 + 0.1 (gated); latency worse is not gated
+    better = tmp_path / "better.json"
+    better.write_text(json.dumps({**result, "metrics": {**got, "answer_contains": 1.1, "latency_p50_ms": 0.0001}}), encoding="utf-8")
+    bad = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(better), "--fail-under", "0.05")
+    assert bad.exit_code == 1, bad.output
+    assert f"regression against {better} (hybrid):" in bad.stderr
+    regressed = [line.strip() for line in bad.stderr.splitlines() if line.startswith("  ")]
+    assert len(regressed) == 1 and regressed[0].startswith("answer_contains"), bad.stderr
+    tolerated = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(better), "--fail-under", "0.2")
+    assert tolerated.exit_code == 0, tolerated.output
+    default = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(better))  # no --fail-under: tolerance 0
+    assert default.exit_code == 1, default.output
