@@ -1,5 +1,6 @@
-"""BM25 over Vietnamese-aware terms (text.lexical_terms), kept as a term-count matrix that is
-updated incrementally (rows added / dropped per document) and persisted as one .npz snapshot."""
+"""BM25 over per-language terms (text.lexical_terms: Vietnamese syllables, Swedish/English stems), kept
+as a term-count matrix that is updated incrementally (rows added / dropped per document) and persisted
+as one .npz snapshot that records the analysis it was made with (text.analysis_id)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from .text import lexical_terms
+from .text import analysis_id, is_language_term, lexical_terms
 
 K1, B = 1.2, 0.75
 
@@ -18,8 +19,11 @@ K1, B = 1.2, 0.75
 class LexicalIndex:
     """Rows are chunks (by id), columns are terms; values are term counts."""
 
-    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None, tf: sparse.csr_matrix | None = None):
+    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None, tf: sparse.csr_matrix | None = None,
+                 analysis: str | None = None, own_terms: list[int] | None = None):
         self.ids: list[str] = ids or []
+        self.analysis = analysis_id() if analysis is None else analysis  # the analysis its rows were made with
+        self.own_terms: list[int] = own_terms or []  # columns of one language's own terms (sv:…, en:…, sv#…)
         self.vocab: dict[str, int] = vocab or {}
         self._tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
         self._pending: list[sparse.csr_matrix] = []  # blocks added since the matrix was last stacked
@@ -51,13 +55,17 @@ class LexicalIndex:
             self._tf = self._tf.tocsr()
             self._weights = None
 
-    def add(self, ids: list[str], texts: list[str]) -> None:
-        """Append chunks (ids must be new)."""
+    def add(self, ids: list[str], texts: list[str], langs: list[str] | None = None) -> None:
+        """Append chunks (ids must be new), each analysed in its document's language (`langs`, default "")."""
         self._by_rows()
         rows, cols, vals = [], [], []
         for r, text in enumerate(texts):
-            for term, n in Counter(lexical_terms(text)).items():
-                col = self.vocab.setdefault(term, len(self.vocab))
+            for term, n in Counter(lexical_terms(text, langs[r] if langs else "")).items():
+                col = self.vocab.get(term)
+                if col is None:
+                    col = self.vocab[term] = len(self.vocab)
+                    if is_language_term(term):
+                        self.own_terms.append(col)
                 rows.append(r)
                 cols.append(col)
                 vals.append(n)
@@ -99,7 +107,11 @@ class LexicalIndex:
             tf = self.tf.tocsc()
             self._tf = tf  # readers keep the column order (saved that way too); writers restack rows as needed
             n = max(tf.shape[0], 1)
-            dl = np.asarray(tf.sum(axis=1), dtype=np.float32).ravel()
+            # length over the terms every language has: a Swedish chunk's stems and 4-grams neither make it
+            # "longer" than a Vietnamese one nor change any score of a question without such terms
+            shared = np.ones(tf.shape[1], dtype=np.float32)
+            shared[np.asarray(self.own_terms, dtype=np.int64)] = 0
+            dl = np.asarray(tf @ shared, dtype=np.float32).ravel()
             avgdl = max(float(dl.mean()) if dl.size else 1.0, 1.0)
             df = np.diff(tf.indptr)  # chunks holding each term (no stored zeros)
             idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -107,10 +119,10 @@ class LexicalIndex:
             self._weights = (tf, idf, norm)
         return self._weights
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for `query` (zeros when no term matches)."""
+    def scores(self, query: str, lang: str = "") -> np.ndarray:
+        """BM25 score of every chunk for `query`, analysed in `lang` (zeros when no term matches)."""
         out = np.zeros(len(self.ids), dtype=np.float32)
-        cols = [self.vocab[t] for t in set(lexical_terms(query)) if t in self.vocab]
+        cols = [self.vocab[t] for t in set(lexical_terms(query, lang)) if t in self.vocab]
         if not cols or not self.ids:
             return out
         tf, idf, norm = self._stats()
@@ -128,16 +140,21 @@ class LexicalIndex:
         terms = _strings(sorted(self.vocab, key=self.vocab.__getitem__))
         with open(tmp, "wb") as f:
             np.savez(f, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.array(tf.shape), layout=np.array("csc"),
-                     ids=_strings(self.ids), terms=terms, generation=np.array(generation))
+                     ids=_strings(self.ids), terms=terms, generation=np.array(generation), analysis=np.array(self.analysis),
+                     own_terms=np.array(self.own_terms, dtype=np.int64))
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> tuple["LexicalIndex", str]:
+        """The snapshot and its generation; `analysis` is "" for a snapshot older than the field (callers
+        compare it with text.analysis_id() and rebuild when it differs)."""
         with np.load(path, allow_pickle=False) as z:
             layout = sparse.csc_matrix if "layout" in z.files and str(z["layout"]) == "csc" else sparse.csr_matrix
             tf = layout((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             terms = z["terms"].tolist()
-            return cls(z["ids"].tolist(), {t: i for i, t in enumerate(terms)}, tf), str(z["generation"])
+            analysis = str(z["analysis"]) if "analysis" in z.files else ""
+            own = z["own_terms"].tolist() if "own_terms" in z.files else []
+            return cls(z["ids"].tolist(), {t: i for i, t in enumerate(terms)}, tf, analysis, own), str(z["generation"])
 
 
 def _strings(items: list[str]) -> np.ndarray:

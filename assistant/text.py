@@ -1,10 +1,15 @@
-"""Pure text helpers: NFC, Vietnamese-aware tokens, diacritic folding, sentence spans."""
+"""Pure text helpers: NFC, Vietnamese-aware tokens, diacritic folding, per-language lexical terms,
+sentence spans."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import lru_cache
+from importlib.metadata import version
+
+import snowballstemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentence end: . ! ? … (optionally closing quotes/brackets) then space, then a likely sentence start.
@@ -39,13 +44,62 @@ def words(text: str) -> list[str]:
     return _WORD.findall(nfc(text).casefold())
 
 
-def lexical_terms(text: str) -> list[str]:
-    """Terms for the lexical index: syllables, their folded forms (`~bui`) and syllable bigrams."""
+def lexical_terms(text: str, lang: str = "") -> list[str]:
+    """Terms for the lexical index, analysed in the text's language.
+
+    Every language (Vietnamese, also "" = unknown, exactly as before languages were told apart):
+    syllables/words, their folded forms (`~bui`) and bigrams, so that names and numbers match across
+    languages. Swedish and English add Snowball stems under their own prefix (`sv:mynd`, `en:agreement`),
+    so inflections match within a language and never collide with another's words; Swedish also adds
+    character 4-grams of long words (`sv#arbe`, …), so a compound matches its parts (`arbetsmiljöverket`
+    ~ `arbetsmiljö`). SweQUAD-MC (300 dev questions, lexical only, real eval): r@5 .74 -> .78 with stems,
+    -> .88 with stems and 4-grams."""
     toks = words(text)
     terms = list(toks)
     terms.extend("~" + f for f in map(fold, toks))
     terms.extend(f"{a}_{b}" for a, b in zip(toks, toks[1:]))
+    if lang in _STEMMERS:
+        alpha = [t for t in toks if t.isalpha()]
+        terms.extend(f"{lang}:{_stem(lang, t)}" for t in alpha)
+        if lang == "sv":
+            terms.extend(f"sv#{t[i : i + NGRAM]}" for t in alpha if len(t) >= NGRAM_MIN_WORD for i in range(len(t) - NGRAM + 1))
     return terms
+
+
+def is_language_term(term: str) -> bool:
+    """A term only one language's analysis makes (`sv:…`, `en:…`, `sv#…`); words, `~folded` forms and
+    bigrams, which every language has, never hold ':' or '#'."""
+    return ":" in term or "#" in term
+
+
+_STEMMERS = {"sv": "swedish", "en": "english"}
+NGRAM, NGRAM_MIN_WORD = 4, 8  # Swedish compounds: 4-grams of words of 8+ letters
+ANALYSIS_VERSION = 2  # bump when lexical_terms changes (analysis_id() also notices most changes by itself)
+_PROBE = (
+    ("vi", "Thứ trưởng Bùi Thế Duy ký kết hợp tác với Đại sứ EU tại Hà Nội ngày 21/10/2024, tăng 30,7%."),
+    ("sv", "Myndigheten för arbetsmiljöfrågor fattade beslut om sjukpenningen; myndigheterna i Malmö överklagade."),
+    ("en", "The ambassadors signed cooperation agreements on renewable energies in 2023."),
+)
+
+
+@lru_cache(maxsize=200_000)
+def _stem(lang: str, word: str) -> str:
+    return _stemmer(lang).stemWord(word)
+
+
+@lru_cache(maxsize=None)
+def _stemmer(lang: str):
+    return snowballstemmer.stemmer(_STEMMERS[lang])
+
+
+@lru_cache(maxsize=1)
+def analysis_id() -> str:
+    """Identity of the lexical analysis, stored with every lexical snapshot: a snapshot made by another
+    analysis (older code, another stemmer version) is rebuilt, never scored with today's query terms.
+    The version, the stemmer's version and a hash of the terms of a probe text in each language."""
+    probe = "\n".join(" ".join(lexical_terms(text, lang)) for lang, text in _PROBE)
+    digest = hashlib.sha1(probe.encode()).hexdigest()[:12]
+    return f"{ANALYSIS_VERSION}-snowball{version('snowballstemmer')}-{digest}"
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
