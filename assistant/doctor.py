@@ -27,6 +27,7 @@ from .lexical import LexicalIndex
 from .lock import IndexLock
 from .settings import Settings
 from .store import Index
+from .text import analysis_id
 from .types import SyncReport
 
 SEARCH_SAMPLE = 20  # chunks whose own vector must come back first from the vector search
@@ -218,6 +219,8 @@ def _lexical_findings(index: Index, known: set[str]) -> list[Finding]:
         return [Finding("lexical", f"the lexical index (lexical.npz) cannot be read ({e})")]
     if generation != index.manifest.get("generation"):
         return [Finding("lexical", "the lexical index is of another generation than the manifest (an interrupted write)")]
+    if lex.analysis != analysis_id():
+        return [Finding("lexical", "the lexical index was built by another version of the text analysis")]
     if set(lex.ids) != known or len(lex.ids) != len(known):
         return [Finding("lexical", f"the lexical index holds {len(lex.ids)} rows, the manifest {len(known)} chunks")]
     return []

@@ -19,7 +19,9 @@ import numpy as np
 from .errors import IndexError_
 from .lexical import LexicalIndex
 from .manifest import DocRecord, Manifest
+from .metadata import detect_language
 from .settings import Settings
+from .text import analysis_id
 from .types import Chunk, DocMeta, Paragraph
 
 CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
@@ -158,7 +160,7 @@ class Index:
             self.manifest.put_document(rec, text, paragraphs, doc_chunks)
         lex = self.lexical()
         lex.remove(set(old_ids))
-        lex.add(ids, [c.text for c in chunks])
+        lex.add(ids, [c.text for c in chunks], [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks])
 
     def delete(self, path: str) -> None:
         ids = self.manifest.doc_chunk_ids(path)
@@ -181,6 +183,7 @@ class Index:
         generation = uuid.uuid4().hex
         self.lexical().save(self.dir / "lexical.npz", generation)
         self.manifest.set("generation", generation)
+        self.manifest.set("lexical_analysis", self.lexical().analysis)
         self.manifest.set("dirty", "0")
 
     def recover(self) -> list[str]:
@@ -188,6 +191,9 @@ class Index:
         rebuild the lexical snapshot. Returns what was repaired, for the user."""
         repaired: list[str] = []
         if self.manifest.get("dirty", "0") != "1":
+            if self.manifest.get("lexical_analysis") != analysis_id() and self.manifest.counts()[1]:
+                self._lexical = self._rebuild_lexical()  # made by another text analysis: readers rebuilt it in memory until now
+                self.commit()
             return repaired
         known = self.manifest.chunk_ids()
         stored = set(self._all_vector_ids())
@@ -229,8 +235,8 @@ class Index:
         if path.exists():
             try:
                 lex, generation = LexicalIndex.load(path)
-                if generation == self.manifest.get("generation"):
-                    return lex
+                if generation == self.manifest.get("generation") and lex.analysis == analysis_id():
+                    return lex  # (a snapshot of another text analysis would miss or mismatch today's terms)
             except (OSError, ValueError, KeyError):
                 pass  # a torn or foreign snapshot is rebuilt from the manifest below
         return self._rebuild_lexical()
@@ -238,7 +244,8 @@ class Index:
     def _rebuild_lexical(self) -> LexicalIndex:
         lex = LexicalIndex()
         chunks = self.manifest.all_chunks()
-        lex.add([c.id for c in chunks], [c.text for c in chunks])
+        lang = {d.path: d.meta.lang for d in self.manifest.documents()}
+        lex.add([c.id for c in chunks], [c.text for c in chunks], [lang.get(c.doc, "") for c in chunks])
         return lex
 
     # reads -------------------------------------------------------------------------------
@@ -305,9 +312,10 @@ class Index:
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score), best first, only chunks with a positive score."""
+        """(chunk id, BM25 score), best first, only chunks with a positive score. The question is
+        analysed in its language (Vietnamese when too short to tell)."""
         lex = self.lexical()
-        scores = lex.scores(query)
+        scores = lex.scores(query, detect_language(query) or "vi")
         if docs is not None:
             mask = np.array([self.chunks.doc_of(cid) in docs for cid in lex.ids], dtype=bool)
             scores = np.where(mask, scores, 0.0) if len(scores) else scores
