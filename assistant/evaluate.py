@@ -145,6 +145,38 @@ def load_questions(path: Path) -> tuple[list[Question], list[str]]:
     return parse_questions(text.splitlines())
 
 
+def is_bench_folder(path: Path) -> bool:
+    """A development set in the shared layout: questions.jsonl + corpus/ (+ manifest.json)."""
+    path = Path(path)
+    return path.is_dir() and (path / "questions.jsonl").is_file() and (path / "corpus").is_dir()
+
+
+def load_bench(folder: Path) -> tuple[list[Question], list[str], Path]:
+    """(questions, problems, corpus) of a shared development set (`../shared/bench/<name>/`).
+
+    Its paragraph numbers count after the title line; ours count the title line as paragraph 1, so each
+    gold paragraph moves by one (README of shared/; evals/README.md)."""
+    folder = Path(folder)
+    if not is_bench_folder(folder):
+        raise ConfigError(f"{folder}: not a development set (expected questions.jsonl and corpus/ inside)")
+    questions, problems = load_questions(folder / "questions.jsonl")
+    for q in questions:
+        if q.paragraph is not None:
+            q.paragraph += 1
+            q.fields["source_paragraph"] = q.fields.get("paragraph")
+            q.fields["paragraph"] = q.paragraph
+    return questions, problems, folder / "corpus"
+
+
+def sample(questions: list[Question], n: int | None) -> list[Question]:
+    """A fixed sample of n questions (by a hash of the id: the same questions on every run and machine,
+    answerable and unanswerable ones in about their share), in file order."""
+    if not n or n >= len(questions):
+        return questions
+    keep = set(sorted(range(len(questions)), key=lambda i: hashlib.sha1(questions[i].id.encode()).hexdigest())[:n])
+    return [q for i, q in enumerate(questions) if i in keep]
+
+
 # ------------------------------------------------------------------------- pure metrics
 
 
@@ -381,7 +413,7 @@ def corpus_app(app, corpus: Path, root: Path | None = None):
     if not corpus.is_dir():
         raise ConfigError(f"--corpus {corpus}: not a folder")
     s = app.settings
-    fp = corpus_fingerprint(corpus, app.embedder.model_id, f"max_chunk_tokens={s.max_chunk_tokens}\0{_code_hash()}")
+    fp = corpus_fingerprint(corpus, app.embedder.model_id, f"max_chunk_tokens={s.max_chunk_tokens}\0embed_context={s.embed_context}\0{_code_hash()}")
     index_dir = (root or default_eval_root()) / fp
     return App(s.model_copy(update={"corpus_dir": corpus.resolve(), "index_dir": index_dir}), app.embedder)
 
@@ -457,13 +489,14 @@ def _config(app, s, name: str) -> dict:
     import os
     import sys
 
-    from . import __version__, answer
+    from . import __version__
+    from .support import answerability_model
 
     torch = sys.modules.get("torch")
     host = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads() if torch else None, "load_avg_1m": round(os.getloadavg()[0], 2)}
     return {
         "name": name, "version": __version__, "retrieval_mode": s.retrieval_mode, "dense_weight": s.dense_weight,
-        "top_k": s.top_k, "k": K_RETRIEVE, "min_score": s.min_score if s.min_score is not None else getattr(answer, "SUPPORT_THRESHOLD", None),
+        "top_k": s.top_k, "k": K_RETRIEVE, "min_score": s.min_score if s.min_score is not None else answerability_model().threshold,
         "answer_mode": s.answer_mode, "max_answer_sentences": s.max_answer_sentences,
         "embed_model": s.embed_model, "model_id": app.embedder.model_id,
         "corpus_dir": str(s.corpus_dir), "index_dir": str(s.index_dir), "host": host,
@@ -501,13 +534,22 @@ def evaluate_file(
     sync_progress: Progress | None = None,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    n_sample: int | None = None,
 ) -> tuple[list[dict], list[str]]:
-    """The whole `assistant eval`: parse, pick or build the index, sync it, run each configuration."""
+    """The whole `assistant eval`: parse, pick or build the index, sync it, run each configuration.
+
+    `path` is a question file or a development-set folder (questions.jsonl + corpus/, whose corpus is
+    used unless `corpus` is given); `n_sample` evaluates a fixed sample of the questions."""
     names = names or [""]
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
         raise ConfigError(f"unknown configuration(s) {', '.join(unknown)}: choose from {', '.join(CONFIGS)}")
-    questions, problems = load_questions(path)
+    if Path(path).is_dir():
+        questions, problems, bench_corpus = load_bench(path)
+        corpus = corpus or bench_corpus
+    else:
+        questions, problems = load_questions(path)
+    questions = sample(questions, n_sample)
     for p in problems:
         if log:
             log(f"{path} {p}")
@@ -520,7 +562,7 @@ def evaluate_file(
     app.sync(progress=sync_progress, log=log)
     results = run(app, questions, names, progress, log)
     for res in results:
-        res["config"].update(questions_file=str(path), malformed=problems)
+        res["config"].update(questions_file=str(path), malformed=problems, sample=n_sample, questions=len(questions))
     return results, problems
 
 

@@ -12,13 +12,14 @@ from typing import Callable
 
 import numpy as np
 
-from .chunking import classify, content_hash, make_chunks
+from .chunking import QUOTABLE_KINDS, classify, content_hash, context_budget, make_chunks, passage_text
 from .errors import SkipFile
 from .loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
 from .lock import IndexLock
-from .manifest import DocRecord
+from .manifest import DocRecord, vector_key
 from .settings import Settings
 from .store import Index
+from .text import sentence_spans
 from .types import Chunk, Embedder, LoadedDocument, SyncReport
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, total)
@@ -91,7 +92,7 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
     with IndexLock(index.dir, settings.lock_timeout_s, on_wait=log):
         if index.model_changed():
             if log:
-                log(f"embedding model changed to {embedder.model_id}: re-embedding every document")
+                log(f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document")
             index.reset_for_model()
         if index.manifest.get("dirty", "0") == "1":  # before recover() clears the flag, so a crash here repeats it
             for doc in repoint_vectors(index):
@@ -208,7 +209,7 @@ def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index:
             doc = load_document(corpus / path, max_bytes)
             paragraphs = classify(doc.paragraphs)
             doc.paragraphs = paragraphs
-            chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, embedder.max_tokens)
+            chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, chunk_tokens(embedder, settings.embed_context))
             _check_fits(chunks, embedder)
         except SkipFile as e:
             reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
@@ -252,9 +253,28 @@ def _embed_and_store(embedder: Embedder, index: Index, pending: list[Pending], p
             progress(done, total)
 
 
+def chunk_tokens(embedder: Embedder, context: bool) -> int:
+    """Chunk size: the model's limit less the room kept for each chunk's context."""
+    return embedder.max_tokens - (context_budget(embedder.max_tokens) if context else 0)
+
+
+def passage_texts(embedder: Embedder, chunks: list[Chunk], titles: dict[str, str], context: bool) -> list[str]:
+    """What the encoder reads for each chunk (chunking.passage_text); `titles` by document."""
+    if not context:
+        return [c.text for c in chunks]
+    return [passage_text(c, titles.get(c.doc, ""), embedder.count_tokens, embedder.max_tokens)[0] for c in chunks]
+
+
+def sentence_texts(chunks: list[Chunk]) -> list[str]:
+    """The sentences the answer step compares with a question (extractive.py), embedded at ingest into the
+    vector cache so that a question costs one lookup instead of an encoder run per sentence."""
+    return list(dict.fromkeys(c.text[s:e] for c in chunks if c.kind in QUOTABLE_KINDS for s, e in sentence_spans(c.text)))
+
+
 def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
-    texts = [c.text for p in group for c in p.chunks]
+    texts = [t for p in group for t in passage_texts(embedder, p.chunks, {p.path: p.doc.meta.title}, index.settings.embed_context)]
     vectors = embed_cached(embedder, index, texts)
+    embed_cached(embedder, index, sentence_texts([c for p in group for c in p.chunks]))
     items, pos = [], 0
     for p in group:
         n = len(p.chunks)
@@ -266,7 +286,7 @@ def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
 
 def embed_cached(embedder: Embedder, index: Index, texts: list[str]) -> np.ndarray:
     """Passage vectors, reusing those already computed for the same text and model."""
-    keys = [hashlib.sha1(f"{embedder.model_id}\0{t}".encode()).hexdigest() for t in texts]
+    keys = [vector_key(embedder.model_id, t) for t in texts]
     cached = index.manifest.cached_vectors(keys)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
     if missing:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer import extractive, refusal, verified
-from .support import content_terms
+from .support import content_terms, gives_instructions
 from .citations import make_citation
 from .errors import ModelUnavailable
 from .llm import chat
@@ -91,8 +91,7 @@ def extractive_answer(
     question: str, lang: str, hits: list[Hit], index: Index, embedder: Embedder | None, qvec: np.ndarray | None
 ) -> Answer:
     """The offline answer used when the LLM is unavailable and fallback is on."""
-    text, cits = extractive(question, qvec, hits, embedder, FALLBACK_SENTENCES)
-    cits = verified(cits, index)
+    text, cits = extractive(question, qvec, hits, embedder, FALLBACK_SENTENCES, index, lang)
     if not cits:
         return refusal(question, lang, hits, {}, "extractive")
     return Answer(question, True, text, lang, cits, "extractive", {}, hits)
@@ -174,6 +173,8 @@ def _claim_citations(claim: Claim, lang: str, hits: list[Hit], embedder: Embedde
         if not 1 <= n <= len(hits):
             continue  # the model cited a source it was not given
         hit = hits[n - 1]
+        if gives_instructions(hit.chunk.text):
+            continue  # a passage that addresses the assistant never backs a generated claim
         span = support_span(claim.text, hit.chunk.text, lang, embedder)
         if span is not None:
             out.append(make_citation(0, hit.chunk, span[0], span[1], hit.score))

@@ -7,6 +7,7 @@ are repaired from it after a crash (see store.Index.recover).
 from __future__ import annotations
 
 import json
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,11 @@ class DocRecord:
     n_paragraphs: int = 0
     n_chunks: int = 0
     indexed_at: float = 0.0
+
+
+def vector_key(model_id: str, text: str) -> str:
+    """The one key of the embedding cache: a vector is reused for the same model and encoder input."""
+    return hashlib.sha1(f"{model_id}\0{text}".encode()).hexdigest()
 
 
 class Manifest:
@@ -168,6 +174,7 @@ class Manifest:
 
     # embedding cache ---------------------------------------------------------------------
     def cached_vectors(self, keys: list[str]) -> dict[str, bytes]:
+        """Vectors by `vector_key` (those not cached are absent)."""
         out: dict[str, bytes] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     query_prefix: str | None = Field(None, description="Prefix for questions; default: `query: ` for e5 models, none otherwise.")
     passage_prefix: str | None = Field(None, description="Prefix for passages; default: `passage: ` for e5 models, none otherwise.")
     max_chunk_tokens: int = Field(0, ge=0, description="Chunk size limit in model tokens; 0 = the model's own limit.")
+    embed_context: bool = Field(
+        True,
+        description="Embed each chunk after its document title and the heading above it (contextual retrieval: "
+        "a paragraph that refers back is found by what it is about). Switching re-embeds the corpus.",
+    )
 
     # ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a reason.")
@@ -49,7 +54,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense score in hybrid fusion for Vietnamese questions (lexical gets the rest); tuned on XQuAD-vi.")
     dense_weight_other: float = Field(0.9, ge=0, le=1, description="Dense weight for questions in other languages (English, Swedish): lexical overlap with Vietnamese text is weak.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    min_score: float | None = Field(None, description="Refusal threshold on the fused score; default: the calibrated value.")
+    min_score: float | None = Field(None, description="Refusal threshold on the answerability score (0-1, support.py); default: the operating point fitted on the development sets. 0 never refuses by score.")
     filter_docs: list[str] = Field(default_factory=list, description="Only search these documents (file names).")
     filter_lang: str = Field("", description="Only search documents in this language (vi, en, sv).")
     date_from: str = Field("", description="Only documents dated on/after this day (YYYY-MM-DD).")

@@ -119,10 +119,18 @@ class Index:
             return _collection_name(model_id)  # the embedded store lives inside the index folder already
         return _collection_name(f"{model_id}\0{self.manifest.get('index_id')}")
 
+    @property
+    def passage_recipe(self) -> str:
+        """How chunks become encoder input (ingest.passage_texts): part of what the vectors mean."""
+        return "context-v1" if self.settings.embed_context else "plain"
+
     def model_changed(self) -> bool:
-        """True when the manifest was built with another embedding model."""
+        """True when the manifest was built with another embedding model or passage recipe (an index from
+        before recipes were recorded was built plain)."""
         old = self.manifest.get("model_id")
-        return bool(old) and old != self.model_id
+        if not old:
+            return False
+        return old != self.model_id or (self.manifest.get("passage_recipe") or "plain") != self.passage_recipe
 
     def reset_for_model(self) -> None:
         """Forget the old model's vectors and documents; the next sync re-embeds everything."""
@@ -132,11 +140,13 @@ class Index:
         self.manifest.reset()
         self._lexical = LexicalIndex()
         self.manifest.set("model_id", self.model_id)
+        self.manifest.set("passage_recipe", self.passage_recipe)
         self.commit()
 
     # writes (caller holds the lock) ------------------------------------------------------
     def begin(self) -> None:
         self.manifest.set("model_id", self.model_id)
+        self.manifest.set("passage_recipe", self.passage_recipe)
         self.manifest.set("dirty", "1")
         self.lexical()
 

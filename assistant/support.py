@@ -10,7 +10,13 @@ Two checks, both needed to answer:
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from .text import fold, words
 from .types import Hit
@@ -134,3 +140,80 @@ def missing_entities(question: str, passages: list[str], cross_lingual: bool = F
     """Entities of the question that none of the passages mention."""
     text = " " + " ".join(fold(w) for p in passages for w in words(p)) + " "
     return [" ".join(sorted(forms)) for forms in entities(question, cross_lingual) if not any(f" {f} " in text for f in forms)]
+
+
+# ---------------------------------------------------------------- answerability (the refusal model)
+
+FEATURES = ("dense", "sentence", "coverage", "sentence_coverage", "anchors", "kind_match", "cross", "margin", "bias")
+_MODEL_FILE = Path(__file__).with_name("answerability.json")
+
+
+def answerability_features(
+    question: str, hits: list[Hit], best_sentence: Any | None, cross: bool, same_lang: bool
+) -> dict[str, float]:
+    """What the retrieval and the chosen sentence say about whether the documents answer the question.
+
+    dense: best passage cosine; sentence: the quoted sentence's cosine; coverage / sentence_coverage:
+    share of the question's content terms in the best passage / the sentence (0 across languages, where
+    words differ whatever the answer); anchors: share of the question's names and numbers found in the
+    retrieved passages; kind_match: the sentence holds what is asked for (a number, a date, a name);
+    cross: the question is not in the best passage's language; margin: how far the best passage's
+    cosine stands above the fifth's (a flat ranking means nothing stands out)."""
+    from .extractive import anchor_terms
+
+    dense = [h.dense for h in hits if h.dense is not None]
+    top = hits[0].chunk.text if hits else ""
+    anchors = anchor_terms(question)
+    found = {fold(w) for h in hits for w in words(h.chunk.text)}
+    return {
+        "dense": max(dense, default=0.0),
+        "sentence": best_sentence.sim if best_sentence is not None else 0.0,
+        "coverage": coverage(question, top) if same_lang else 0.0,
+        "sentence_coverage": best_sentence.coverage if best_sentence is not None else 0.0,
+        "anchors": len(anchors & found) / len(anchors) if anchors else 1.0,
+        "kind_match": best_sentence.kind_match if best_sentence is not None else 0.0,
+        "cross": 1.0 if cross else 0.0,
+        "margin": (max(dense) - sorted(dense, reverse=True)[min(4, len(dense) - 1)]) if dense else 0.0,
+        "bias": 1.0,
+    }
+
+
+@dataclass(frozen=True)
+class AnswerabilityModel:
+    """Logistic regression over `FEATURES`, fitted out of sample on the development sets
+    (evals/tools/fit_answerability.py); `threshold` is the operating point picked on its curve."""
+
+    weights: dict[str, float]
+    threshold: float
+    about: dict[str, Any]
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = sum(self.weights.get(k, 0.0) * features.get(k, 0.0) for k in FEATURES)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@lru_cache(maxsize=1)
+def answerability_model(path: Path = _MODEL_FILE) -> AnswerabilityModel:
+    """The committed model (a package file: a broken install says so instead of answering everything)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return AnswerabilityModel(dict(raw["weights"]), float(raw["threshold"]), dict(raw.get("about", {})))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise RuntimeError(f"the refusal model {path} is missing or unreadable ({e}): reinstall the package (pip install -e .)") from e
+
+
+# ---------------------------------------------------------------- instructions inside documents
+
+_INSTRUCTION = re.compile(
+    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|your)\s+(instructions|prompts?|rules)"
+    r"|\byou are now\b|\bdeveloper mode\b|\bsystem prompt\b|</?source\b|\bcite source\s*\[\d+\]"
+    r"|bỏ qua\s+(mọi|tất cả|các)?\s*(hướng dẫn|chỉ dẫn|chỉ thị)|ignorera\s+(alla\s+)?(tidigare|föregående)\s+instruktioner",
+    re.I,
+)
+
+
+def gives_instructions(text: str) -> bool:
+    """True when a passage addresses the assistant (prompt injection: "ignore previous instructions",
+    a fake source tag, "cite source [7]"). Such a passage is still data: it can be quoted verbatim when
+    asked about, but an LLM sentence backed only by it is dropped (llm_answer.py)."""
+    return bool(_INSTRUCTION.search(text))

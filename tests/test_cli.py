@@ -126,7 +126,7 @@ def eval_setup(tmp_path, monkeypatch, use_app):
         (corpus / name).write_text(text, encoding="utf-8")
     qfile = tmp_path / "q.jsonl"
     qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
-    use_app(build(Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index"), embedder=HashEmbedder()))
+    use_app(build(Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index", min_score=0.3), embedder=HashEmbedder()))
     return corpus, qfile
 
 

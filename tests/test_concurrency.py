@@ -56,8 +56,10 @@ got = app.index.collection.get(ids=ids, include=["embeddings"])
 emb = dict(zip(got["ids"], [list(map(float, e)) for e in got["embeddings"]]))
 app.index.refresh()
 top = {{}}
+from assistant.ingest import passage_texts
+titles = {{d.path: d.meta.title for d in app.index.manifest.documents()}}
 for cid in ids[:: max(1, len(ids) // 25)]:
-    vec = app.embedder.embed_passages([app.index.chunks[cid].text])[0]
+    vec = app.embedder.embed_passages(passage_texts(app.embedder, [app.index.chunks[cid]], titles, True))[0]
     top[cid] = app.index.dense(vec, 1, None)[0][0]
 print(json.dumps({{"ids": ids, "emb": emb, "top": top, "all": len(app.index._all_vector_ids())}}))
 """
@@ -68,13 +70,16 @@ print(json.dumps({{"ids": ids, "emb": emb, "top": top, "all": len(app.index._all
     try:
         assert sorted(d.path for d in m.documents()) == sorted(p.name for p in corpus.iterdir())
         chunks = {c.id: c for c in m.all_chunks()}
+        titles = {d.path: d.meta.title for d in m.documents()}
     finally:
         m.close()
     assert res["ids"] and sorted(res["emb"]) == res["ids"] == sorted(chunks), "manifest chunks missing from Chroma"
     assert res["all"] == len(res["ids"]), "orphan vectors in Chroma"
+    from assistant.ingest import passage_texts
+
     fake = HashEmbedder()
     for cid, vec in res["emb"].items():
-        want = fake.embed_passages([chunks[cid].text])[0]
+        want = fake.embed_passages(passage_texts(fake, [chunks[cid]], titles, True))[0]  # chunk read with its context
         assert np.allclose(vec, want, atol=1e-5), f"vector of {cid} is not the vector of its text"
     for cid, found in res["top"].items():  # the HNSW index answers with the chunk's own vector
         assert chunks[found].text == chunks[cid].text, f"dense search for {cid} found {found}"

@@ -276,7 +276,8 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
         encoding="utf-8",
     )  # fmt: skip
     user_index = tmp_path / "user-index"
-    app = build(Settings(corpus_dir=tmp_path / "nothing", index_dir=user_index), embedder=HashEmbedder())
+    # plumbing under test, not calibration: the support rule at a hash-embedder level (min_score)
+    app = build(Settings(corpus_dir=tmp_path / "nothing", index_dir=user_index, min_score=0.3), embedder=HashEmbedder())
     logs: list[str] = []
     progress: list[tuple[int, int]] = []
     results, problems = evaluate_file(

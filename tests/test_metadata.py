@@ -156,6 +156,9 @@ def test_missing_metadata_stays_empty():
         ("Đại sứ EU tại Việt Nam là ai?", "vi"),
         ("Dai su EU tai Viet Nam la ai?", "vi"),
         ("Thứ trưởng Bùi Thế Duy", "vi"),
+        # German shares ä/ö with Swedish: it must not be filed as Swedish (xquad-en-mixed-dev's distractors were)
+        ("Die Verwaltung der Stadt wurde im Jahr 1900 gegründet und ist für die Schulen zuständig.", "de"),
+        ("Beslutet skickas till den ambassad eller generalkonsulat som du valde i webbansökan.", "sv"),
         ("", ""),
         ("2025 12", ""),
     ],
