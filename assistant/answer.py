@@ -170,7 +170,12 @@ def ask(
     if not answerable(ev, question, mode, min_score):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
         return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
-    if llm is not None:
+    from .meta_answer import metadata_answer
+
+    meta = metadata_answer(question, lang, hits, index)  # "source/date of the article about X?": its metadata line
+    if meta is not None:
+        answer = meta
+    elif llm is not None:
         from .llm_answer import llm_answer
 
         answer = llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec)

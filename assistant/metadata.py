@@ -230,3 +230,54 @@ def _undouble(name: str) -> str:
     if len(name) % 2 == 1 and name[half].isspace() and name[:half] == name[half + 1 :]:
         return name[:half]
     return name
+
+
+def meta_lines(paragraphs: list[Paragraph], meta: DocMeta) -> dict[str, tuple[int, int, int, int]]:
+    """Where the date and source of `meta` are written: {"date"|"source": (paragraph n, start, end, at)},
+    start:end the line of that paragraph's text holding the value (which starts at `at`), read by the same rules as
+    `extract_meta` (a date near the start of one of the first paragraphs; a `Nguồn:`/`Källa:`/`Theo X`
+    line, else the outlet glued to a date line near the top). A value that is not written in any
+    paragraph (HTML meta tags, a date in the file name) has no entry."""
+    out: dict[str, tuple[int, int, int, int]] = {}
+    if meta.date:
+        for p in paragraphs[:HEAD_PARAGRAPHS]:
+            found = find_date(p.text[: DATE_MAX_OFFSET + 40])
+            if found and found[1] <= DATE_MAX_OFFSET and found[0] == meta.date:
+                out["date"] = (p.n, *_line_at(p.text, found[1]), found[1])
+                break
+    if meta.source:
+        where = _source_line(paragraphs, meta.source)
+        if where:
+            out["source"] = where
+    return out
+
+
+def _source_line(paragraphs: list[Paragraph], source: str) -> tuple[int, int, int, int] | None:
+    """The label line, the outlet line, else a short paragraph that holds `source` verbatim."""
+    for p in paragraphs:
+        if len(p.text) <= 200:
+            m = _SOURCE_LABEL.match(p.text) or _THEO.match(p.text)
+            if m and source in m.group("v"):
+                return (p.n, *_line_at(p.text, m.start("v")), m.start("v"))
+    for p in paragraphs[:HEAD_PARAGRAPHS]:
+        if _outlet([p.text]) == source:
+            at = p.text.find(source)
+            if at >= 0:
+                return (p.n, *_line_at(p.text, at), at)
+    for p in paragraphs:
+        at = p.text.find(source)
+        if at >= 0 and len(p.text) <= 200:
+            return (p.n, *_line_at(p.text, at), at)
+    return None
+
+
+def _line_at(text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the line of `text` holding position `pos`, surrounding whitespace trimmed."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
