@@ -97,6 +97,65 @@ Q = [
     ("sv", "Vem vann fotbolls-VM 2022?", [], None, None, {}),
     ("en", "What is the recipe for Vietnamese pho?", [], None, None, {}),
     ("en", "How many electric vehicles did VinFast sell in Europe in 2024?", [], None, None, {"near_topic": True}),
+    # ---- issue 11: one field `class` per question (seed-072 on); the questions above stay as they were
+    # caption: the answer is only in a photo caption ("Từ trái qua: …", "… Ảnh: …", "… - Ảnh: VGP/…")
+    ("vi", "Lãnh đạo nào của UBND TP HCM xuất hiện trong ảnh các đại diện chính phủ tại sự kiện Mở rộng đầu tư số?", ["Nguyễn Lộc Hà"], D1, 5, {"class": "caption", "kind": "name"}),
+    ("en", "What is Nguyen Loc Ha's position?", ["Phó Chủ tịch Ủy ban Nhân dân TP HCM"], D1, 5, {"class": "caption", "kind": "name"}),
+    ("vi", "Thiết bị đo xuất xứ châu Âu trong bài về Ngày Nghiên cứu và Đổi mới sáng tạo được trưng bày ở triển lãm nào?", ["VIIE 2025"], D2, 6, {"class": "caption", "kind": "name"}),
+    ("vi", "Ai chụp bức ảnh thiết bị đo của châu Âu tại triển lãm đổi mới sáng tạo?", ["Lưu Quý"], D2, 6, {"class": "caption", "kind": "name"}),
+    ("en", "When was the VIIE 2025 innovation exhibition held?", ["tháng 10/2025"], D2, 6, {"class": "caption", "kind": "date"}),
+    ("en", "Which association of Vietnamese in Japan exchanged a memorandum of understanding with Vietnam's National Innovation Center?", ["VADX Japan"], D3, 22, {"class": "caption", "kind": "name"}),
+    ("sv", "Vem presenterade CMC:s tekniska lösningar för vice premiärministern på utställningen i Tokyo?", ["Hồ Thanh Tùng"], D3, 34, {"class": "caption", "kind": "name"}),
+    # back_reference: the answer's paragraph does not name its subject; the previous paragraph or the heading does
+    ("vi", "Tuần lễ Số Quốc tế Việt Nam được tổ chức lần đầu ở đâu?", ["Hà Nội"], D2, 14, {"class": "back_reference", "kind": "name"}),
+    ("vi", "Những hiệp hội nào phối hợp tổ chức diễn đàn Mở rộng đầu tư số tại TP HCM?", ["Hiệp hội Dữ liệu Quốc gia (NDA)", "Vinasa"], D1, 2, {"class": "back_reference", "kind": "name"}),
+    ("en", "According to Bui The Duy, what is Vietnam speeding up to support digital technology development?", ["hoàn thiện thể chế"], D1, 4, {"class": "back_reference"}),
+    ("vi", "Khuyến nghị thứ hai của Phó Thủ tướng Nguyễn Chí Dũng về hợp tác với Nhật Bản là gì?", ["đẩy mạnh đào tạo nguồn nhân lực số"], D3, 27, {"class": "back_reference"}),
+    ("sv", "Vilken klimatkonferens hänvisar vice premiärministerns fjärde rekommendation till?", ["COP26"], D3, 31, {"class": "back_reference", "kind": "name"}),
+    ("sv", "Vilka evenemang vill EU fortsätta att arrangera tillsammans med ministeriet enligt Julien Guerrier?", ["EU-Vietnams forsknings- och innovationsdag", "Horisont Europa-programmen"], D4, 22, {"class": "back_reference", "kind": "name"}),
+    ("vi", "Diễn đàn Hợp tác Số EU - Việt Nam ở Ninh Bình nhằm cụ thể hóa sáng kiến kinh doanh công nghệ nào của châu Âu?", ["European Tech Business Offer"], D2, 4, {"class": "back_reference", "kind": "name"}),
+    ("en", "What does the EU-Vietnam Research and Innovation Day hope to widen access to?", ["nguồn tài trợ quốc tế"], D2, 8, {"class": "back_reference"}),
+    # en_over_vi: English questions about Vietnamese documents
+    ("en", "What kind of framework has Vietnam committed to set up so that new technologies can be tested under supervision?", ["sandbox"], D0, 13, {"class": "en_over_vi"}),
+    ("en", "Which submarine cable company joined the dialogue at the Ho Chi Minh City investment forum?", ["Alcatel Submarine Networks (ASN)"], D1, 9, {"class": "en_over_vi", "kind": "name"}),
+    ("en", "What was the Ho Chi Minh City event focused on, as opposed to the policy dialogue in Ninh Binh?", ["kết nối doanh nghiệp và đầu tư"], D1, 11, {"class": "en_over_vi"}),
+    ("en", "How many people work in Vietnam's information and communications sector?", ["hơn 1 triệu lao động"], D3, 18, {"class": "en_over_vi", "kind": "number"}),
+    ("en", "How long has the Vietnam-Japan relationship lasted, according to the Deputy Prime Minister?", ["hơn nửa thế kỷ"], D3, 13, {"class": "en_over_vi", "kind": "number"}),
+    ("en", "Which European Commission directorate-general was represented at the Research and Innovation Day?", ["DG RTD"], D2, 9, {"class": "en_over_vi", "kind": "name"}),
+    ("en", "Which organisation is the source of the textile export figures for the first eight months of 2025?", ["Hiệp hội Dệt May Việt Nam (VITAS)"], D0, 40, {"class": "en_over_vi", "kind": "name"}),
+    # sv_over_vi: Swedish questions about Vietnamese documents
+    ("sv", "Vilket frihandelsavtal har enligt artikeln format de ekonomiska relationerna mellan Vietnam och EU?", ["EVFTA"], D0, 15, {"class": "sv_over_vi", "kind": "name"}),
+    ("sv", "Vilket projekt om etik inom artificiell intelligens nämner Guerrier bland EU:s samarbetsprogram?", ["AI Ethical Readiness"], D1, 8, {"class": "sv_over_vi", "kind": "name"}),
+    ("sv", "Vilken japansk premiärminister besökte Vietnam i april 2025?", ["Ishiba"], D3, 16, {"class": "sv_over_vi", "kind": "name"}),
+    ("sv", "Vilken dag deltog vice premiärminister Nguyen Chi Dung i den vietnamesiska digitala transformationsdagen i Tokyo?", ["30/5"], D3, 2, {"class": "sv_over_vi", "kind": "date"}),
+    ("sv", "I vilka städer höll Hanshin Diesel Works sina seminarier i Vietnam?", ["TP. Hồ Chí Minh", "Hải Phòng"], D0, 31, {"class": "sv_over_vi", "kind": "name"}),
+    ("sv", "Till vilken nivå hoppas man att relationen mellan EU och Vietnam ska uppgraderas?", ["đối tác chiến lược toàn diện"], D1, 12, {"class": "sv_over_vi", "kind": "name"}),
+    # vi_over_sv: Vietnamese questions answered only by the Swedish document 004
+    ("vi", "Theo Thứ trưởng Bùi Thế Duy, xây dựng thể chế cho AI và công nghệ số ngoài yêu cầu quản lý còn là gì?", ["en grund för att säkerställa att tekniken tjänar människor och hållbar utveckling"], D4, 7, {"class": "vi_over_sv"}),
+    ("vi", "Theo Đại sứ Guerrier, định hướng chuyển đổi số của EU dựa trên những yếu tố nào?", ["suveränitet, oberoende och förtroende"], D4, 20, {"class": "vi_over_sv"}),
+    ("vi", "Theo Đại sứ EU, mô hình phát triển AI mà EU theo đuổi lấy những yếu tố nào làm nền tảng, bên cạnh minh bạch và dân chủ?", ["cybersäkerhet och motståndskraft"], D4, 21, {"class": "vi_over_sv"}),
+    ("vi", "Phái đoàn EU trình bày chiến lược nào tại diễn đàn hợp tác số về quản trị AI?", ["EU:s strategi för internationellt digitalt samarbete"], D4, 25, {"class": "vi_over_sv", "kind": "name"}),
+    ("vi", "Ngoài diễn đàn hợp tác số, EU còn tham gia hoạt động nào về quản trị AI trong Tuần lễ Số Quốc tế Việt Nam 2025?", ["ministerrundabordssamtalen om AI-styrning"], D4, 19, {"class": "vi_over_sv", "kind": "name"}),
+    ("vi", "Hợp tác với EU giúp doanh nghiệp công nghệ Việt Nam vươn tới thị trường nào?", ["den europeiska marknaden"], D4, 15, {"class": "vi_over_sv", "kind": "name"}),
+    # metadata: the document's source or date; gold = the line it is read from (assistant/metadata.py)
+    ("vi", "Bài báo về diễn đàn Mở rộng đầu tư số được lấy từ nguồn nào?", ["D4D Hub"], D1, 14, {"class": "metadata", "kind": "name"}),
+    ("sv", "Vilken källa anges för artikeln om forumet för digitala investeringar i Ho Chi Minh-staden?", ["D4D Hub"], D1, 14, {"class": "metadata", "kind": "name"}),
+    ("en", "What is the source of the Swedish-language article on Vietnam-EU cooperation in AI governance?", ["mst.gov.vn"], D4, 27, {"class": "metadata", "kind": "name"}),
+    ("sv", "Vilket datum publicerades artikeln om Vietnams och EU:s samarbete inom AI-styrning?", ["27/10/2025"], D4, 4, {"class": "metadata", "kind": "date"}),
+    ("vi", "Bài viết về Việt Nam - EU thúc đẩy hợp tác chuyển đổi số được đăng ngày nào?", ["29/10/2025"], D0, 1, {"class": "metadata", "kind": "date"}),
+    ("en", "On what date was the article about the Vietnam-EU digital transformation partnership published?", ["29/10/2025"], D0, 1, {"class": "metadata", "kind": "date"}),
+    ("en", "When was the article announcing the digital forum and the research and innovation day in Ninh Binh published?", ["2025-10-21"], D2, 1, {"class": "metadata", "kind": "date"}),
+    # near_topic_unanswerable: the same relation for another entity, year or place (answers = [])
+    ("vi", "Đại sứ Nhật Bản tại Việt Nam là ai?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("en", "Who is Sweden's ambassador to Vietnam?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("vi", "Kim ngạch thương mại nông sản Việt Nam - Chile năm 2024 đạt bao nhiêu?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("en", "How much did Vietnam's textile exports reach in the first eight months of 2024?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("sv", "Hur många vietnamesiska IT-ingenjörer arbetar i Sydkorea?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("vi", "Ai là Chủ tịch Liên đoàn Công nghiệp bang São Paulo (FIESP)?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("en", "On what date is the EU-Vietnam Digital Cooperation Forum held in Da Nang?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("vi", "Tuần lễ Số Quốc tế Việt Nam năm 2026 sẽ được tổ chức tại tỉnh nào?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("sv", "Hur mycket är EU:s program för grön yrkesutbildning i Laos värt?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True}),
+    ("vi", "Bài báo về Ngày chuyển đổi số Việt Nam 2025 tại Tokyo được đăng ngày nào?", [], None, None, {"class": "near_topic_unanswerable", "near_topic": True, "note": "a metadata question: 003 states no publication date"}),
 ]
 
 
@@ -126,7 +185,8 @@ def main() -> None:
     path = root / "evals" / "seed.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
     langs = {lg: sum(1 for r in out if r["lang"] == lg) for lg in ("vi", "en", "sv")}
-    print(f"wrote {len(out)} questions to {path} ({sum(1 for r in out if not r['answers'])} unanswerable; {langs}); {bad} problems")
+    classes = {c: sum(1 for r in out if r.get("class") == c) for c in dict.fromkeys(r["class"] for r in out if "class" in r)}
+    print(f"wrote {len(out)} questions to {path} ({sum(1 for r in out if not r['answers'])} unanswerable; {langs}; classes {classes}); {bad} problems")
     sys.exit(1 if bad else 0)
 
 
