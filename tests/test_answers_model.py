@@ -47,3 +47,55 @@ def test_answer_inside_the_glued_paragraph(seed_app):
     assert named, [(c.doc, c.quote) for c in a.citations]  # the chairman's name, quoted from inside the 6,600-character line
     for c in named:
         assert seed_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+
+
+# refusal by score: no named entity to miss, only the answerability model can refuse these
+OFF_TOPIC_NO_ENTITY = [
+    "Công thức nấu phở bò gồm những gì?",
+    "How is sourdough bread baked at home?",
+    "Hur lång är en giraff?",
+]
+
+
+@pytest.fixture
+def evidence_seen(monkeypatch):
+    """The Evidence each ask() hands to answer.answerable (the refusal decision), in order."""
+    from assistant import answer as answer_mod
+
+    seen = []
+    real = answer_mod.answerable
+
+    def spy(ev, *a, **kw):
+        seen.append(ev)
+        return real(ev, *a, **kw)
+
+    monkeypatch.setattr(answer_mod, "answerable", spy)
+    return seen
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC_NO_ENTITY)
+def test_off_topic_questions_without_a_named_entity_are_refused_by_the_model(seed_app, evidence_seen, question):
+    from assistant.answer import REFUSALS, question_language
+    from assistant.support import answerability_model, entities
+
+    assert entities(question) == [] and entities(question, cross_lingual=True) == []
+    assert seed_app.settings.min_score is None  # the default: the fitted model decides
+    a = seed_app.ask(question)
+    assert not a.answered and a.citations == [], a.answer
+    assert a.answer == REFUSALS[question_language(question)]
+    model = answerability_model()
+    assert len(evidence_seen) == 1
+    assert model.probability(evidence_seen[0].features) < model.threshold, evidence_seen[0].features
+
+
+@pytest.mark.parametrize("question", ["Đại sứ EU tại Việt Nam là ai?", "Who is the EU ambassador to Vietnam?"])
+def test_the_ambassador_is_answered_by_the_model_with_default_settings(seed_app, evidence_seen, question):
+    from assistant.support import answerability_model
+
+    assert seed_app.settings.min_score is None
+    a = seed_app.ask(question)
+    assert a.answered and a.mode == "extractive", a.answer
+    assert "Julien Guerrier" in a.answer and any("Julien Guerrier" in c.quote for c in a.citations)
+    model = answerability_model()
+    assert len(evidence_seen) == 1
+    assert model.probability(evidence_seen[0].features) >= model.threshold, evidence_seen[0].features

@@ -1,0 +1,296 @@
+"""The refusal decision (`answer.answerable`) on hand-built evidence: the answerability model's
+threshold, the `min_score` support rule, lexical mode's coverage rule, named entities (pure, fast).
+
+The committed model (assistant/answerability.json) is re-fitted from time to time: nothing here
+hard-codes its numbers; the operating point is read from `answerability_model()`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from assistant import answer as answer_mod
+from assistant.answer import LEXICAL_COVERAGE, Evidence, answerable
+from assistant.support import (
+    FEATURES,
+    AnswerabilityModel,
+    answerability_model,
+    content_terms,
+    coverage,
+    entities,
+    support,
+)
+from assistant.types import Chunk, Hit
+
+AMBASSADOR_VI = "Đại sứ Liên minh châu Âu tại Việt Nam là ông Julien Guerrier."
+# no named entity: only the score can refuse it
+PLAIN_Q = "What was the budget of the digital programme?"
+PLAIN_PASSAGE = "The budget of the digital programme was 30 million euros, the ministry said."
+EPS = 1e-6
+
+
+def hit(text: str, dense: float | None = 0.5, score: float = 1.0, doc: str = "d.txt", n: int = 1) -> Hit:
+    return Hit(Chunk(f"{doc}#{n}", doc, n, 0, len(text), text), score, dense=dense)
+
+
+def features(**kw: float) -> dict[str, float]:
+    """A feature vector of the model's names: zeros, bias 1, anchors 1 (no names asked), then kw."""
+    f = {k: 0.0 for k in FEATURES}
+    f.update(bias=1.0, anchors=1.0)
+    f.update(kw)
+    return f
+
+
+def evidence(hits: list[Hit], feats: dict[str, float] | None = None, *, lang: str = "en", cross: bool = False) -> Evidence:
+    return Evidence(lang, None, hits, [], [], feats if feats is not None else features(), cross)
+
+
+def at_threshold(model: AnswerabilityModel, base: dict[str, float], name: str) -> float:
+    """The value of feature `name` at which the model's probability equals its threshold (others from base)."""
+    w = model.weights.get(name, 0.0)
+    assert w > 0, f"the model has no positive weight on {name!r}: {model.weights}"
+    t = min(max(model.threshold, 1e-9), 1.0 - 1e-9)  # a broken threshold is test_the_committed_model_file_is_well_formed's to report
+    z_star = math.log(t / (1.0 - t))
+    z_rest = sum(model.weights.get(k, 0.0) * base.get(k, 0.0) for k in FEATURES if k != name)
+    return (z_star - z_rest) / w
+
+
+def far_above(**kw: float) -> dict[str, float]:
+    """Features the model answers whatever its fitted weights: dense well past the threshold point."""
+    model = answerability_model()
+    base = features(**kw)
+    return features(**{**kw, "dense": at_threshold(model, base, "dense") + 1.0})
+
+
+def far_below(**kw: float) -> dict[str, float]:
+    model = answerability_model()
+    base = features(**kw)
+    return features(**{**kw, "dense": at_threshold(model, base, "dense") - 1.0})
+
+
+# ---------------------------------------------------------------- the answerability model (default)
+
+
+@pytest.mark.parametrize("base", [features(), features(coverage=0.5, sentence_coverage=0.5, kind_match=1.0), features(cross=1.0, margin=0.05)])
+def test_the_model_threshold_decides_just_below_and_just_above(base):
+    model = answerability_model()
+    x = at_threshold(model, base, "dense")
+    below, above = features(**{**base, "dense": x - 1e-3}), features(**{**base, "dense": x + 1e-3})
+    assert model.probability(below) < model.threshold <= model.probability(above)
+    hits = [hit(PLAIN_PASSAGE, dense=0.5)]
+    assert not answerable(evidence(hits, below), PLAIN_Q, "hybrid", None)
+    assert answerable(evidence(hits, above), PLAIN_Q, "hybrid", None)
+    assert not answerable(evidence(hits, below), PLAIN_Q, "dense", None)
+    assert answerable(evidence(hits, above), PLAIN_Q, "dense", None)
+
+
+def test_with_the_default_settings_a_weak_evidence_is_refused_and_a_strong_one_answered():
+    """The ends of the scale (a broken threshold, e.g. 0 or 1, fails one of them)."""
+    hits = [hit(PLAIN_PASSAGE)]
+    weak = features(dense=0.0, sentence=0.0)
+    strong = features(dense=1.0, sentence=1.0, coverage=1.0, sentence_coverage=1.0, kind_match=1.0, margin=0.3)
+    assert not answerable(evidence(hits, weak), PLAIN_Q, "hybrid", None)
+    assert answerable(evidence(hits, strong), PLAIN_Q, "hybrid", None)
+
+
+def test_the_hits_dense_scores_do_not_bypass_the_model():
+    """By default only the features count: a passage with a perfect cosine but refusing features is refused."""
+    model = answerability_model()
+    below = features(dense=at_threshold(model, features(), "dense") - 1e-3)
+    assert not answerable(evidence([hit(PLAIN_PASSAGE, dense=1.0)], below), PLAIN_Q, "hybrid", None)
+
+
+@pytest.mark.parametrize("name", ["dense", "sentence"])
+def test_the_committed_model_is_monotone_in_dense_and_sentence(name):
+    model = answerability_model()
+    assert model.weights.get(name, 0.0) >= 0.0, model.weights
+    for base in (features(), features(coverage=1.0, kind_match=1.0), features(cross=1.0)):
+        ps = [model.probability({**base, name: v / 20}) for v in range(0, 21)]
+        assert ps == sorted(ps), (name, ps)
+    assert model.weights.get("dense", 0.0) > 0.0  # a better passage must be able to change the decision
+
+
+def test_the_committed_model_file_is_well_formed():
+    model = answerability_model()
+    assert set(model.weights) <= set(FEATURES), model.weights
+    assert 0.0 < model.threshold < 1.0
+    assert all(math.isfinite(w) for w in model.weights.values())
+
+
+def test_probability_is_a_logistic_of_the_weighted_features():
+    m = AnswerabilityModel({"dense": 2.0, "bias": -1.0, "unknown": 100.0}, 0.5, {})
+    assert m.probability({"dense": 0.5, "bias": 1.0}) == pytest.approx(0.5)
+    assert m.probability({"dense": 1.0, "bias": 1.0}) == pytest.approx(1 / (1 + math.exp(-1)))
+    assert m.probability({"dense": 1e9, "bias": 1.0}) == pytest.approx(1.0)  # clamped, no OverflowError
+    assert m.probability({"dense": -1e9, "bias": 1.0}) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, "", "{not json", json.dumps({"threshold": 0.5}), json.dumps({"weights": {"dense": 1.0}}),
+     json.dumps({"weights": [1, 2], "threshold": 0.5}), json.dumps({"weights": {}, "threshold": "high"}), "[]"],
+    ids=["missing", "empty", "corrupt", "no-weights", "no-threshold", "weights-list", "threshold-text", "a-list"],
+)
+def test_a_missing_or_corrupt_model_file_is_an_actionable_error(tmp_path, content):
+    path = tmp_path / "answerability.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(RuntimeError) as e:
+        answerability_model.__wrapped__(path)
+    msg = str(e.value)
+    assert str(path) in msg and "missing or unreadable" in msg and "pip install -e ." in msg
+
+
+def test_a_broken_model_file_stops_the_answer_instead_of_answering(tmp_path, monkeypatch):
+    broken = tmp_path / "x.json"
+    monkeypatch.setattr(answer_mod, "answerability_model", lambda: answerability_model.__wrapped__(broken))
+    with pytest.raises(RuntimeError, match="reinstall the package"):
+        answerable(evidence([hit(PLAIN_PASSAGE)], features(dense=1.0)), PLAIN_Q, "hybrid", None)
+    # min_score set or lexical mode never need the model
+    assert answerable(evidence([hit(PLAIN_PASSAGE)]), PLAIN_Q, "hybrid", 0.0)
+    assert answerable(evidence([hit(PLAIN_PASSAGE, dense=None)]), PLAIN_Q, "lexical", None)
+
+
+def test_a_valid_model_file_loads(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"weights": {"dense": 3.0, "bias": -2.0}, "threshold": 0.4, "about": {"note": "x"}}), encoding="utf-8")
+    m = answerability_model.__wrapped__(path)
+    assert m == AnswerabilityModel({"dense": 3.0, "bias": -2.0}, 0.4, {"note": "x"})
+
+
+# ---------------------------------------------------------------- min_score: the support rule
+
+
+def test_min_score_uses_the_best_support_of_all_hits_just_below_and_above():
+    hits = [hit("Nothing relevant here.", dense=0.30, n=1), hit(PLAIN_PASSAGE, dense=0.60, n=2), hit("Other text.", dense=0.10, n=3)]
+    best = max(support(PLAIN_Q, h) for h in hits)
+    assert best == pytest.approx(0.60 + 0.15 * coverage(PLAIN_Q, PLAIN_PASSAGE)) and best > support(PLAIN_Q, hits[0])
+    refusing = far_below()  # the model would refuse: min_score must replace it
+    assert answerable(evidence(hits, refusing), PLAIN_Q, "hybrid", best - EPS)
+    assert not answerable(evidence(hits, refusing), PLAIN_Q, "hybrid", best + EPS)
+    answering = far_above()
+    assert not answerable(evidence(hits, answering), PLAIN_Q, "hybrid", best + EPS)  # the model is not consulted
+
+
+def test_min_score_counts_term_coverage_and_treats_a_missing_dense_score_as_zero():
+    h = hit(PLAIN_PASSAGE, dense=None)
+    cov = coverage(PLAIN_Q, PLAIN_PASSAGE)
+    assert cov > 0.5
+    assert answerable(evidence([h]), PLAIN_Q, "hybrid", 0.15 * cov - EPS)
+    assert not answerable(evidence([h]), PLAIN_Q, "hybrid", 0.15 * cov + EPS)
+
+
+def test_min_score_zero_answers_any_nonnegative_support():
+    assert answerable(evidence([hit("Unrelated words entirely.", dense=0.0)]), PLAIN_Q, "hybrid", 0.0)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_min_score_infinity_always_refuses(mode):
+    strong = far_above()
+    assert not answerable(evidence([hit(PLAIN_PASSAGE, dense=1.0)], strong), PLAIN_Q, mode, math.inf)
+    assert not answerable(evidence([hit(PLAIN_Q, dense=1.0)], strong), PLAIN_Q, mode, math.inf)
+
+
+@pytest.mark.parametrize("mode,min_score", [("hybrid", None), ("hybrid", 0.0), ("dense", -10.0), ("lexical", None)])
+def test_no_hits_refuses(mode, min_score):
+    strong = far_above()
+    assert not answerable(evidence([], strong), PLAIN_Q, mode, min_score)
+
+
+# ---------------------------------------------------------------- lexical mode: term coverage
+
+
+LEX_Q = "budget digital programme ministry"  # four content terms
+
+
+def test_lexical_mode_coverage_rule_at_the_boundary():
+    assert len(content_terms(LEX_Q)) == 4 and LEXICAL_COVERAGE == pytest.approx(0.5)
+    half = hit("The budget of the digital plan.", dense=None)  # 2 of 4
+    quarter = hit("The budget was approved.", dense=None)  # 1 of 4
+    assert coverage(LEX_Q, half.chunk.text) == pytest.approx(LEXICAL_COVERAGE)
+    assert coverage(LEX_Q, quarter.chunk.text) < LEXICAL_COVERAGE
+    assert answerable(evidence([half]), LEX_Q, "lexical", None)
+    assert not answerable(evidence([quarter]), LEX_Q, "lexical", None)
+
+
+def test_lexical_mode_looks_at_the_first_hit_and_ignores_the_model():
+    weak = far_below()
+    full = hit("budget digital programme ministry", dense=None, n=2)
+    low = hit("The budget was approved.", dense=None, n=1)
+    assert answerable(evidence([full, low], weak), LEX_Q, "lexical", None)  # the model would refuse these features
+    assert not answerable(evidence([low, full], weak), LEX_Q, "lexical", None)  # the rule is on the best (first) passage
+
+
+# ---------------------------------------------------------------- named entities
+
+
+@pytest.mark.parametrize("mode,min_score", [("hybrid", None), ("hybrid", 0.0), ("hybrid", -10.0), ("dense", None), ("lexical", None)])
+def test_a_missing_named_entity_refuses_even_with_a_high_score(mode, min_score):
+    q = "Who is the Korean ambassador to Vietnam?"
+    passage = "The EU ambassador to Vietnam met the minister."  # every word of the question but the entity
+    strong = far_above()
+    assert not answerable(evidence([hit(passage, dense=1.0)], strong), q, mode, min_score)
+    # the same evidence with the entity present is answered: the entity is what refused it
+    assert answerable(evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, mode, min_score)
+
+
+def test_the_entity_may_be_in_any_hit_not_only_the_best():
+    q = "Who is the Korean ambassador to Vietnam?"
+    strong = far_above()
+    hits = [hit("The ambassador to Vietnam met the minister.", dense=1.0, n=1), hit("Hàn Quốc là đối tác lớn.", dense=0.2, n=2)]
+    assert answerable(evidence(hits, strong), q, "hybrid", None)  # Hàn Quốc is Korea's alias
+
+
+def test_across_languages_only_name_shaped_entities_are_required():
+    """The cross flag of the evidence (question not in the best passage's language) relaxes the check:
+    a translated event name need not occur verbatim, a brand name must."""
+    strong = far_above(cross=1.0, kind_match=1.0)
+    vi = [hit("Ngày Nghiên cứu và Đổi mới sáng tạo EU - Việt Nam sẽ tổ chức ngày 27 và 28/10.", dense=1.0)]
+    q = "When is the Research and Innovation Day?"
+    assert entities(q)  # a title-cased name when in the same language
+    assert answerable(evidence(vi, strong, cross=True), q, "hybrid", None)
+    assert not answerable(evidence(vi, strong, cross=False), q, "hybrid", None)
+    brand = "How many cars did VinFast sell in Vietnam?"
+    assert not answerable(evidence(vi, strong, cross=True), brand, "hybrid", None)
+
+
+def test_the_ambassador_question_with_its_name_present_is_answered_by_score_alone():
+    model = answerability_model()
+    q = "Đại sứ Liên minh châu Âu tại Việt Nam là ai?"
+    x = at_threshold(model, features(), "dense")
+    hits = [hit(AMBASSADOR_VI, dense=0.9)]
+    assert answerable(evidence(hits, features(dense=x + 1e-3), lang="vi"), q, "hybrid", None)
+    assert not answerable(evidence(hits, features(dense=x - 1e-3), lang="vi"), q, "hybrid", None)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "support.entities: a Swedish genitive country name (Koreas, Japans, Kinas, Frankrikes) is not in the alias "
+    "table (only 'vietnams' is), so it is kept only as a capitalised run; across languages (names_only) that run "
+    "is dropped as not name-shaped, leaving no entity: 'Vem är Koreas ambassadör i Vietnam?' is answered from the "
+    "EU ambassador's Vietnamese paragraph whenever the score passes"
+))
+@pytest.mark.parametrize("q", ["Vem är Koreas ambassadör i Vietnam?", "Vem är Japans ambassadör i Vietnam?", "Vem är Frankrikes ambassadör i Vietnam?"])
+def test_a_swedish_genitive_country_is_still_required_across_languages(q):
+    vi = [hit(AMBASSADOR_VI, dense=1.0)]
+    assert not answerable(evidence(vi, far_above(cross=1.0), lang="sv", cross=True), q, "hybrid", None)
+
+
+def test_the_english_possessive_keeps_the_country_across_languages():
+    vi = [hit(AMBASSADOR_VI, dense=1.0)]
+    q = "Who is Korea's ambassador to Vietnam?"
+    assert not answerable(evidence(vi, far_above(cross=1.0), cross=True), q, "hybrid", None)
+    assert not answerable(evidence(vi, far_above(), cross=False), q, "hybrid", 0.0)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "support.capitalised_runs takes the English pronoun 'I' (capitalised, not sentence-initial) for a name: "
+    "entities('How can I apply ...?') == [{'i'}], so in the same language the word 'i' must occur in a passage "
+    "and an English question phrased with 'I' is refused from English text that answers it"
+))
+def test_the_pronoun_i_is_not_a_named_entity():
+    q = "How can I apply for the EU scholarship?"
+    en = [hit("Applicants can apply for the EU scholarship online before 30 June.", dense=1.0)]
+    assert answerable(evidence(en, far_above()), q, "hybrid", None)
