@@ -2,7 +2,12 @@
 PY ?= .venv/bin/python
 PIP ?= .venv/bin/pip
 
-.PHONY: install test fast lint eval bench serve
+BENCH ?= ../shared/bench
+SETS = vinewsqa-vi viquad2-vi swequad-mc-sv xquad-en-mixed-dev xquad-vi
+EVAL_SAMPLE ?= 300
+CI_SAMPLE ?= 150
+
+.PHONY: install test fast lint eval eval-ci bench serve check-bench
 
 install: .venv/.installed
 
@@ -13,6 +18,7 @@ install: .venv/.installed
 
 test: install
 	$(PY) -m pytest -q
+	$(MAKE) eval-ci
 
 fast: install
 	$(PY) -m pytest -q -m "not model and not browser and not slow"
@@ -20,9 +26,18 @@ fast: install
 lint: install
 	$(PY) -m ruff check assistant tests || true
 
-eval: install
+check-bench:
+	@test -d $(BENCH) || { echo "the development sets are not at $(BENCH): set BENCH=/path/to/shared/bench"; exit 1; }
+
+# every set: the seed questions, then a fixed sample of each development set, against its committed baseline
+eval: install check-bench
 	.venv/bin/assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
-	.venv/bin/assistant eval evals/xquad-vi.jsonl --corpus evals/xquad-vi/corpus --baseline evals/baselines/xquad-vi.json --fail-under 0.02
+	for s in $(SETS); do .venv/bin/assistant eval $(BENCH)/$$s --sample $(EVAL_SAMPLE) --baseline evals/baselines/$$s.json --fail-under 0.02 || exit 1; done
+
+# what CI gates on (make test): the seed set and a smaller fixed sample of each set (a regression > 0.02 fails)
+eval-ci: install check-bench
+	OMP_NUM_THREADS=1 .venv/bin/assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
+	for s in $(SETS); do OMP_NUM_THREADS=1 .venv/bin/assistant eval $(BENCH)/$$s --sample $(CI_SAMPLE) --baseline evals/baselines/ci-$$s.json --fail-under 0.02 || exit 1; done
 
 bench: install
 	.venv/bin/assistant bench

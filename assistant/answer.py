@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .citations import make_citation, verify
+from .meta_answer import metadata_answer
 from .metadata import detect_language
-from .retrieve import retrieve, stored_sentence_vectors, weight_for
+from .retrieve import retrieve, stored_sentence_vectors
 from .store import Filter, Index
 from .extractive import Candidate, candidates, choose, featurize
 from .support import answerability_features, answerability_model, coverage, missing_entities, support
@@ -67,8 +68,7 @@ def gather(
     lang = question_language(question)
     query = f"{context} {question}".strip() if context else question
     qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
-    weight = dense_weight if isinstance(dense_weight, float) else weight_for(question, *dense_weight)
-    hits = retrieve(query, embedder, index, mode, weight, k, flt, query_vector=qvec)
+    hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = candidates(hits)
     langs = [(index.doc_meta.get(c.hit.chunk.doc) or _NO_META).lang or lang for c in cands]
     sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and qvec is not None else None
@@ -127,7 +127,12 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
     else:
         model = answerability_model()
         ok = model.probability(ev.features) >= model.threshold
-    return ok and not missing_entities(question, [h.chunk.text for h in ev.hits], ev.cross)
+    return ok and entities_present(ev, question)
+
+
+def entities_present(ev: Evidence, question: str) -> bool:
+    """Every named entity of the question occurs in the retrieved passages (support.missing_entities)."""
+    return not missing_entities(question, [h.chunk.text for h in ev.hits], ev.cross)
 
 
 def verified(citations: list[Citation], index: Index) -> list[Citation]:
@@ -167,12 +172,13 @@ def ask(
     t1 = time.perf_counter()
     lang, hits = ev.lang, ev.hits
     timings = {"retrieve": (t1 - t0) * 1000}
-    if not answerable(ev, question, mode, min_score):
+    # "source/date of the article about X?": the document's own metadata line, verified like any quote;
+    # it does not need the answerability model (the line is no paraphrase of the question), only the
+    # question's named entities in the passages
+    meta = metadata_answer(question, lang, hits, index) if hits and min_score != math.inf and entities_present(ev, question) else None
+    if meta is None and not answerable(ev, question, mode, min_score):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
         return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
-    from .meta_answer import metadata_answer
-
-    meta = metadata_answer(question, lang, hits, index)  # "source/date of the article about X?": its metadata line
     if meta is not None:
         answer = meta
     elif llm is not None:

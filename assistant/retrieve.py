@@ -2,7 +2,8 @@
 
 Fusion is a weighted sum of per-query normalised scores (dense cosine min-max over candidates,
 BM25 divided by the best BM25), weight `dense_weight` chosen by measurement per question language
-(`weight_for`; README, evals/tune_fusion.py).
+(`doc_weights`: one weight where question and document share a language, another across languages;
+README, evals/tune_fusion.py).
 Headings and noise lines (chunking.SHORT_KINDS) are ranked below text by `SHORT_KIND_FACTOR`.
 """
 
@@ -26,13 +27,27 @@ SHORT_KIND_FACTOR = 0.85
 SENTENCE_WEIGHT = 0.5
 
 
-def weight_for(question: str, vi_weight: float, other_weight: float) -> float:
-    """Dense weight for this question: lexical overlap only helps questions in the corpus's Vietnamese."""
-    return vi_weight if (detect_language(question) or "vi") == "vi" else other_weight
+def doc_weights(question: str, ids: list[str], index: Index, same: float, cross: float) -> dict[str, float]:
+    """Dense weight per candidate: `same` where the document is in the question's language, `cross`
+    where it is not. Across languages word overlap is no evidence (a Vietnamese question shares no words
+    with the Swedish article that answers it; an English one shares names with a German distractor), so
+    the model's score decides there; BM25 is normalised over all candidates, so without this a
+    same-language passage with word overlap always outranked the other-language passage that answers."""
+    lang = detect_language(question) or "vi"
+    out = {}
+    for cid in ids:
+        doc = index.chunks.doc_of(cid)
+        meta = index.doc_meta.get(doc) if doc else None
+        out[cid] = same if (meta is None or (meta.lang or "vi") == lang) else cross
+    return out
 
 
-def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float) -> list[tuple[str, float, float | None, float | None]]:
-    """(id, fused, dense, lexical) best first; pure, so tests can pin its behaviour."""
+def fuse(
+    dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float,
+    weights: dict[str, float] | None = None,
+) -> list[tuple[str, float, float | None, float | None]]:
+    """(id, fused, dense, lexical) best first; `weights` overrides the dense weight per id. Pure, so tests
+    can pin its behaviour."""
     d = dict(dense)
     lx = dict(lexical)
     ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
@@ -52,7 +67,8 @@ def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense
         w = 1.0
     else:
         w = dense_weight
-    out = [(i, w * dn[i] + (1 - w) * ln[i], d.get(i), lx.get(i)) for i in ids]
+    per = weights if weights and dense and lexical else {}
+    out = [(i, per.get(i, w) * dn[i] + (1 - per.get(i, w)) * ln[i], d.get(i), lx.get(i)) for i in ids]
     return sorted(out, key=lambda r: -r[1])
 
 
@@ -89,12 +105,13 @@ def retrieve(
     embedder: Embedder,
     index: Index,
     mode: str = "hybrid",
-    dense_weight: float = 0.7,
+    dense_weight: float | tuple[float, float] = 0.7,
     k: int = 5,
     flt: Filter | None = None,
     query_vector=None,
 ) -> list[Hit]:
-    """The k best chunks for the question under the given filter."""
+    """The k best chunks for the question under the given filter. `dense_weight`: one weight, or
+    (same-language, cross-language) weights applied per document (doc_weights)."""
     index.refresh()
     docs = index.allowed_docs(flt)
     dense: list[tuple[str, float]] = []
@@ -107,7 +124,13 @@ def retrieve(
     if mode in ("hybrid", "lexical"):
         lexical = index.lexical_search(question, CANDIDATES, docs)
     hits: list[Hit] = []
-    for cid, score, ds, ls in fuse(dense, lexical, dense_weight):
+    if isinstance(dense_weight, tuple):
+        ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
+        per = doc_weights(question, ids, index, *dense_weight)
+        weight = dense_weight[0]
+    else:
+        per, weight = None, dense_weight
+    for cid, score, ds, ls in fuse(dense, lexical, weight, per):
         chunk = index.chunks.get(cid)
         if chunk is None:  # written by a concurrent ingest after our view was loaded
             continue

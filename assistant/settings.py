@@ -51,10 +51,10 @@ class Settings(BaseSettings):
 
     # retrieval
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Which retrievers answer a question.")
-    dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense score in hybrid fusion for Vietnamese questions (lexical gets the rest); tuned on XQuAD-vi.")
-    dense_weight_other: float = Field(0.9, ge=0, le=1, description="Dense weight for questions in other languages (English, Swedish): lexical overlap with Vietnamese text is weak.")
+    dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense score in hybrid fusion where the question and the document share a language (lexical gets the rest); tuned on the development sets.")
+    dense_weight_other: float = Field(0.9, ge=0, le=1, description="Dense weight where the document is in another language than the question (an English question over Vietnamese text): word overlap across languages is weak evidence.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    min_score: float | None = Field(None, description="Refusal threshold on the answerability score (0-1, support.py); default: the operating point fitted on the development sets. 0 never refuses by score.")
+    min_score: float | None = Field(None, description="Unset (default): the answerability model fitted on the development sets decides refusals (support.py). Set: refuse when the best passage's support score (dense + 0.15 x term coverage) is below this value instead.")
     filter_docs: list[str] = Field(default_factory=list, description="Only search these documents (file names).")
     filter_lang: str = Field("", description="Only search documents in this language (vi, en, sv).")
     date_from: str = Field("", description="Only documents dated on/after this day (YYYY-MM-DD).")

@@ -71,6 +71,11 @@ _TITLE_WORDS = set(
 _TOKEN = re.compile(r"\w+")
 
 
+def _base_alias(word: str) -> str:
+    """`koreas` -> `korea` when the word without its genitive s is a known alias (`vietnams` is itself one)."""
+    return word[:-1] if word.endswith("s") and word not in _ALIAS_GROUP and word[:-1] in _ALIAS_GROUP else word
+
+
 def is_alias(name: str) -> bool:
     """True for a country/place/organisation of the alias table (in any of its languages)."""
     return " ".join(fold(w) for w in words(name)) in _ALIAS_GROUP
@@ -102,7 +107,8 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
     Across languages a title-cased phrase is usually translated ("Research and Innovation Day" is
     "Ngày Nghiên cứu và Đổi mới sáng tạo"), so only the alias table and name-shaped tokens (VinFast,
     FIRJAN: inner capitals or all caps) are checked then."""
-    folded = " " + " ".join(fold(w) for w in words(question)) + " "
+    # a Swedish genitive names the country too: "Koreas ambassadör" is Korea's
+    folded = " " + " ".join(_base_alias(fold(w)) for w in words(question)) + " "
     found: list[set[str]] = []
     covered: set[str] = set()
     for alias, group in sorted(_ALIAS_GROUP.items(), key=lambda kv: -len(kv[0])):
@@ -127,6 +133,8 @@ def capitalised_runs(text: str, names_only: bool = False) -> list[str]:
         tok = m.group()
         initial = not text[: m.start()].strip() or text[: m.start()].rstrip().endswith((".", "?", "!", ":"))
         name_shaped = len(tok) > 1 and any(c.isupper() for c in tok[1:])
+        if tok == "I":  # the English pronoun, not a name
+            continue
         if tok[0].isupper() and not initial and (name_shaped or not names_only):
             if runs and text[prev_end : m.start()] in (" ", "-"):
                 runs[-1].append(fold(tok))
@@ -206,8 +214,10 @@ def answerability_model(path: Path = _MODEL_FILE) -> AnswerabilityModel:
 
 _INSTRUCTION = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|your)\s+(instructions|prompts?|rules)"
-    r"|\byou are now\b|\bdeveloper mode\b|\bsystem prompt\b|</?source\b|\bcite source\s*\[\d+\]"
-    r"|bỏ qua\s+(mọi|tất cả|các)?\s*(hướng dẫn|chỉ dẫn|chỉ thị)|ignorera\s+(alla\s+)?(tidigare|föregående)\s+instruktioner",
+    r"|\byou are now (a|an|in|the)\b(?! position)|\bdeveloper mode\b|\bsystem prompt\b|<\s*/?\s*source\b|\bcite source\s*\[\d+\]"
+    r"|bỏ qua\s+(mọi|tất cả)(\s+các)?\s*(hướng dẫn|chỉ dẫn|chỉ thị)|hãy bỏ qua"
+    r"|bỏ qua\s+(các\s+)?(hướng dẫn|chỉ dẫn|chỉ thị)\s+(trước|trước đó|trên|của bạn)"
+    r"|ignorera\s+(alla\s+)?(tidigare|föregående)\s+instruktioner",
     re.I,
 )
 

@@ -266,12 +266,6 @@ def test_the_ambassador_question_with_its_name_present_is_answered_by_score_alon
     assert not answerable(evidence(hits, features(dense=x - 1e-3), lang="vi"), q, "hybrid", None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "support.entities: a Swedish genitive country name (Koreas, Japans, Kinas, Frankrikes) is not in the alias "
-    "table (only 'vietnams' is), so it is kept only as a capitalised run; across languages (names_only) that run "
-    "is dropped as not name-shaped, leaving no entity: 'Vem är Koreas ambassadör i Vietnam?' is answered from the "
-    "EU ambassador's Vietnamese paragraph whenever the score passes"
-))
 @pytest.mark.parametrize("q", ["Vem är Koreas ambassadör i Vietnam?", "Vem är Japans ambassadör i Vietnam?", "Vem är Frankrikes ambassadör i Vietnam?"])
 def test_a_swedish_genitive_country_is_still_required_across_languages(q):
     vi = [hit(AMBASSADOR_VI, dense=1.0)]
@@ -285,11 +279,6 @@ def test_the_english_possessive_keeps_the_country_across_languages():
     assert not answerable(evidence(vi, far_above(), cross=False), q, "hybrid", 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "support.capitalised_runs takes the English pronoun 'I' (capitalised, not sentence-initial) for a name: "
-    "entities('How can I apply ...?') == [{'i'}], so in the same language the word 'i' must occur in a passage "
-    "and an English question phrased with 'I' is refused from English text that answers it"
-))
 def test_the_pronoun_i_is_not_a_named_entity():
     q = "How can I apply for the EU scholarship?"
     en = [hit("Applicants can apply for the EU scholarship online before 30 June.", dense=1.0)]

@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer import gather  # noqa: E402
 from assistant.app import build  # noqa: E402
 from assistant.evaluate import contains_gold, corpus_app, is_bench_folder, load_bench, load_questions, sample  # noqa: E402
-from assistant.retrieve import weight_for  # noqa: E402
 from assistant.store import Filter  # noqa: E402
 
 CAND_KEYS = ("rank", "sim", "passage", "coverage", "anchors", "kind_match", "short")
@@ -52,7 +51,7 @@ def rows(app, name: str, questions, log) -> list[dict]:
             out.append({
                 "set": name, "id": q.id, "lang": q.lang, "kind": kind, "answerable": gold_here,
                 "features": {k: round(v, 5) for k, v in ev.features.items()}, "cross": ev.cross,
-                "weight": weight_for(q.question, *weights), "candidates": cands,
+                "candidates": cands,
                 "entities_ok": _entities_ok(q.question, ev),
             })  # fmt: skip
         if log and (i + 1) % 50 == 0:

@@ -119,11 +119,13 @@ def rates(rows: list[dict], p: np.ndarray, t: float) -> dict[str, dict[str, floa
 
 
 def pick_threshold(rows: list[dict], p: np.ndarray) -> float:
-    """The highest threshold at which every set's false refusal rate stays within MAX_FALSE_REFUSALS."""
+    """The highest threshold at which the model adds at most MAX_FALSE_REFUSALS false refusals to any set
+    (beyond those of the named-entity rule, which refuses whatever the threshold)."""
+    base = rates(rows, p, 0.0)
     best = 0.0
     for t in np.linspace(0.01, 0.99, 99):
         r = rates(rows, p, float(t))
-        if all(v.get("false_refusal", 0.0) <= MAX_FALSE_REFUSALS for v in r.values()):
+        if all(v.get("false_refusal", 0.0) - base[s].get("false_refusal", 0.0) <= MAX_FALSE_REFUSALS for s, v in r.items()):
             best = float(t)
     return best
 
@@ -132,14 +134,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("dumps", nargs="+", type=Path)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--weights", help="sentence weights as JSON (skip the grid), e.g. from a previous fit")
     args = ap.parse_args()
     rows = load(args.dumps)
     sets = sorted({r["set"] for r in rows})
-    w, window = fit_sentences(rows)
+    if args.weights:
+        w, window = json.loads(args.weights), 0.05
+    else:
+        w, window = fit_sentences(rows)
     print("sentence weights", w, "window", window)
     print("answer accuracy (quoted sentences hold a gold answer):", {k: round(v, 3) for k, v in answer_accuracy(rows, w, window).items()})
-    base = {"passage": 0.25, "coverage": 0.2, "anchors": 0.1, "kind_match": 0.08, "short": 0.1}
-    print("with the previous weights:", {k: round(v, 3) for k, v in answer_accuracy(rows, base, 0.05).items()})
+    before = {"passage": 0.25, "coverage": 0.2, "anchors": 0.1, "kind_match": 0.08, "short": 0.1}
+    print("with the first guess:", {k: round(v, 3) for k, v in answer_accuracy(rows, before, 0.05).items()})
 
     X = np.stack([features(r, w, window) for r in rows])
     y = np.array([1.0 if r["answerable"] else 0.0 for r in rows])
