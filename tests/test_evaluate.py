@@ -332,8 +332,14 @@ def test_eval_command_usage_errors(tmp_path):
     assert r.exit_code == 2 and "--baseline" in r.output
 
 
+BENCH_SETS = ("vinewsqa-vi", "viquad2-vi", "swequad-mc-sv", "xquad-en-mixed-dev", "xquad-vi")
+
+
 def test_committed_baselines_have_the_results_shape():
-    for name in ("seed.json", "xquad-vi.json"):
+    """Every baseline `make eval` / `make eval-ci` gates on (the Makefile's SETS) exists and was made with the real model."""
+    makefile = (EVALS.parent / "Makefile").read_text(encoding="utf-8")
+    assert f"SETS = {' '.join(BENCH_SETS)}" in makefile
+    for name in ("seed.json", *(f"{s}.json" for s in BENCH_SETS), *(f"ci-{s}.json" for s in BENCH_SETS)):
         path = EVALS / "baselines" / name
         assert path.exists(), f"{path} is missing: `make eval` gates on it; produce it with `assistant eval ... --json > {path}`"
         data = json.loads(path.read_text(encoding="utf-8"))
