@@ -69,10 +69,7 @@ def gather(
     query = f"{context} {question}".strip() if context else question
     qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
-    cands = candidates(hits)
-    langs = [(index.doc_meta.get(c.hit.chunk.doc) or _NO_META).lang or lang for c in cands]
-    sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and qvec is not None else None
-    featurize(question, cands, sims, [g == lang for g in langs])
+    cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     chosen = choose(cands, max_sentences)
     top_lang = (index.doc_meta.get(hits[0].chunk.doc) or _NO_META).lang or lang if hits else lang
     best = max(chosen, key=lambda c: c.score) if chosen else None
@@ -100,17 +97,21 @@ def extractive(
     index: Index | None = None, lang: str = "",
 ) -> tuple[str, list[Citation]]:
     """Quote the sentences of the given passages that best answer the question, each cited (extractive.py)."""
+    cands = scored_candidates(question, qvec, hits, embedder, index, lang or question_language(question))
+    return quote(choose(cands, max_sentences), index) if cands else ("", [])
+
+
+def scored_candidates(
+    question: str, qvec: np.ndarray | None, hits: list[Hit], embedder: Embedder | None, index: Index | None, lang: str
+) -> list[Candidate]:
+    """The candidate sentences of the hits with their features (extractive.featurize); word coverage
+    counts only in documents of the question's language `lang`."""
     cands = candidates(hits)
-    if not cands:
-        return "", []
-    lang = lang or question_language(question)
     metas = getattr(index, "doc_meta", {})
     same = [((metas.get(c.hit.chunk.doc) or _NO_META).lang or lang) == lang for c in cands]
-    sims = None
-    if embedder is not None and qvec is not None:
-        sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec
+    sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and embedder is not None and qvec is not None else None
     featurize(question, cands, sims, same)
-    return quote(choose(cands, max_sentences), index)
+    return cands
 
 
 def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) -> bool:
