@@ -31,7 +31,16 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc);
 CREATE TABLE IF NOT EXISTS skipped (
   path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_documents (path TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_paragraphs (
+  doc TEXT NOT NULL, n INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+  page INTEGER, kind TEXT NOT NULL, PRIMARY KEY (doc, n));
+CREATE TABLE IF NOT EXISTS retired_chunks (
+  id TEXT PRIMARY KEY, doc TEXT NOT NULL, paragraph INTEGER NOT NULL, start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL, text TEXT NOT NULL, page INTEGER, kind TEXT NOT NULL, heading TEXT NOT NULL);
 """
+
+RETIRED = ("retired_documents", "retired_paragraphs", "retired_chunks")  # an ingest's old state, until it commits
 
 
 @dataclass
@@ -117,6 +126,7 @@ class Manifest:
 
     def rename_document(self, old: str, new: str, mtime_ns: int) -> None:
         with self._tx():
+            self._retire(old)
             self.db.execute("UPDATE documents SET path=?, mtime_ns=? WHERE path=?", (new, mtime_ns, old))
             self.db.execute("UPDATE paragraphs SET doc=? WHERE doc=?", (new, old))
             self.db.execute("UPDATE chunks SET doc=? WHERE doc=?", (new, old))
@@ -126,8 +136,37 @@ class Manifest:
         self.db.execute("UPDATE documents SET mtime_ns=? WHERE path=?", (mtime_ns, path))
 
     def _delete(self, path: str) -> None:
+        self._retire(path)
         for table, col in (("documents", "path"), ("paragraphs", "doc"), ("chunks", "doc")):
             self.db.execute(f"DELETE FROM {table} WHERE {col}=?", (path,))
+
+    def _retire(self, path: str) -> None:
+        """Keep `path` as readers of the committed generation know it (text, paragraphs, chunks) until the
+        writer commits (`publish`): a reader that loaded its view before this ingest reads chunk texts and
+        verifies citations lazily, and must get the old ones, not lose them. OR IGNORE keeps the oldest."""
+        if self.db.execute("SELECT 1 FROM retired_documents WHERE path=?", (path,)).fetchone() is None:
+            self.db.execute("INSERT OR IGNORE INTO retired_documents SELECT path, text FROM documents WHERE path=?", (path,))
+            self.db.execute("INSERT OR IGNORE INTO retired_paragraphs SELECT * FROM paragraphs WHERE doc=?", (path,))
+        self.db.execute(
+            'INSERT OR IGNORE INTO retired_chunks SELECT c.id, c.doc, c.paragraph, c.start, c."end", '
+            'substr(d.text, c.start + 1, c."end" - c.start), c.page, c.kind, c.heading '
+            "FROM chunks c JOIN documents d ON d.path = c.doc WHERE c.doc = ?",
+            (path,),
+        )
+
+    def retired_dead_ids(self) -> list[str]:
+        """Chunk ids retired since the last commit that no live chunk uses any more (a renamed document
+        keeps its ids): their vectors go when the writer commits."""
+        return [r[0] for r in self.db.execute("SELECT id FROM retired_chunks WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id")]
+
+    def publish(self, generation: str, lexical_analysis: str) -> None:
+        """End an ingest in one transaction: the new generation, its lexical analysis, the index marked
+        consistent and the retired chunk texts gone (readers reload their view when the generation changes)."""
+        with self._tx():
+            for key, value in (("generation", generation), ("lexical_analysis", lexical_analysis), ("dirty", "0")):
+                self.set(key, value)
+            for table in RETIRED:
+                self.db.execute(f"DELETE FROM {table}")
 
     def _tx(self):
         return _Tx(self.db)
@@ -140,12 +179,17 @@ class Manifest:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc=? ORDER BY id", (path,))]
 
     def document_text(self, path: str) -> str | None:
-        row = self.db.execute("SELECT text FROM documents WHERE path=?", (path,)).fetchone()
+        """The text as the committed generation has it (see `_retire`)."""
+        row = self.db.execute("SELECT text FROM retired_documents WHERE path=?", (path,)).fetchone()
+        row = row or self.db.execute("SELECT text FROM documents WHERE path=?", (path,)).fetchone()
         return row[0] if row else None
 
     def paragraphs(self, path: str) -> list[Paragraph]:
+        """The paragraphs as the committed generation has them (see `_retire`)."""
         text = self.document_text(path) or ""
-        rows = self.db.execute('SELECT n, start, "end", page, kind FROM paragraphs WHERE doc=? ORDER BY n', (path,))
+        retired = self.db.execute("SELECT 1 FROM retired_documents WHERE path=?", (path,)).fetchone() is not None
+        table = "retired_paragraphs" if retired else "paragraphs"
+        rows = self.db.execute(f'SELECT n, start, "end", page, kind FROM {table} WHERE doc=? ORDER BY n', (path,))
         return [Paragraph(r[0], r[1], r[2], text[r[1] : r[2]], r[3], r[4]) for r in rows]
 
     def all_chunks(self) -> list[Chunk]:
@@ -159,7 +203,14 @@ class Manifest:
         return dict(self.db.execute("SELECT id, doc FROM chunks"))
 
     def chunk(self, cid: str) -> Chunk | None:
-        """One chunk with its text (SQLite's substr counts characters, as Python's offsets do)."""
+        """One chunk with its text (SQLite's substr counts characters, as Python's offsets do), as the
+        committed generation has it: a chunk an ingest in progress replaced, moved or deleted is read
+        from `retired_chunks`."""
+        row = self.db.execute(
+            'SELECT id, doc, paragraph, start, "end", text, page, kind, heading FROM retired_chunks WHERE id = ?', (cid,)
+        ).fetchone()
+        if row:
+            return Chunk(*row)
         row = self.db.execute(
             'SELECT c.id, c.doc, c.paragraph, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start), c.page, c.kind, c.heading '
             "FROM chunks c JOIN documents d ON d.path = c.doc WHERE c.id = ?",
@@ -189,7 +240,7 @@ class Manifest:
     def reset(self) -> None:
         """Forget every document (used when the embedding model changes)."""
         with self._tx():
-            for table in ("documents", "paragraphs", "chunks", "skipped"):
+            for table in ("documents", "paragraphs", "chunks", "skipped", *RETIRED):
                 self.db.execute(f"DELETE FROM {table}")
 
 

@@ -151,13 +151,12 @@ class Index:
         self.lexical()
 
     def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
-        """Replace documents: their old vectors out and new vectors in, a few Chroma calls for all of
-        them (one call per document cost more than the rest of the pipeline outside the encoder), then
-        one manifest row per document commits it. A crash in between leaves orphans or missing vectors,
-        which recover() repairs from the manifest."""
+        """Replace documents: new vectors in, a few Chroma calls for all of them (one call per document
+        cost more than the rest of the pipeline outside the encoder), then one manifest row per document
+        commits it. The old vectors and chunk texts stay until commit(), for readers of the committed
+        generation. A crash in between leaves orphans or missing vectors, which recover() repairs from
+        the manifest."""
         old_ids = [cid for rec, *_ in docs for cid in self.manifest.doc_chunk_ids(rec.path)]
-        for i in range(0, len(old_ids), CHROMA_BATCH):
-            self.collection.delete(ids=old_ids[i : i + CHROMA_BATCH])
         chunks = [c for *_, doc_chunks, _ in docs for c in doc_chunks]
         ids = [c.id for c in chunks]
         metas = [{"doc": c.doc, "paragraph": c.paragraph, "kind": c.kind} for c in chunks]
@@ -173,10 +172,9 @@ class Index:
         lex.add(ids, [c.text for c in chunks], [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks])
 
     def delete(self, path: str) -> None:
+        """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
         ids = self.manifest.doc_chunk_ids(path)
         self.manifest.delete_document(path)
-        if ids:
-            self.collection.delete(ids=ids)
         self.lexical().remove(set(ids))
 
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
@@ -189,12 +187,14 @@ class Index:
             self.collection.update(ids=got["ids"], metadatas=metas)
 
     def commit(self) -> None:
-        """Persist the lexical snapshot and mark the index consistent."""
+        """Drop the vectors of chunks this ingest replaced or deleted, persist the lexical snapshot and
+        publish the new generation (with the retired chunk texts gone) in one manifest transaction."""
+        dead = self.manifest.retired_dead_ids()
+        for i in range(0, len(dead), CHROMA_BATCH):
+            self.collection.delete(ids=dead[i : i + CHROMA_BATCH])
         generation = uuid.uuid4().hex
         self.lexical().save(self.dir / "lexical.npz", generation)
-        self.manifest.set("generation", generation)
-        self.manifest.set("lexical_analysis", self.lexical().analysis)
-        self.manifest.set("dirty", "0")
+        self.manifest.publish(generation, self.lexical().analysis)
 
     def recover(self) -> list[str]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing,
@@ -207,7 +207,7 @@ class Index:
             return repaired
         known = self.manifest.chunk_ids()
         stored = set(self._all_vector_ids())
-        orphans = stored - known
+        orphans = stored - known - set(self.manifest.retired_dead_ids())  # those go at commit() below, as planned
         if orphans:
             ids = sorted(orphans)
             for i in range(0, len(ids), CHROMA_BATCH):
@@ -306,20 +306,27 @@ class Index:
         return {d for d, m in self.doc_meta.items() if flt.allows(d, m)}
 
     def dense(self, vector: np.ndarray, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
+        """(chunk id, cosine similarity), best first: the k best chunks of the loaded view. Vectors an
+        ingest in progress added (visible at once on a server or in the writer's own process) are not in
+        the view; they are skipped and more are fetched, so a reader's k are those of its generation."""
         if docs is not None and not docs:
             return []
         where = {"doc": {"$in": sorted(docs)}} if docs is not None else None
+        known = (lambda cid: self.chunks.doc_of(cid) is not None) if self._view_generation is not None else (lambda cid: True)
         try:
             total = self.collection.count()
-            if total == 0:
-                return []
-            res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, total), where=where, include=["distances"])
+            want = k
+            while total:
+                res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(want, total), where=where, include=["distances"])
+                got = [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0]) if known(cid)]
+                if len(got) >= k or want >= total or len(res["ids"][0]) < min(want, total):
+                    return got[:k]
+                want = min(total, want + 2 * (k - len(got)))
+            return []
         except Exception as e:  # a Chroma server that went away raises httpx errors
             if not self.settings.chroma_host or not type(e).__module__.startswith("httpx"):
                 raise
             raise IndexError_(_server_unreachable(self.settings, e)) from e
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first, only chunks with a positive score. The question is

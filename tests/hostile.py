@@ -315,7 +315,7 @@ def install_die_at(spec: str) -> None:
         "rename": lambda: after(Index, "rename"),
         "delete-manifest": lambda: after(Manifest, "delete_document"),  # manifest forgot it, vectors still there
         "cache-vectors": lambda: after(Manifest, "cache_vectors"),  # embedded, nothing stored
-        "chroma-delete": lambda: after(Collection, "delete"),
+        "chroma-delete": lambda: after(Collection, "delete"),  # at commit: replaced/deleted documents' old vectors gone
         "upsert": lambda: after(Collection, "upsert"),  # vectors in Chroma, manifest row not yet
         "put-manifest": lambda: after(Manifest, "put_document"),  # manifest row in, lexical snapshot old
         "generation": lambda: after(Manifest, "set", lambda self, key, value: key == "generation"),  # dirty still 1
@@ -337,8 +337,8 @@ def install_die_at(spec: str) -> None:
 
 
 DIE_POINTS = [
-    "begin", "rename-manifest", "rename", "delete-manifest", "cache-vectors", "chroma-delete", "upsert",
-    "put-manifest", "lexical-replace", "generation",
+    "begin", "rename-manifest", "rename", "delete-manifest", "cache-vectors", "upsert", "put-manifest",
+    "chroma-delete", "lexical-replace", "generation",
 ]  # fmt: skip  (in the order a sync reaches them; `rebuild-lexical` happens only while recovering)
 
 

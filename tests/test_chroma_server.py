@@ -53,6 +53,16 @@ def _same(answer) -> dict:
     return d
 
 
+def assert_same_answer(got, want) -> None:
+    """The same answer, citations and order; scores within 0.01. A restarted server answers from its own
+    HNSW graph (approximate), so the last of the 40 dense candidates, where the score's normalisation
+    starts, may differ (seen under CI load: .8950 before the restart, .8944 after)."""
+    g, w = _same(got), _same(want)
+    gs, ws = ([c.pop("score") for c in d["citations"]] for d in (g, w))
+    assert g == w
+    assert gs == pytest.approx(ws, abs=0.01)
+
+
 @pytest.mark.slow
 def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
     port = free_port()
@@ -73,9 +83,9 @@ def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
         proc = _start(data, port, log)
 
         again = build(settings, embedder=HashEmbedder())  # a new process's view: nothing cached
-        assert _same(again.ask(QUESTION, min_score=0.0, retrieval_mode="dense")) == _same(dense)
-        assert _same(again.ask(QUESTION, min_score=0.0)) == _same(hybrid)
-        assert _same(app.ask(QUESTION, min_score=0.0, retrieval_mode="dense")) == _same(dense)  # the old client reconnects
+        assert_same_answer(again.ask(QUESTION, min_score=0.0, retrieval_mode="dense"), dense)
+        assert_same_answer(again.ask(QUESTION, min_score=0.0), hybrid)
+        assert_same_answer(app.ask(QUESTION, min_score=0.0, retrieval_mode="dense"), dense)  # the old client reconnects
         assert again.sync().changed is False  # nothing re-embedded after the restart
 
         stop(proc)  # the server goes away under a running app: a clear error, not a traceback from httpx
