@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import QUOTABLE_KINDS
+from .retrieve import CROSS_LANGUAGE_BONUS
 from .support import capitalised_runs, coverage, is_alias
 from .text import fold, sentence_spans, words
 from .types import Hit
@@ -114,6 +115,7 @@ class Candidate:
     anchors: float = 0.0
     kind_match: float = 0.0
     short: float = 0.0
+    cross: float = 0.0  # 1 when the sentence is not in the question's language (retrieve.CROSS_LANGUAGE_BONUS)
     score: float = 0.0
 
     @property
@@ -140,6 +142,7 @@ def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, sa
         c.sim = float(sims[i]) if sims is not None else 0.0
         c.passage = c.hit.score / best
         c.coverage = coverage(question, t) if same_lang[i] else 0.0
+        c.cross = 0.0 if same_lang[i] else 1.0
         if anchors:
             found = {fold(w) for w in words(t)}
             c.anchors = len(anchors & found) / len(anchors)
@@ -148,8 +151,10 @@ def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, sa
 
 
 def score(c: Candidate, weights: dict[str, float] = WEIGHTS) -> float:
+    """How well the sentence answers: its cosine (plus the cross-language bonus), its passage's score,
+    word coverage, names and numbers, answer kind; a very short sentence is demoted."""
     return (
-        weights["sim"] * c.sim + weights["passage"] * c.passage + weights["coverage"] * c.coverage
+        weights["sim"] * (c.sim + CROSS_LANGUAGE_BONUS * c.cross) + weights["passage"] * c.passage + weights["coverage"] * c.coverage
         + weights["anchors"] * c.anchors + weights["kind_match"] * c.kind_match - weights["short"] * c.short
     )  # fmt: skip
 

@@ -15,6 +15,10 @@ ANSWERS = [
     ("How many IT engineers from Vietnam work in Japan?", "5.000"),
     ("Việt Nam cam kết Net Zero vào năm nào?", "2050"),
     ("Hur många strategiska teknologiprodukter har regeringen tillkännagivit?", "35 strategiska teknologiprodukter"),
+    # Swedish questions answered from Vietnamese articles: without retrieve.CROSS_LANGUAGE_BONUS the Swedish
+    # article's near-topic paragraphs won (the encoder prefers the question's own language)
+    ("Hur mycket väntas Vietnams textilexport uppgå till för hela året 2025?", "48 tỷ USD"),
+    ("Vilket frihandelsavtal har enligt artikeln format de ekonomiska relationerna mellan Vietnam och EU?", "EVFTA"),
 ]
 
 REFUSE = [

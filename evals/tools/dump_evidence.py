@@ -25,7 +25,7 @@ from assistant.app import build  # noqa: E402
 from assistant.evaluate import contains_gold, corpus_app, is_bench_folder, load_bench, load_questions, sample  # noqa: E402
 from assistant.store import Filter  # noqa: E402
 
-CAND_KEYS = ("rank", "sim", "passage", "coverage", "anchors", "kind_match", "short")
+CAND_KEYS = ("rank", "sim", "passage", "coverage", "anchors", "kind_match", "short", "cross")
 
 
 def rows(app, name: str, questions, log) -> list[dict]:

@@ -19,12 +19,14 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from assistant.extractive import score as extractive_score  # noqa: E402
 from assistant.support import FEATURES  # noqa: E402
 
 MAX_FALSE_REFUSALS = 0.04
@@ -46,7 +48,8 @@ def load(paths: list[Path]) -> list[dict]:
 
 
 def score(c: dict, w: dict) -> float:
-    return c["sim"] + w["passage"] * c["passage"] + w["coverage"] * c["coverage"] + w["anchors"] * c["anchors"] + w["kind_match"] * c["kind_match"] - w["short"] * c["short"]
+    """extractive.score on a dumped candidate (a dump from before `cross` was recorded counts as same-language)."""
+    return extractive_score(SimpleNamespace(**{"cross": 0.0, **c}), {"sim": 1.0, **w})
 
 
 def chosen(cands: list[dict], w: dict, window: float, max_sentences: int = 2) -> list[dict]:
