@@ -71,10 +71,33 @@ def gather(
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     chosen = choose(cands, max_sentences)
-    top_lang = (index.doc_meta.get(hits[0].chunk.doc) or _NO_META).lang or lang if hits else lang
-    best = max(chosen, key=lambda c: c.score) if chosen else None
-    features = answerability_features(question, hits, best, top_lang != lang, top_lang == lang)
+    features = _features(question, qvec, hits, chosen, embedder, index, lang)
+    if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
+        # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
+        # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
+        # ("Hur lång är en giraff?" over the seeds). So the bonus chooses what is quoted, the plain
+        # evidence decides whether to answer at all.
+        plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
+        plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
+        features = _features(question, qvec, plain, choose(plain_cands, max_sentences, bonus=0.0), embedder, index, lang)
+    top_lang = _lang_of(index, hits[0], lang) if hits else lang
     return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang)
+
+
+def _features(question: str, qvec, hits: list[Hit], chosen: list[Candidate], embedder, index: Index, lang: str) -> dict[str, float]:
+    """The refusal model's features of one ranking and its chosen sentences."""
+    top_lang = _lang_of(index, hits[0], lang) if hits else lang
+    best = max(chosen, key=lambda c: c.score) if chosen else None
+    return answerability_features(question, hits, best, top_lang != lang, top_lang == lang)
+
+
+def _has_language(index: Index, lang: str) -> bool:
+    """Some document is in `lang` (else the bonus lifts every candidate alike: nothing to re-rank)."""
+    return any((m.lang or "vi") == lang for m in index.doc_meta.values())
+
+
+def _lang_of(index: Index, hit: Hit, default: str) -> str:
+    return (index.doc_meta.get(hit.chunk.doc) or _NO_META).lang or default
 
 
 def quote(chosen: list[Candidate], index: Index | None = None) -> tuple[str, list[Citation]]:

@@ -150,21 +150,24 @@ def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, sa
         c.short = 1.0 if len(t) < 25 else 0.0
 
 
-def score(c: Candidate, weights: dict[str, float] = WEIGHTS) -> float:
+def score(c: Candidate, weights: dict[str, float] = WEIGHTS, bonus: float = CROSS_LANGUAGE_BONUS) -> float:
     """How well the sentence answers: its cosine (plus the cross-language bonus), its passage's score,
     word coverage, names and numbers, answer kind; a very short sentence is demoted."""
     return (
-        weights["sim"] * (c.sim + CROSS_LANGUAGE_BONUS * c.cross) + weights["passage"] * c.passage + weights["coverage"] * c.coverage
+        weights["sim"] * (c.sim + bonus * c.cross) + weights["passage"] * c.passage + weights["coverage"] * c.coverage
         + weights["anchors"] * c.anchors + weights["kind_match"] * c.kind_match - weights["short"] * c.short
     )  # fmt: skip
 
 
-def choose(cands: list[Candidate], max_sentences: int, weights: dict[str, float] = WEIGHTS, window: float = WINDOW) -> list[Candidate]:
+def choose(
+    cands: list[Candidate], max_sentences: int, weights: dict[str, float] = WEIGHTS, window: float = WINDOW,
+    bonus: float = CROSS_LANGUAGE_BONUS,
+) -> list[Candidate]:
     """The best sentence, plus up to max_sentences - 1 more within `window` of it, in document order."""
     if not cands:
         return []
     for c in cands:
-        c.score = score(c, weights)
+        c.score = score(c, weights, bonus)
     ranked = sorted(cands, key=lambda c: -c.score)
     chosen = [ranked[0]] + [c for c in ranked[1:max_sentences] if c.score >= ranked[0].score - window]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
