@@ -16,7 +16,7 @@ install: .venv/.installed
 	$(PIP) install -q -e '.[dev]'
 	touch $@
 
-test: install
+test: install lint
 	$(PY) -m pytest -q
 	$(MAKE) eval-ci
 
@@ -24,7 +24,8 @@ fast: install
 	$(PY) -m pytest -q -m "not model and not browser and not slow"
 
 lint: install
-	$(PY) -m ruff check assistant tests || true
+	$(PY) -m ruff check assistant tests evals ui.py
+	$(PY) -m mypy assistant
 
 check-bench:
 	@test -d $(BENCH) || { echo "the development sets are not at $(BENCH): set BENCH=/path/to/shared/bench"; exit 1; }

@@ -362,8 +362,6 @@ def bench_size(
         app.sync()
         row["one_changed_resync_s"] = time.perf_counter() - t0
 
-    from . import answer as answer_module
-
     warm, timed = questions[:WARMUP], questions[WARMUP:]
     log(f"[{n_chunks}] {len(timed)} questions")
     for q in warm:

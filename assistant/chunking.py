@@ -107,7 +107,8 @@ def _split_words(text: str, start: int, end: int, count_tokens: Callable[[str], 
     """Last resort for one over-long sentence: cut at word boundaries (token counts add up per word)."""
     cache: dict[str, int] = {}
     out: list[tuple[int, int]] = []
-    cur = last = None
+    cur: int | None = None
+    last = start  # set together with cur below
     used = 0
     for m in re.finditer(r"\S+", text[start:end]):
         s, e = m.start() + start, m.end() + start

@@ -6,11 +6,15 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .errors import AssistantError
 from .settings import Settings, settings_table
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 EPILOG = """\b
 Examples:
@@ -322,7 +326,7 @@ class _Bar:
 
     def __init__(self, label: str):
         self.label = label
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
         self.last = 0
 
     def update(self, done: int, total: int) -> None:

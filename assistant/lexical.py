@@ -19,31 +19,33 @@ K1, B = 1.2, 0.75
 class LexicalIndex:
     """Rows are chunks (by id), columns are terms; values are term counts."""
 
-    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None, tf: sparse.csr_matrix | None = None,
+    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None,
+                 tf: sparse.csr_matrix | sparse.csc_matrix | None = None,
                  analysis: str | None = None, own_terms: list[int] | None = None):
         self.ids: list[str] = ids or []
         self.analysis = analysis_id() if analysis is None else analysis  # the analysis its rows were made with
         self.own_terms: list[int] = own_terms or []  # columns of one language's own terms (sv:…, en:…, sv#…)
         self.vocab: dict[str, int] = vocab or {}
-        self._tf = tf if tf is not None else sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._tf: sparse.csr_matrix | sparse.csc_matrix  # csr for writes, csc once scored (_by_rows, _stats)
+        self._tf = tf if tf is not None else sparse.csr_matrix(np.zeros((0, 0), dtype=np.float32))
         self._pending: list[sparse.csr_matrix] = []  # blocks added since the matrix was last stacked
         self._weights: tuple[sparse.csc_matrix, np.ndarray, np.ndarray] | None = None
         self._row: dict[str, int] | None = None
 
     @property
-    def tf(self) -> sparse.csr_matrix:
+    def tf(self) -> sparse.csr_matrix | sparse.csc_matrix:
         """The term-count matrix. Added blocks are stacked here, once, when the matrix is next needed:
         stacking on every add copied the whole matrix once per document (quadratic over an ingest)."""
         if self._pending:
             blocks = [self._tf, *self._pending]
             for block in blocks:
-                block.resize((block.shape[0], len(self.vocab)))
+                block.resize((block.shape[0], len(self.vocab)))  # type: ignore[arg-type]  # stubs forbid resize (Never)
             self._tf = sparse.vstack(blocks, format="csr")
             self._pending = []
         return self._tf
 
     @tf.setter
-    def tf(self, value: sparse.csr_matrix) -> None:
+    def tf(self, value: sparse.csr_matrix | sparse.csc_matrix) -> None:
         self._tf, self._pending = value, []
 
     # building ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import unicodedata
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .errors import SkipFile
 from .metadata import VI_LETTERS, extract_meta
@@ -274,7 +274,7 @@ def _line_spans(text: str) -> list[tuple[int, int] | None]:
     return spans
 
 
-def _joined(pieces: list[tuple[str, int | None]]) -> tuple[str, list[Paragraph]]:
+def _joined(pieces: Iterable[tuple[str, int | None]]) -> tuple[str, list[Paragraph]]:
     """Paragraph texts (with pages) -> document text joined by blank lines, and exact paragraphs."""
     paragraphs: list[Paragraph] = []
     parts: list[str] = []

@@ -6,6 +6,7 @@ are repaired from it after a crash (see store.Index.recover).
 
 from __future__ import annotations
 
+import builtins
 import json
 import hashlib
 import sqlite3
@@ -172,7 +173,7 @@ class Manifest:
         return _Tx(self.db)
 
     # reads -------------------------------------------------------------------------------
-    def chunk_ids(self) -> set[str]:
+    def chunk_ids(self) -> builtins.set[str]:  # `set` here is Manifest.set
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
 
     def doc_chunk_ids(self, path: str) -> list[str]:

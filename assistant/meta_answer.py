@@ -14,7 +14,7 @@ import re
 from .citations import make_citation, verify
 from .metadata import _EN_WORDS, _SV_WORDS, _VI_WORDS, meta_lines
 from .text import fold, sentence_spans, words
-from .types import Answer, Chunk, DocMeta, Hit
+from .types import Answer, Chunk, Citation, DocMeta, Hit
 
 MAX_LINE = 300  # a longer line (a glued web dump) is narrowed to the sentence holding the value
 
@@ -77,7 +77,7 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
         ],
         "date": [
             re.compile(rf"\b(?:när|vilket\s+datum|vilken\s+dag)\b.*\b(?:{_PUB_SV}\b.*\b{_DOC_SV}|{_DOC_SV}\b.*\b{_PUB_SV})\b", _I),
-            re.compile(rf"\bpubliceringsdatum\b", _I),
+            re.compile(r"\bpubliceringsdatum\b", _I),
             re.compile(rf"\bdatum(?:et)?\s+(?:för|på)\s+{_DOC_SV}\b", _I),
             re.compile(rf"\b{_DOC_SV}s\s+datum\b", _I),
         ],
@@ -138,7 +138,8 @@ def metadata_answer(question: str, lang: str, hits: list[Hit], index) -> Answer 
         return None
     paras = {p.n: p for p in paragraphs[doc]}
     where = meta_lines(paragraphs[doc], meta)
-    citations, parts, seen = [], [], set()
+    citations: list[Citation] = []
+    parts, seen = [], set()
     for field in fields:
         if field not in where:
             continue

@@ -101,7 +101,7 @@ def settings_table() -> str:
     """Markdown table of every setting: env name, default, description (the README embeds it)."""
     rows = ["| env | default | description |", "| --- | --- | --- |"]
     for name, f in Settings.model_fields.items():
-        default = f.default_factory() if f.default_factory else f.default
+        default = f.get_default(call_default_factory=True)
         if name == "model_cache_dir":
             default = "~/.cache/assistant/models"
         rows.append(f"| `ASSISTANT_{name.upper()}` | `{default!s}` | {f.description} |")

@@ -11,11 +11,14 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import AssistantError
 from .loaders import is_ignored
 from .types import SyncReport
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver
 
 log = logging.getLogger(__name__)
 _NOT_CHANGES = {"opened", "closed_no_write"}  # watchdog event types of a file being read
@@ -31,7 +34,7 @@ class CorpusWatcher:
         self._last_event = 0.0
         self._dirty = threading.Event()
         self._stop = threading.Event()
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> "CorpusWatcher":

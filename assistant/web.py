@@ -17,12 +17,15 @@ import traceback
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import AssistantError, ConfigError
 from .settings import Settings
 from .store import Filter
 from .types import Answer, DocMeta, Paragraph
+
+if TYPE_CHECKING:
+    import gradio as gr
 
 log = logging.getLogger(__name__)
 
@@ -507,7 +510,7 @@ ul.report li.bad { color: #b45309; }
 """
 
 
-def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
+def build_page(app) -> "gr.Blocks":
     """The page over one App: chat with citations and paragraph viewer, filters, library."""
     import gradio as gr
 
@@ -528,7 +531,8 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                     with gr.Column(scale=3, elem_id="chat-col"):
                         transcript = gr.HTML(
                             render_transcript([]), elem_id="transcript", js_on_load=TRANSCRIPT_JS,
-                            max_height="64vh", autoscroll=True, padding=False,
+                            autoscroll=True, padding=False,
+                            max_height="64vh",  # type: ignore[arg-type]  # gradio documents CSS units, annotates int
                         )
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(
@@ -614,7 +618,7 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
         ask_inputs = [question, turns_state, docs_filter, lang_filter, date_from, date_to, mode, top_k]
         ask_outputs = [transcript, turns_state, question]
         ask_btn.click(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask")
-        question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name=False)
+        question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private")
 
         def clear():
             return render_transcript([]), [], None, '<div class="muted">The cited paragraph appears here.</div>'
@@ -628,7 +632,16 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
 
         gr.api(answer, api_name="answer")
 
-        clear_btn.click(clear, None, [transcript, turns_state, target_state, viewer], api_name=False)
+        clear_btn.click(clear, None, [transcript, turns_state, target_state, viewer], api_visibility="private")
+
+        def _view(target: Target, whole: bool) -> str:
+            try:
+                paragraphs = app.index.manifest.paragraphs(target.doc)
+                meta = _doc_meta(app, target.doc)
+            except Exception as e:
+                return render_message(_error_text(e, settings), "error")
+            render = render_document_view if whole else render_paragraph_view
+            return render(target, meta, paragraphs)
 
         def on_transcript_click(turns, evt: gr.EventData):
             data = getattr(evt, "_data", None) or {}
@@ -651,16 +664,7 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                 return gr.skip(), gr.skip()
             return _view(target, whole=False), target
 
-        def _view(target: Target, whole: bool) -> str:
-            try:
-                paragraphs = app.index.manifest.paragraphs(target.doc)
-                meta = _doc_meta(app, target.doc)
-            except Exception as e:
-                return render_message(_error_text(e, settings), "error")
-            render = render_document_view if whole else render_paragraph_view
-            return render(target, meta, paragraphs)
-
-        transcript.click(on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden", api_name=False)
+        transcript.click(on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden", api_visibility="private")
 
         def on_viewer_click(target, evt: gr.EventData):
             data = getattr(evt, "_data", None) or {}
@@ -668,7 +672,7 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                 return gr.skip()
             return _view(target, whole=data["action"] == "doc")
 
-        viewer.click(on_viewer_click, [target_state], [viewer], show_progress="hidden", api_name=False)
+        viewer.click(on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private")
 
         # ---- library
         def lists():
@@ -690,7 +694,7 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                 status = render_message(_error_text(e, settings), "error")
             return (status, *lists(), None)
 
-        upload.upload(on_upload, [upload], [lib_status, *lib_outputs, upload], api_name=False, concurrency_limit=1)
+        upload.upload(on_upload, [upload], [lib_status, *lib_outputs, upload], api_visibility="private", concurrency_limit=1)
 
         def on_resync(progress=gr.Progress()):
             from .library import resync
@@ -701,7 +705,7 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                 status = render_message(_error_text(e, settings), "error")
             return (status, *lists())
 
-        resync_btn.click(on_resync, None, [lib_status, *lib_outputs], api_name=False, concurrency_limit=1)
+        resync_btn.click(on_resync, None, [lib_status, *lib_outputs], api_visibility="private", concurrency_limit=1)
 
         def ask_delete(name):
             if not name:
@@ -711,8 +715,8 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
             )
             return "", gr.update(visible=True), text
 
-        delete_btn.click(ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_name=False)
-        cancel_btn.click(lambda: gr.update(visible=False), None, [confirm_box], api_name=False)
+        delete_btn.click(ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_visibility="private")
+        cancel_btn.click(lambda: gr.update(visible=False), None, [confirm_box], api_visibility="private")
 
         def do_delete(name, progress=gr.Progress()):
             from .library import delete_document
@@ -726,8 +730,8 @@ def build_page(app) -> "gr.Blocks":  # noqa: F821 - gradio is imported lazily
                 status = render_message(_error_text(e, settings), "error")
             return (status, gr.update(visible=False), *lists())
 
-        confirm_btn.click(do_delete, [delete_pick], [lib_status, confirm_box, *lib_outputs], api_name=False, concurrency_limit=1)
-        lib_tab.select(lists, None, lib_outputs, api_name=False, show_progress="hidden")
+        confirm_btn.click(do_delete, [delete_pick], [lib_status, confirm_box, *lib_outputs], api_visibility="private", concurrency_limit=1)
+        lib_tab.select(lists, None, lib_outputs, api_visibility="private", show_progress="hidden")
     return page
 
 
