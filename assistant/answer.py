@@ -36,10 +36,20 @@ def sentence_vectors(embedder: Embedder, index: Index | None, texts: list[str]) 
     """Passage vectors of candidate sentences: embedded at ingest (ingest.sentence_texts) and read from the
     vector cache; a sentence not found there is embedded now."""
     found = stored_sentence_vectors(index, embedder.model_id, texts) if index is not None else {}
+    found.update({t: v for t in texts if t not in found and (v := _ASKED.get((embedder.model_id, t))) is not None})
     missing = list(dict.fromkeys(t for t in texts if t not in found))
     if missing:
-        found.update(zip(missing, embedder.embed_passages(missing)))
+        new = dict(zip(missing, embedder.embed_passages(missing)))
+        if len(_ASKED) + len(new) > _ASKED_MAX:
+            _ASKED.clear()
+        _ASKED.update({(embedder.model_id, t): v for t, v in new.items()})
+        found.update(new)
     return np.stack([found[t] for t in texts])
+
+
+# sentences embedded at question time (extractive.quote_spans pieces, an older index): kept in memory
+_ASKED: dict[tuple[str, str], np.ndarray] = {}
+_ASKED_MAX = 20_000
 
 
 def question_language(question: str) -> str:
@@ -70,6 +80,7 @@ def gather(
     qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
+    top_lang = _lang_of(index, hits[0], lang) if hits else lang
     chosen = choose(cands, max_sentences)
     features = _features(question, qvec, hits, chosen, embedder, index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
@@ -80,7 +91,6 @@ def gather(
         plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, qvec, plain, choose(plain_cands, max_sentences, bonus=0.0), embedder, index, lang)
-    top_lang = _lang_of(index, hits[0], lang) if hits else lang
     return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang)
 
 

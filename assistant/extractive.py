@@ -123,10 +123,29 @@ class Candidate:
         return self.hit.chunk.text[self.start : self.end]
 
 
+# A sentence end glued to the next sentence ("… hai nền kinh tế.Đánh giá cao …"): web pages flattened
+# into one line do this (a seed paragraph runs 6,600 characters so). A lower-case letter or digit, the
+# mark, then a capital: "TP.HCM", "U.S." and "3.5" stay whole.
+_GLUED_END = re.compile(r"(?<=[a-zà-ỹđ0-9)\"”’])[.!?…](?=[A-ZÀ-ỸĐ])")
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences an answer may quote: text.sentence_spans, also cut where a sentence end is glued to
+    the next sentence. (Ingest embeds text.sentence_spans; a piece cut here is embedded when first asked.)"""
+    out = []
+    for s, e in sentence_spans(text):
+        cut = s
+        for m in _GLUED_END.finditer(text, s, e):
+            out.append((cut, m.end()))
+            cut = m.end()
+        out.append((cut, e))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
 def candidates(hits: list[Hit]) -> list[Candidate]:
     """The sentences of the best quotable passages (noise and headings only if nothing else)."""
     passages = [h for h in hits if h.chunk.kind in QUOTABLE_KINDS][:PASSAGES] or hits[:1]
-    return [Candidate(h, r, s, e) for r, h in enumerate(passages) for s, e in sentence_spans(h.chunk.text)]
+    return [Candidate(h, r, s, e) for r, h in enumerate(passages) for s, e in quote_spans(h.chunk.text)]
 
 
 def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, same_lang: list[bool]) -> None:

@@ -19,6 +19,8 @@ ANSWERS = [
     # article's near-topic paragraphs won (the encoder prefers the question's own language)
     ("Hur mycket väntas Vietnams textilexport uppgå till för hela året 2025?", "48 tỷ USD"),
     ("Vilket frihandelsavtal har enligt artikeln format de ekonomiska relationerna mellan Vietnam och EU?", "EVFTA"),
+    # inside the 6,600-character glued line: quotable only once "kinh tế.Đánh giá" is a sentence end
+    ("Who chairs the FIRJAN federation in Rio de Janeiro?", "Luiz Césio Caetano"),
 ]
 
 REFUSE = [

@@ -221,3 +221,30 @@ def test_a_number_in_the_question_boosts_the_sentence_that_holds_it():
     featurize(q, cs, np.array([0.8, 0.8]), [True, True])
     assert [c.text for c in choose(cs, 1)] == [right]
     assert cs[1].anchors > cs[0].anchors and cs[1].kind_match == 1.0
+
+
+# ---------------------------------------------------------------- sentences glued together
+
+GLUED = (
+    "Với khoảng 8.000 doanh nghiệp, FIRJAN là cầu nối hai nền kinh tế.Đánh giá cao FIRJAN, Thủ tướng nói tại "
+    "TP.HCM năm 2024.Ông Luiz Césio Caetano là Chủ tịch FIRJAN. Giá 3.5 USD, e.g. ở Hà Nội."
+)
+
+
+def test_a_sentence_end_glued_to_the_next_sentence_is_a_cut():
+    """A web page flattened into one line (a 6,600-character seed paragraph): the chairman's sentence
+    must be quotable on its own, not inside a paragraph-long "sentence"."""
+    got = [GLUED[s:e] for s, e in ex.quote_spans(GLUED)]
+    assert got == [
+        "Với khoảng 8.000 doanh nghiệp, FIRJAN là cầu nối hai nền kinh tế.",
+        "Đánh giá cao FIRJAN, Thủ tướng nói tại TP.HCM năm 2024.",  # TP.HCM: a capital before the dot
+        "Ông Luiz Césio Caetano là Chủ tịch FIRJAN.",
+        "Giá 3.5 USD, e.g. ở Hà Nội.",  # a decimal and an abbreviation stay whole
+    ]
+
+
+def test_candidates_are_the_quotable_pieces_with_offsets_into_the_chunk():
+    h = Hit(Chunk("c", "d.txt", 1, 100, 100 + len(GLUED), GLUED), 1.0, dense=0.9)
+    cands = candidates([h])
+    assert [c.text for c in cands][2] == "Ông Luiz Césio Caetano là Chủ tịch FIRJAN."
+    assert all(GLUED[c.start : c.end] == c.text for c in cands)
