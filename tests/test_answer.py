@@ -100,3 +100,20 @@ def test_cli_ask_json_and_file(fake_app, monkeypatch, tmp_path):
 @pytest.mark.parametrize("q,lang", [("Đại sứ EU là ai?", "vi"), ("Who is it?", "en"), ("Vem är det?", "sv")])
 def test_question_language(q, lang):
     assert answer_mod.question_language(q) == lang
+
+
+def test_sentences_embedded_at_question_time_are_cached_by_their_own_text():
+    """Pieces cut at question time (extractive.quote_spans) are embedded once and kept in memory: each
+    text must get its own vector back, whatever was asked before (a cache shared across texts or
+    questions would quote by another sentence's similarity)."""
+    import numpy as np
+    from fakes import HashEmbedder
+
+    emb = HashEmbedder()
+    a, b = "Ông Luiz Césio Caetano là Chủ tịch FIRJAN.", "Kim ngạch đạt 450 triệu USD."
+    answer_mod._ASKED.clear()
+    first = answer_mod.sentence_vectors(emb, None, [a])
+    again = answer_mod.sentence_vectors(emb, None, [b, a])
+    assert (emb.model_id, a) in answer_mod._ASKED and (emb.model_id, b) in answer_mod._ASKED
+    assert np.allclose(again[1], first[0]) and np.allclose(again[0], emb.embed_passages([b])[0])
+    assert not np.allclose(again[0], again[1])
