@@ -20,7 +20,7 @@ from .metadata import detect_language
 from .retrieve import retrieve, stored_sentence_vectors
 from .store import Filter, Index
 from .extractive import Candidate, candidates, choose, featurize
-from .support import answerability_features, answerability_model, coverage, missing_entities, support
+from .support import answerability_features, answerability_model, coverage, countries, missing_entities, names_a_rival, support
 from .types import Answer, Citation, DocMeta, Embedder, Hit
 
 _NO_META = DocMeta()
@@ -81,7 +81,7 @@ def gather(
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    chosen = choose(cands, max_sentences)
+    chosen = choose(without_rivals(question, cands), max_sentences)
     features = _features(question, qvec, hits, chosen, embedder, index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
@@ -92,6 +92,16 @@ def gather(
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, qvec, plain, choose(plain_cands, max_sentences, bonus=0.0), embedder, index, lang)
     return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang)
+
+
+def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
+    """The candidates whose passage does not name a rival of the question's countries
+    (support.names_a_rival); all of them when every passage does (the refusal rules decide then)."""
+    groups = countries(question)
+    if not groups or not cands:
+        return cands
+    rival = {c.hit.chunk.id: names_a_rival(groups, c.hit.chunk.text) for c in cands}
+    return [c for c in cands if not rival[c.hit.chunk.id]] or cands
 
 
 def _features(question: str, qvec, hits: list[Hit], chosen: list[Candidate], embedder, index: Index, lang: str) -> dict[str, float]:

@@ -62,6 +62,9 @@ ALIASES: list[list[str]] = [
     ["ninh bình", "ninh binh"],
 ]
 _ALIAS_GROUP = {fold(a): i for i, group in enumerate(ALIASES) for a in group}
+_VIETNAM = _ALIAS_GROUP["viet nam"]
+# the groups that are countries (not the EU, not cities): a rival is another country
+_COUNTRIES = {i for i, group in enumerate(ALIASES) if fold(group[0]) not in {"eu", "ha noi", "ho chi minh", "tokyo", "ninh binh"}} - {_VIETNAM}
 _QUESTION_WORDS = {fold(w) for w in "who what which when where how why whom whose vem vad vilken vilka när var hur varför ai gì nào đâu bao".split()}
 # Title-cased English/Swedish words that name roles or kinds of thing, not an entity.
 _TITLE_WORDS = set(
@@ -123,6 +126,32 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
             # any one word of a run counts: "Prime Minister Ishiba" is "Thủ tướng Ishiba" in Vietnamese
             found.append(set(parts))
     return found
+
+
+def countries(text: str) -> set[int]:
+    """The countries of the alias table that `text` names (any language), Vietnam left out: every
+    document names it."""
+    folded = " " + " ".join(_base_alias(fold(w)) for w in words(text)) + " "
+    return {g for alias, g in _ALIAS_GROUP.items() if g in _COUNTRIES and f" {alias} " in folded}
+
+
+# The one-syllable Vietnamese names the alias table leaves out (they collide with common words once
+# folded), matched as written, capitalised: a rival check must not take "Pháp giành quyền kiểm soát
+# Algeria" for a passage that does not name France.
+_VI_SHORT = {_ALIAS_GROUP[k]: re.compile(rf"\b{v}\b") for k, v in (
+    ("france", "Pháp"), ("russia", "Nga"), ("germany", "Đức"), ("united kingdom", "Anh"), ("australia", "Úc"),
+    ("laos", "Lào"), ("hoa ky", "Mỹ"),
+)}  # fmt: skip
+
+
+def names_a_rival(question_groups: set[int], passage: str) -> bool:
+    """The passage names another country and none of those the question names: "trade between Vietnam
+    and Brazil" is not answered by "Việt Nam - Algeria đạt 450 triệu USD", whatever else the retrieved
+    passages say about Brazil."""
+    if not question_groups:
+        return False
+    named = countries(passage) | {g for g in question_groups if g in _VI_SHORT and _VI_SHORT[g].search(passage)}
+    return bool(named) and not (named & question_groups)
 
 
 def capitalised_runs(text: str, names_only: bool = False) -> list[str]:

@@ -117,3 +117,40 @@ def test_sentences_embedded_at_question_time_are_cached_by_their_own_text():
     assert (emb.model_id, a) in answer_mod._ASKED and (emb.model_id, b) in answer_mod._ASKED
     assert np.allclose(again[1], first[0]) and np.allclose(again[0], emb.embed_passages([b])[0])
     assert not np.allclose(again[0], again[1])
+
+
+def _cand(text: str, doc: str, n: int):
+    from assistant.extractive import Candidate
+    from assistant.types import Chunk, Hit
+
+    return Candidate(Hit(Chunk(f"{doc}#{n}", doc, n, 0, len(text), text), 1.0, dense=0.8), 0, 0, len(text), sim=0.8)
+
+
+def test_a_passage_about_another_country_is_not_quoted_for_the_questions_country():
+    """Brazil named in one retrieved passage, the Algeria trade figure in another: the figure is not quoted."""
+    q = "Kim ngạch thương mại giữa Việt Nam và Brazil năm 2024 là bao nhiêu?"
+    algeria = _cand("Kim ngạch thương mại song phương Việt Nam - Algeria 9 tháng năm 2025 đạt 450 triệu USD.", "a.txt", 1)
+    brazil = _cand("Việt Nam và Brazil nâng cấp quan hệ lên Đối tác Chiến lược vào tháng 11/2024.", "b.txt", 2)
+    plain = _cand("Kim ngạch song phương năm 2024 đạt 2 tỷ USD.", "b.txt", 3)  # names no country: may refer back
+    assert answer_mod.without_rivals(q, [algeria, brazil, plain]) == [brazil, plain]
+    # in another language, and with the question's country named beside the other one
+    both = _cand("Brazil och Algeriet är Vietnams största handelspartner i regionen.", "c.txt", 4)
+    assert answer_mod.without_rivals("What was the trade between Vietnam and Brazil?", [algeria, both]) == [both]
+
+
+def test_rivals_are_countries_only_and_nothing_is_dropped_without_an_alternative():
+    q = "Kim ngạch thương mại giữa Việt Nam và Brazil năm 2024 là bao nhiêu?"
+    algeria = _cand("Kim ngạch thương mại song phương Việt Nam - Algeria đạt 450 triệu USD.", "a.txt", 1)
+    assert answer_mod.without_rivals(q, [algeria]) == [algeria]  # the refusal rules decide then
+    eu = _cand("Diễn đàn do Liên minh châu Âu (EU) tổ chức tại TP HCM ngày 21/10.", "d.txt", 5)
+    assert answer_mod.without_rivals("Diễn đàn tại TP HCM diễn ra ngày nào?", [eu]) == [eu]  # no country asked
+    assert answer_mod.without_rivals("Brazil và Việt Nam ký gì tại Hà Nội?", [eu, algeria]) == [eu]  # the EU is no rival
+
+
+def test_a_vietnamese_one_syllable_country_name_is_the_questions_country_not_a_rival():
+    """Pháp, Mỹ, Nga … are not in the alias table (folded, they are common words): written as names they
+    still count, so "Pháp giành quyền kiểm soát Algeria" answers a question about France."""
+    france = _cand("Pháp giành quyền kiểm soát Algeria năm 1830 rồi mở rộng sang Bắc và Tây Phi.", "a.txt", 1)
+    other = _cand("Anh và Algeria ký hiệp ước năm 1830.", "b.txt", 2)
+    got = answer_mod.without_rivals("Where did France focus its efforts to rebuild its empire?", [france, other])
+    assert got == [france]

@@ -127,3 +127,9 @@ def test_the_refusal_is_decided_on_the_plain_ranking_the_bonus_only_chooses_the_
     ev = evidence_seen[0]
     assert seed_app.index.doc_meta[plain[0].chunk.doc].lang == "sv" and ev.features["cross"] == 0.0
     assert seed_app.index.doc_meta[ev.hits[0].chunk.doc].lang == "vi"  # what is quoted comes from the bonused ranking
+
+
+def test_a_question_about_brazil_never_quotes_the_algeria_trade_figure(seed_app):
+    """The seeds hold no Vietnam - Brazil trade figure, and the Algeria one was quoted for it."""
+    a = seed_app.ask("Kim ngạch thương mại giữa Việt Nam và Brazil năm 2024 là bao nhiêu?")
+    assert not any("Algeria" in c.quote for c in a.citations), [c.quote for c in a.citations]
