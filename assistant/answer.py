@@ -210,7 +210,25 @@ def ask(
     llm_fallback: bool = False,
     context: str = "",
 ) -> Answer:
-    """Answer one question from the index; `context` (earlier turns) only widens retrieval."""
+    """Answer one question from the index; `context` (earlier turns) only widens retrieval. An answer is
+    read from one index generation: when a writer published a new one while it was being read (chunk
+    texts and citations are read on demand), the question is answered again from the new one."""
+    kw = dict(mode=mode, dense_weight=dense_weight, k=k, flt=flt, min_score=min_score, max_sentences=max_sentences,
+              llm=llm, llm_fallback=llm_fallback, context=context)  # fmt: skip
+    for _ in range(GENERATION_RETRIES):
+        answer = _ask_once(question, embedder, index, **kw)
+        if index.view_is_current():
+            break
+    return answer
+
+
+GENERATION_RETRIES = 3  # a writer publishes once per ingest: a second read is from a settled index
+
+
+def _ask_once(
+    question: str, embedder: Embedder, index: Index, *, mode: str, dense_weight: float | tuple[float, float], k: int,
+    flt: Filter | None, min_score: float | None, max_sentences: int, llm, llm_fallback: bool, context: str,
+) -> Answer:
     t0 = time.perf_counter()
     ev = gather(question, embedder, index, mode=mode, dense_weight=dense_weight, k=k, flt=flt, max_sentences=max_sentences, context=context)
     t1 = time.perf_counter()

@@ -274,6 +274,10 @@ class Index:
             self.lexical()
         self._view_generation = generation
 
+    def view_is_current(self) -> bool:
+        """No writer published a generation since the view was loaded (always True before the first load)."""
+        return self._view_generation is None or self.manifest.get("generation") == self._view_generation
+
     def _reopen_chroma(self) -> None:
         """Make dense search see what other processes wrote since Chroma was opened here.
 

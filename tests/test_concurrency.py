@@ -270,3 +270,31 @@ def test_an_answer_asked_in_the_middle_of_an_ingest_is_the_old_or_the_new_one(tm
     assert middle, "the question was not asked before the commit"
     for m in modes:
         assert middle[m] in (before[m], after[m]), f"{m}: {middle[m]}"
+
+
+def test_an_answer_read_across_a_commit_is_read_again_from_the_new_generation(tmp_path, monkeypatch):
+    """A writer publishes while a question is being read (its chunk texts are read on demand): the answer
+    must be the new generation's, never one mixed from both."""
+    from assistant import answer as answer_mod
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    make_docs(corpus, 6)
+    reader, writer = reader_app(corpus, index, min_score=0.3), reader_app(corpus, index, min_score=0.3)
+    reader.sync()
+    question = "Việt Nam hợp tác y tế với ai?"
+    reader.ask(question)  # the reader's view is loaded
+    make_docs(corpus, 3, version=1)
+    real, calls = answer_mod._ask_once, []
+
+    def once(*a, **kw):
+        calls.append(1)
+        got = real(*a, **kw)
+        if len(calls) == 1:
+            writer.sync()  # published after this read began
+        return got
+
+    monkeypatch.setattr(answer_mod, "_ask_once", once)
+    got = _same(reader.ask(question))
+    monkeypatch.undo()
+    assert len(calls) == 2, "the answer read across the commit was returned as it was"
+    assert got == _same(reader.ask(question))  # the new generation's answer
