@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import urllib.request
 
 
 def free_port() -> int:
@@ -22,3 +24,17 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout)
+
+
+def ask_page(url: str, question: str, timeout: float = 60) -> dict:
+    """One question through the chat page's API (POST, then read the event stream); the answer JSON."""
+    req = urllib.request.Request(
+        url + "gradio_api/call/answer", data=json.dumps({"data": [question]}).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        event = json.load(r)["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=timeout) as r:
+        lines = r.read().decode().splitlines()
+    if "event: complete" not in lines:
+        raise RuntimeError(f"no answer: {lines[:6]}")  # test_load records it per thread; elsewhere it fails the test
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]

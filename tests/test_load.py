@@ -25,6 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
 
 from pagekit import running_page  # noqa: E402
+from procs import ask_page as ask  # noqa: E402
 
 USERS = 20
 SECONDS = min(60.0, float(os.environ.get("ASSISTANT_LOAD_SECONDS", "30")))
@@ -37,20 +38,6 @@ QUESTIONS = [
     "Việt Nam và Phần Lan hợp tác về lĩnh vực nào?",
     "What is the capital of Australia?",
 ]
-
-
-def ask(url: str, question: str, timeout: float = 60) -> dict:
-    """One question through the page's API (POST, then read the event stream); the answer JSON."""
-    req = urllib.request.Request(
-        url + "gradio_api/call/answer", data=json.dumps({"data": [question]}).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        event = json.load(r)["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=timeout) as r:
-        lines = r.read().decode().splitlines()
-    if "event: complete" not in lines:
-        raise RuntimeError(f"no answer: {lines[:6]}")
-    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
 
 
 def same(answer: dict) -> str:

@@ -6,7 +6,6 @@ launch); only `assistant.app.build` is wrapped so that it gets `fakes.HashEmbedd
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -21,7 +20,7 @@ import pytest
 
 from assistant import web
 from assistant.store import Filter
-from procs import free_port, stop
+from procs import ask_page, free_port, stop
 
 TESTS = Path(__file__).resolve().parent
 SEED_DOCS = sorted(p.name for p in (TESTS.parent / "corpus").glob("*.txt"))
@@ -42,17 +41,6 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str]:
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
 
-
-def _ask(url: str, question: str, timeout: float = 60) -> dict:
-    req = urllib.request.Request(
-        url + "gradio_api/call/answer", data=json.dumps({"data": [question]}).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        event = json.load(r)["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=timeout) as r:
-        lines = r.read().decode().splitlines()
-    assert "event: complete" in lines, lines[:6]
-    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
 
 
 def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(corpus, tmp_path):
@@ -86,7 +74,7 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
         assert proc.poll() is None, f"serve exited early ({proc.returncode}):\n{err_path.read_text()}"
         assert status == 200, err_path.read_text()
         assert '"title":"Document assistant"' in body and "Document assistant" in body
-        out = _ask(url, "Đại sứ EU tại Việt Nam là ai?")
+        out = ask_page(url, "Đại sứ EU tại Việt Nam là ai?")
         assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
         assert {c["doc"] for c in out["citations"]} <= set(SEED_DOCS)
 
