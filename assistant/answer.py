@@ -82,7 +82,7 @@ def gather(
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
     chosen = choose(without_rivals(question, cands), max_sentences)
-    features = _features(question, qvec, hits, chosen, embedder, index, lang)
+    features = _features(question, hits, chosen, index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
@@ -90,7 +90,7 @@ def gather(
         # evidence decides whether to answer at all.
         plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
-        features = _features(question, qvec, plain, choose(plain_cands, max_sentences, bonus=0.0), embedder, index, lang)
+        features = _features(question, plain, choose(plain_cands, max_sentences, bonus=0.0), index, lang)
     return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang)
 
 
@@ -104,7 +104,7 @@ def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
     return [c for c in cands if not rival[c.hit.chunk.id]] or cands
 
 
-def _features(question: str, qvec, hits: list[Hit], chosen: list[Candidate], embedder, index: Index, lang: str) -> dict[str, float]:
+def _features(question: str, hits: list[Hit], chosen: list[Candidate], index: Index, lang: str) -> dict[str, float]:
     """The refusal model's features of one ranking and its chosen sentences."""
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
     best = max(chosen, key=lambda c: c.score) if chosen else None
