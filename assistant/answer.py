@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .citations import make_citation, verify
-from .meta_answer import metadata_answer
+from .meta_answer import asked_fields, metadata_answer
 from .metadata import detect_language
 from .retrieve import retrieve, stored_sentence_vectors
 from .store import Filter, Index
 from .extractive import Candidate, candidates, choose, featurize
-from .support import answerability_features, answerability_model, coverage, countries, missing_entities, names_a_rival, support
+from .support import (
+    answerability_features, answerability_model, conflicting_years, countries, coverage, missing_entities, names_a_rival, support,
+)
 from .types import Answer, Citation, DocMeta, Embedder, Hit
 
 _NO_META = DocMeta()
@@ -68,6 +70,7 @@ class Evidence:
     chosen: list[Candidate]
     features: dict[str, float]
     cross: bool
+    languages: frozenset[str] = frozenset()  # of the hits' documents
 
 
 def gather(
@@ -91,7 +94,7 @@ def gather(
         plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, choose(plain_cands, max_sentences, bonus=0.0), index, lang)
-    return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang)
+    return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang, frozenset(_lang_of(index, h, lang) for h in hits))
 
 
 def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
@@ -109,6 +112,13 @@ def _features(question: str, hits: list[Hit], chosen: list[Candidate], index: In
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
     best = max(chosen, key=lambda c: c.score) if chosen else None
     return answerability_features(question, hits, best, top_lang != lang, top_lang == lang)
+
+
+def _title_similarity(embedder: Embedder, index: Index, qvec: np.ndarray | None):
+    """The model's cosine of the question with texts (document titles), for meta_answer.pick_document."""
+    if qvec is None:
+        return None
+    return lambda texts: [float(x) for x in sentence_vectors(embedder, index, texts) @ qvec]
 
 
 def _has_language(index: Index, lang: str) -> bool:
@@ -175,8 +185,10 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
 
 
 def entities_present(ev: Evidence, question: str) -> bool:
-    """Every named entity of the question occurs in the retrieved passages (support.missing_entities)."""
-    return not missing_entities(question, [h.chunk.text for h in ev.hits], ev.cross)
+    """Every named entity of the question occurs in the retrieved passages (support.missing_entities), and
+    no year it asks about is contradicted by them (support.conflicting_years)."""
+    passages = [h.chunk.text for h in ev.hits]
+    return not missing_entities(question, passages, ev.cross, ev.languages) and not conflicting_years(question, passages)
 
 
 def verified(citations: list[Citation], index: Index) -> list[Citation]:
@@ -237,8 +249,11 @@ def _ask_once(
     # "source/date of the article about X?": the document's own metadata line, verified like any quote;
     # it does not need the answerability model (the line is no paraphrase of the question), only the
     # question's named entities in the passages
-    meta = metadata_answer(question, lang, hits, index) if hits and min_score != math.inf and entities_present(ev, question) else None
-    if meta is None and not answerable(ev, question, mode, min_score):
+    about_document = bool(asked_fields(question)) and bool(hits) and min_score != math.inf
+    meta = metadata_answer(question, lang, hits, index, _title_similarity(embedder, index, ev.qvec)) if about_document and entities_present(ev, question) else None
+    # asked where or when the article was published, and it does not say: refused, not answered with
+    # another date or name of its text ("Sáng 30/5, ..." is the event's day, not the article's)
+    if meta is None and (about_document or not answerable(ev, question, mode, min_score)):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
         return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
     if meta is not None:

@@ -10,9 +10,11 @@ a verified citation (citations.verify).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from .citations import make_citation, verify
-from .metadata import _EN_WORDS, _SV_WORDS, _VI_WORDS, meta_lines
+from .metadata import _EN_WORDS, _SV_WORDS, _VI_WORDS, detect_language, meta_lines
+from .support import missing_entities
 from .text import fold, sentence_spans, words
 from .types import Answer, Chunk, Citation, DocMeta, Hit
 
@@ -38,7 +40,7 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
             re.compile(rf"\b{_DOC_VI}\b.*\bnguồn(?:\s+(?:tin|gốc))?\s*(?:nào|gì|là\s+gì|ở\s+đâu|từ\s+đâu|\?|$)", _I),
             re.compile(rf"\b{_DOC_VI}\b.*\b(?:lấy|trích)\s+(?:từ|nguồn)\b", _I),
             re.compile(rf"\b{_DOC_VI}\b.*\b{_PUB_VI}(?:\s+\w+){{0,3}}?\s+(?:trên|ở|tại|bởi|của)\s+(?:{_OUTLET_VI}|đâu)\b", _I),
-            re.compile(rf"\b{_DOC_VI}\b.*\b{_OUTLET_VI}\s+nào\b", _I),
+            re.compile(rf"\b{_DOC_VI}\b.*\b(?<!bài\s){_OUTLET_VI}\s+nào\b", _I),  # "bài báo nào" asks which article
             re.compile(rf"\b(?:ai|{_OUTLET_VI}\s+nào)\s+(?:đã\s+)?{_PUB_VI}\b.*\b{_DOC_VI}\b", _I),
         ],
         "date": [
@@ -108,22 +110,40 @@ def _terms(text: str) -> set[str]:
     return {w for w in (fold(w) for w in words(text)) if len(w) > 1 and w not in _ASKING}
 
 
-def pick_document(question: str, hits: list[Hit], metas: dict[str, DocMeta], head: dict[str, str]) -> str:
-    """The document the question is about: the best hit's, unless the title (or opening line) of another
-    retrieved document shares more of the question's words."""
+def pick_document(
+    question: str, hits: list[Hit], metas: dict[str, DocMeta], head: dict[str, str],
+    similarity: Callable[[list[str]], Sequence[float]] | None = None, texts: dict[str, str] | None = None,
+) -> str:
+    """The document the question is about, among the retrieved ones. With `similarity` (the model's cosine
+    of the question with each text), the one whose title (or opening line) is closest to the question: an
+    English question names a Vietnamese article by a translation of its title. Without it, the best hit's,
+    unless another document's title shares more of the question's words. With the documents' `texts`, only
+    those that name every entity of the question compete (when any does)."""
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
+    if texts:  # "the article about the Tokyo forum" is one that names Tokyo (support.missing_entities)
+        lang = detect_language(question) or "vi"
+        docs = [d for d in docs if not missing_entities(question, [texts.get(d, "")], ((metas.get(d) or DocMeta()).lang or lang) != lang)] or docs
+
+    def heading(doc: str) -> str:
+        return f"{(metas.get(doc) or DocMeta()).title} {head.get(doc, '')}".strip()
+
+    if similarity is not None and len(docs) > 1 and all(heading(d) for d in docs):
+        sims = list(similarity([heading(d) for d in docs]))
+        return docs[max(range(len(docs)), key=lambda i: (sims[i], -i))]
     q = _terms(question)
 
     def overlap(doc: str) -> int:
-        meta = metas.get(doc) or DocMeta()
-        return len(q & _terms(f"{meta.title} {head.get(doc, '')}"))
+        return len(q & _terms(heading(doc)))
 
     best = max(docs, key=lambda d: (overlap(d), -docs.index(d)))
     return best if overlap(best) >= 2 and overlap(best) > overlap(docs[0]) else docs[0]
 
 
-def metadata_answer(question: str, lang: str, hits: list[Hit], index) -> Answer | None:
-    """A cited answer to "what is the source / publication date of the document about X?", else None."""
+def metadata_answer(
+    question: str, lang: str, hits: list[Hit], index, similarity: Callable[[list[str]], Sequence[float]] | None = None
+) -> Answer | None:
+    """A cited answer to "what is the source / publication date of the document about X?", else None
+    (`similarity`: see pick_document)."""
     fields = asked_fields(question)
     if not fields or not hits:
         return None
@@ -131,9 +151,10 @@ def metadata_answer(question: str, lang: str, hits: list[Hit], index) -> Answer 
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
     paragraphs = {d: index.manifest.paragraphs(d) for d in docs}
     head = {d: (ps[0].text[:200] if ps else "") for d, ps in paragraphs.items()}
-    doc = pick_document(question, hits, metas, head)
+    texts = {d: index.manifest.document_text(d) or "" for d in docs}
+    doc = pick_document(question, hits, metas, head, similarity, texts)
     meta = metas.get(doc)
-    text = index.manifest.document_text(doc)
+    text = texts[doc]
     if meta is None or not text:
         return None
     paras = {p.n: p for p in paragraphs[doc]}

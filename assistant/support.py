@@ -120,12 +120,50 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
             covered |= {w for a in forms for w in a.split()}
             if forms not in found:
                 found.append(forms)
-    for name in capitalised_runs(question, names_only=cross_lingual):
+    runs = capitalised_runs(question, names_only=cross_lingual)
+    if cross_lingual:  # a Vietnamese name written without its marks is no translation: "Da Nang" is "Đà Nẵng"
+        runs += [r for r in capitalised_runs(question) if r not in runs and vietnamese_name(r)]
+    for name in runs:
         parts = [p for p in name.split() if p not in covered and p not in _QUESTION_WORDS and p not in _TITLE_WORDS]
-        if parts:
+        if cross_lingual and len(parts) > 1 and vietnamese_name(" ".join(parts)) and " ".join(parts) in name:
+            # a Vietnamese name without its marks counts whole: "Da Nang" is not found in "đã" + "nẵng".
+            # (In a Vietnamese question any word still counts: "Đảng Nhân dân Cách mạng" is also written
+            # "Đảng Cách mạng Nhân dân", "Liên Hợp Quốc" "Liên hiệp quốc".)
+            found.append({" ".join(parts)})
+        elif parts:
             # any one word of a run counts: "Prime Minister Ishiba" is "Thủ tướng Ishiba" in Vietnamese
             found.append(set(parts))
     return found
+
+
+# a Vietnamese syllable once folded: onset, one to three vowels, coda ("nguyen", "dung", "thanh")
+_VI_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
+
+
+def vietnamese_name(run: str) -> bool:
+    """A folded run of two to four capitalised words that are all Vietnamese syllables ("nguyen chi dung",
+    "da nang", "bui the duy"): a name, in any language's question, that must be found as written."""
+    parts = run.split()
+    return 2 <= len(parts) <= 4 and all(_VI_SYLLABLE.fullmatch(p) for p in parts)
+
+
+_YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20\d\d)(?!\d|[.,]\d)")  # not inside 1.2024 or 20245; 27/10/2025 is
+
+
+def years(text: str) -> set[str]:
+    """The years a text names (1500-2099)."""
+    return set(_YEAR.findall(text))
+
+
+def conflicting_years(question: str, passages: list[str]) -> list[str]:
+    """Years the question asks about that no passage names while the passages name other years: "textile
+    exports in 2024" is not answered by "8 tháng đầu năm 2025 ... đạt 30,7 tỷ USD". Passages that name no
+    year at all are no conflict (the year is often implied by the article: "mùa giải", "năm nay")."""
+    asked = years(question)
+    if not asked:
+        return []
+    seen = set().union(*(years(p) for p in passages)) if passages else set()
+    return sorted(asked - seen) if seen and asked - seen else []
 
 
 def countries(text: str) -> set[int]:
@@ -173,10 +211,30 @@ def capitalised_runs(text: str, names_only: bool = False) -> list[str]:
     return [" ".join(r) for r in runs]
 
 
-def missing_entities(question: str, passages: list[str], cross_lingual: bool = False) -> list[str]:
-    """Entities of the question that none of the passages mention."""
+def missing_entities(question: str, passages: list[str], cross_lingual: bool = False, languages: frozenset[str] = frozenset()) -> list[str]:
+    """Entities of the question that none of the passages mention. A language the question names for a
+    document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
+    documents is in it (`languages`): the Swedish article need not name Sweden."""
     text = " " + " ".join(fold(w) for p in passages for w in words(p)) + " "
-    return [" ".join(sorted(forms)) for forms in entities(question, cross_lingual) if not any(f" {f} " in text for f in forms)]
+    spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
+    return [
+        " ".join(sorted(forms)) for forms in entities(question, cross_lingual)
+        if forms not in spoken and not any(f" {f} " in text for f in forms)
+    ]
+
+
+# "the Swedish-language article", "in Vietnamese", "bài báo tiếng Thụy Điển", "på svenska", "svenskspråkig"
+_LANGUAGE_PHRASES = {
+    "sv": re.compile(r"\bswedish[- ]language\b|\bin swedish\b|tiếng thụy điển|\bpå svenska\b|\bsvenskspråkig", re.I),
+    "vi": re.compile(r"\bvietnamese[- ]language\b|\bin vietnamese\b|tiếng việt|\bpå vietnamesiska\b|\bvietnamesiskspråkig", re.I),
+    "de": re.compile(r"\bgerman[- ]language\b|\bin german\b|tiếng đức|\bpå tyska\b|\btyskspråkig", re.I),
+}
+_LANGUAGE_GROUP = {lang: frozenset(fold(a) for a in ALIASES[_ALIAS_GROUP[key]]) for lang, key in (("sv", "sverige"), ("vi", "viet nam"), ("de", "germany"))}
+
+
+def document_languages(question: str) -> set[str]:
+    """The languages the question names for a document (codes of `_LANGUAGE_PHRASES`)."""
+    return {lang for lang, pattern in _LANGUAGE_PHRASES.items() if pattern.search(question)}
 
 
 # ---------------------------------------------------------------- answerability (the refusal model)

@@ -21,6 +21,10 @@ ANSWERS = [
     ("Vilket frihandelsavtal har enligt artikeln format de ekonomiska relationerna mellan Vietnam och EU?", "EVFTA"),
     # inside the 6,600-character glued line: quotable only once "kinh tế.Đánh giá" is a sentence end
     ("Who chairs the FIRJAN federation in Rio de Janeiro?", "Luiz Césio Caetano"),
+    # about the article itself (meta_answer.py): the Swedish article need not name Sweden; the English
+    # question names the Vietnamese article by a translation of its title
+    ("What is the source of the Swedish-language article about AI governance?", "mst.gov.vn"),
+    ("When was the article about the EU-Vietnam digital forum and research day in Ninh Binh published?", "2025-10-21"),
 ]
 
 REFUSE = [
@@ -28,6 +32,12 @@ REFUSE = [
     "Who is the Korean ambassador to Vietnam?",
     "How many electric cars did VinFast sell in Europe in 2024?",
     "Vem vann fotbolls-VM 2022?",
+    # near-topic: the seeds speak of 2025 and of Ninh Bình, not of 2019 or Cần Thơ (support.conflicting_years,
+    # a Vietnamese name without its marks found whole)
+    "Kim ngạch xuất khẩu dệt may 8 tháng đầu năm 2019 đạt bao nhiêu?",
+    "When will the EU-Vietnam Digital Cooperation Forum take place in Can Tho?",
+    # the Tokyo article states no publication date: its event's day ("Sáng 30/5") is no answer
+    "When was the article about Vietnam's digital transformation day in Tokyo published?",
 ]
 
 

@@ -18,10 +18,14 @@ from assistant.support import (
     FEATURES,
     AnswerabilityModel,
     answerability_model,
+    conflicting_years,
     content_terms,
     coverage,
+    document_languages,
     entities,
     support,
+    vietnamese_name,
+    years,
 )
 from assistant.types import Chunk, Hit
 
@@ -283,3 +287,68 @@ def test_the_pronoun_i_is_not_a_named_entity():
     q = "How can I apply for the EU scholarship?"
     en = [hit("Applicants can apply for the EU scholarship online before 30 June.", dense=1.0)]
     assert answerable(evidence(en, far_above()), q, "hybrid", None)
+
+
+# ---------------------------------------------------------------- years and names the passages contradict
+
+
+def test_a_year_the_passages_do_not_name_refuses_when_they_name_other_years():
+    q = "How much did Vietnam's textile exports reach in the first eight months of 2024?"
+    strong = far_above()
+    other_year = [hit("Trong 8 tháng đầu năm 2025, kim ngạch xuất khẩu dệt may Việt Nam đạt 30,7 tỷ USD.", dense=1.0)]
+    assert not answerable(evidence(other_year, strong), q, "hybrid", None)
+    both = [hit("Trong 8 tháng đầu năm 2025, dệt may Việt Nam đạt 30,7 tỷ USD, tăng so với năm 2024.", dense=1.0)]
+    assert answerable(evidence(both, strong), q, "hybrid", None)
+    # no year at all in the passages: the year is often implied ("mùa giải", "năm nay"), no conflict
+    undated = [hit("Trong 8 tháng đầu năm, kim ngạch xuất khẩu dệt may Việt Nam đạt 30,7 tỷ USD.", dense=1.0)]
+    assert answerable(evidence(undated, strong), q, "hybrid", None)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("năm 2024 và 2025", {"2024", "2025"}), ("1.2024 tỷ", set()), ("20245", set()), ("1499 hay 1500", {"1500"}), ("ngày 27/10/2025", {"2025"})],
+)
+def test_years_are_four_digit_years_not_parts_of_other_numbers(text, expected):
+    assert years(text) == expected
+
+
+def test_conflicting_years_lists_only_the_missing_ones():
+    assert conflicting_years("Từ 2020 đến 2024?", ["năm 2020 và 2023"]) == ["2024"]
+    assert conflicting_years("Năm 2024?", []) == []
+    assert conflicting_years("Không có năm?", ["năm 2025"]) == []
+
+
+def test_a_vietnamese_name_without_its_marks_must_be_found_whole_across_languages():
+    """"Da Nang" in an English question is "Đà Nẵng": "da" alone (đã, "already") is in every passage."""
+    strong = far_above(cross=1.0)
+    ninh_binh = [hit("Diễn đàn Hợp tác Số EU - Việt Nam đã được tổ chức tại Ninh Bình ngày 27/10, nẵng lòng.", dense=1.0)]
+    q = "On what date is the EU-Vietnam Digital Cooperation Forum held in Da Nang?"
+    assert {"da nang"} in entities(q, cross_lingual=True)
+    assert not answerable(evidence(ninh_binh, strong, cross=True), q, "hybrid", None)
+    da_nang = [hit("Diễn đàn Hợp tác Số EU - Việt Nam được tổ chức tại Đà Nẵng ngày 27/10.", dense=1.0)]
+    assert answerable(evidence(da_nang, strong, cross=True), q, "hybrid", None)
+
+
+@pytest.mark.parametrize("run,expected", [("da nang", True), ("nguyen chi dung", True), ("bui the duy", True), ("research innovation", False), ("ninh", False), ("a b c d e", False)])
+def test_vietnamese_name_shape(run, expected):
+    assert vietnamese_name(run) is expected
+
+
+def test_in_a_vietnamese_question_any_word_of_a_name_still_counts():
+    # "Đảng Cách mạng Nhân dân" is also written "Đảng Nhân dân Cách mạng": whole-phrase matching refused it
+    q = "Kể từ năm nào thì Đảng Cách mạng Nhân dân Mông Cổ đổi tên?"
+    p = [hit("Đảng Nhân dân Cách mạng Mông Cổ đổi tên năm 2010.", dense=1.0)]
+    assert answerable(evidence(p, far_above(), lang="vi"), q, "hybrid", None)
+
+
+def test_the_language_named_for_a_document_is_present_when_a_hit_is_in_that_language():
+    """"the Swedish-language article" need not name Sweden; "the Swedish ambassador" must."""
+    q = "What is the source of the Swedish-language article on AI governance?"
+    sv = [hit("Källa: https://mst.gov.vn/ai-styrning", dense=1.0)]
+    strong = far_above(cross=1.0)
+    swedish_docs = Evidence("en", None, sv, [], [], strong, True, frozenset({"sv"}))
+    assert answerable(swedish_docs, q, "hybrid", None)
+    vietnamese_docs = Evidence("en", None, sv, [], [], strong, True, frozenset({"vi"}))
+    assert not answerable(vietnamese_docs, q, "hybrid", None)
+    assert not answerable(swedish_docs, "Who is the Swedish ambassador to Vietnam?", "hybrid", None)
+    assert document_languages("Bài báo tiếng Việt về AI?") == {"vi"} and document_languages("Vem är Sveriges ambassadör?") == set()
