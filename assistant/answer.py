@@ -3,7 +3,9 @@
 `gather` retrieves and scores (retrieve.py, extractive.py, support.py) without deciding anything;
 `answerable` decides: the answerability model (support.py, fitted on the development sets) reaches its
 threshold (or `min_score` when set) and the passages mention every named entity of the question;
-`quote` builds the extractive answer from the chosen sentences (citations.py builds each citation).
+then the answer is quoted (extractive_answer.py; citations.py builds and checks each citation), read
+from the document's metadata (meta_answer.py), or written by an LLM (llm_answer.py); refusal.py says
+what is said when the documents do not answer. This module only orchestrates.
 """
 
 from __future__ import annotations
@@ -14,49 +16,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .citations import make_citation, verify
+from .extractive import Candidate, choose
+from .extractive_answer import quote, scored_candidates, sentence_vectors
+from .llm_answer import llm_answer
 from .meta_answer import asked_fields, metadata_answer
-from .metadata import detect_language
-from .retrieve import retrieve, stored_sentence_vectors
+from .refusal import REFUSALS, question_language, refusal
+from .retrieve import retrieve
 from .store import Filter, Index
-from .extractive import Candidate, candidates, choose, featurize
 from .support import (
     answerability_features, answerability_model, conflicting_years, countries, coverage, missing_entities, names_a_rival, support,
 )
-from .types import Answer, Citation, DocMeta, Embedder, Hit
+from .types import Answer, DocMeta, Embedder, Hit
 
 _NO_META = DocMeta()
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
-REFUSALS = {
-    "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
-    "en": "The documents do not contain an answer to this question.",
-    "sv": "Dokumenten innehåller inget svar på den frågan.",
-}
-NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
-
-def sentence_vectors(embedder: Embedder, index: Index | None, texts: list[str]) -> np.ndarray:
-    """Passage vectors of candidate sentences: embedded at ingest (ingest.sentence_texts) and read from the
-    vector cache; a sentence not found there is embedded now."""
-    found = stored_sentence_vectors(index, embedder.model_id, texts) if index is not None else {}
-    found.update({t: v for t in texts if t not in found and (v := _ASKED.get((embedder.model_id, t))) is not None})
-    missing = list(dict.fromkeys(t for t in texts if t not in found))
-    if missing:
-        new = dict(zip(missing, embedder.embed_passages(missing)))
-        if len(_ASKED) + len(new) > _ASKED_MAX:
-            _ASKED.clear()
-        _ASKED.update({(embedder.model_id, t): v for t, v in new.items()})
-        found.update(new)
-    return np.stack([found[t] for t in texts])
-
-
-# sentences embedded at question time (extractive.quote_spans pieces, an older index): kept in memory
-_ASKED: dict[tuple[str, str], np.ndarray] = {}
-_ASKED_MAX = 20_000
-
-
-def question_language(question: str) -> str:
-    return detect_language(question) or "vi"
-
 
 @dataclass
 class Evidence:
@@ -130,43 +103,6 @@ def _lang_of(index: Index, hit: Hit, default: str) -> str:
     return (index.doc_meta.get(hit.chunk.doc) or _NO_META).lang or default
 
 
-def quote(chosen: list[Candidate], index: Index | None = None) -> tuple[str, list[Citation]]:
-    """The extractive answer: the chosen sentences, verbatim, each with its citation marker. With an
-    index, a sentence whose citation fails verification (citations.verify) is left out of the text
-    too, and the markers are numbered over the citations that remain: text and citations agree."""
-    citations: list[Citation] = []
-    parts: list[str] = []
-    for c in chosen:
-        cit = make_citation(len(citations) + 1, c.hit.chunk, c.start, c.end, c.hit.score)
-        if index is not None and not verified([cit], index):
-            continue
-        citations.append(cit)
-        parts.append(f"{cit.quote} [{cit.n}]")
-    return " ".join(parts), citations
-
-
-def extractive(
-    question: str, qvec: np.ndarray | None, hits: list[Hit], embedder: Embedder | None, max_sentences: int,
-    index: Index | None = None, lang: str = "",
-) -> tuple[str, list[Citation]]:
-    """Quote the sentences of the given passages that best answer the question, each cited (extractive.py)."""
-    cands = scored_candidates(question, qvec, hits, embedder, index, lang or question_language(question))
-    return quote(choose(cands, max_sentences), index) if cands else ("", [])
-
-
-def scored_candidates(
-    question: str, qvec: np.ndarray | None, hits: list[Hit], embedder: Embedder | None, index: Index | None, lang: str
-) -> list[Candidate]:
-    """The candidate sentences of the hits with their features (extractive.featurize); word coverage
-    counts only in documents of the question's language `lang`."""
-    cands = candidates(hits)
-    metas = getattr(index, "doc_meta", {})
-    same = [((metas.get(c.hit.chunk.doc) or _NO_META).lang or lang) == lang for c in cands]
-    sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and embedder is not None and qvec is not None else None
-    featurize(question, cands, sims, same)
-    return cands
-
-
 def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) -> bool:
     """The refusal decision. By default the answerability model (support.py, fitted on the development
     sets) must reach its threshold; with `min_score` set, the best passage's support score (dense +
@@ -189,22 +125,6 @@ def entities_present(ev: Evidence, question: str) -> bool:
     no year it asks about is contradicted by them (support.conflicting_years)."""
     passages = [h.chunk.text for h in ev.hits]
     return not missing_entities(question, passages, ev.cross, ev.languages) and not conflicting_years(question, passages)
-
-
-def verified(citations: list[Citation], index: Index) -> list[Citation]:
-    """Keep only citations whose quote is verbatim in the cited paragraph; renumber nothing."""
-    out = []
-    for c in citations:
-        text = index.manifest.document_text(c.doc) or ""
-        paras = {p.n: p for p in index.manifest.paragraphs(c.doc)}
-        p = paras.get(c.paragraph)
-        if p is not None and verify(c, text, p.start, p.end):
-            out.append(c)
-    return out
-
-
-def refusal(question: str, lang: str, hits: list[Hit], timings: dict[str, float], mode: str) -> Answer:
-    return Answer(question, False, REFUSALS.get(lang, REFUSALS["en"]), lang, [], mode, timings, hits)
 
 
 def ask(
@@ -259,8 +179,6 @@ def _ask_once(
     if meta is not None:
         answer = meta
     elif llm is not None:
-        from .llm_answer import llm_answer
-
         answer = llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec)
     else:
         text, cits = quote(ev.chosen, index)

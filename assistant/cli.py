@@ -131,7 +131,7 @@ def format_answer(answer) -> str:
             page = f" p.{c.page}" if c.page else ""
             lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page} — \"{c.quote}\"")
     elif answer.hits:
-        from .answer import NEAREST
+        from .refusal import NEAREST
 
         lines.append(NEAREST.get(answer.language, NEAREST["en"]) + ":")
         for h in answer.hits[:3]:

@@ -3,7 +3,7 @@
 The model sees the retrieved passages as numbered, fenced source data and must end every sentence
 with `[n]` markers. Nothing it says about sources is trusted: each sentence is kept only when a
 marker points to a retrieved passage that supports it, and the quote is then the passage sentence
-that best matches, verbatim, at its offsets (`answer.verified`).
+that best matches, verbatim, at its offsets (`citations.verified`).
 
 Support rule (one answer sentence, one cited passage):
 1. every number in the sentence appears in the passage (digits compared, separators ignored), and
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import extractive, refusal, verified
+from .citations import make_citation, numbered, verified
+from .extractive_answer import extractive
+from .refusal import refusal
 from .support import content_terms, gives_instructions
-from .citations import make_citation
 from .errors import ModelUnavailable
 from .llm import chat
 from .metadata import detect_language
@@ -133,20 +134,8 @@ def checked_answer(
     claims = split_claims(reply)
     backed = [(claim, _claim_citations(claim, lang, hits, embedder)) for claim in claims]
     good = {id(c) for c in verified([c for _, cits in backed for c in cits], index)}
-    numbers: dict[tuple[str, int, int], int] = {}
-    citations: list[Citation] = []
-    parts: list[str] = []
-    for claim, cits in backed:
-        ns = []
-        for c in (c for c in cits if id(c) in good):
-            key = (c.doc, c.char_start, c.char_end)
-            if key not in numbers:
-                numbers[key] = len(citations) + 1
-                c.n = numbers[key]
-                citations.append(c)
-            ns.append(numbers[key])
-        if ns:
-            parts.append(claim.text + " " + "".join(f"[{n}]" for n in dict.fromkeys(ns)))
+    markers, citations = numbered([[c for c in cits if id(c) in good] for _, cits in backed])
+    parts = [claim.text + " " + "".join(f"[{n}]" for n in ns) for (claim, _), ns in zip(backed, markers) if ns]
     if not citations:
         return refusal(question, lang, hits, {}, "llm")
     return Answer(question, True, " ".join(parts), lang, citations, "llm", {}, hits)

@@ -152,7 +152,7 @@ def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
 
 def render_nearest(answer: Answer, metas: dict[str, DocMeta], turn: int, limit: int = 3) -> str:
     """A refused answer: say so plainly, then list the nearest passages found (clickable)."""
-    from .answer import NEAREST
+    from .refusal import NEAREST
 
     head = f'<div class="refused-h">{NOT_IN_DOCS}; {esc(NEAREST.get(answer.language, NEAREST["en"]).lower())}:</div>'
     if not answer.hits:

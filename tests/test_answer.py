@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from assistant import answer as answer_mod
+from assistant import extractive_answer
 from assistant.support import coverage, entities, missing_entities
 from assistant.types import Citation
 
@@ -30,18 +31,21 @@ def test_json_contract(fake_app):
 
 
 def test_a_quote_not_in_the_paragraph_is_never_emitted(fake_app, monkeypatch):
+    """A citation built wrong (its quote is not the text at its offsets) is dropped, sentence and all."""
     fake_app.sync()
-    real = answer_mod.extractive
+    real = extractive_answer.make_citation
+    made: list[Citation] = []
 
-    def lying(*a, **kw):
-        text, cits = real(*a, **kw)
-        bad = Citation(9, cits[0].doc, cits[0].paragraph, None, "Đại sứ là ông John Smith.", cits[0].char_start, cits[0].char_end, 1.0)
-        return text + " Đại sứ là ông John Smith. [9]", cits + [bad]
+    def lying(n, chunk, start, end, score):
+        c = real(n, chunk, start, end, score)
+        made.append(c)
+        return Citation(c.n, c.doc, c.paragraph, None, "Đại sứ là ông John Smith.", c.char_start, c.char_end, 1.0) if len(made) == 1 else c
 
-    monkeypatch.setattr(answer_mod, "extractive", lying)
-    a = fake_app.ask("Julien Guerrier Đại sứ", min_score=0.0)
-    assert all(c.quote != "Đại sứ là ông John Smith." for c in a.citations)
-    assert a.citations  # the true ones stay
+    monkeypatch.setattr(extractive_answer, "make_citation", lying)
+    a = fake_app.ask("Julien Guerrier Đại sứ", min_score=0.0, max_answer_sentences=2)
+    assert made and "John Smith" not in a.answer
+    assert [c.quote for c in a.citations] == [c.quote for c in made[1:]]  # the true ones stay
+    assert a.answered == bool(made[1:])
 
 
 def test_refused_answer_has_no_citations_and_speaks_the_question_language(fake_app):
@@ -111,10 +115,10 @@ def test_sentences_embedded_at_question_time_are_cached_by_their_own_text():
 
     emb = HashEmbedder()
     a, b = "Ông Luiz Césio Caetano là Chủ tịch FIRJAN.", "Kim ngạch đạt 450 triệu USD."
-    answer_mod._ASKED.clear()
-    first = answer_mod.sentence_vectors(emb, None, [a])
-    again = answer_mod.sentence_vectors(emb, None, [b, a])
-    assert (emb.model_id, a) in answer_mod._ASKED and (emb.model_id, b) in answer_mod._ASKED
+    extractive_answer._ASKED.clear()
+    first = extractive_answer.sentence_vectors(emb, None, [a])
+    again = extractive_answer.sentence_vectors(emb, None, [b, a])
+    assert (emb.model_id, a) in extractive_answer._ASKED and (emb.model_id, b) in extractive_answer._ASKED
     assert np.allclose(again[1], first[0]) and np.allclose(again[0], emb.embed_passages([b])[0])
     assert not np.allclose(again[0], again[1])
 

@@ -14,6 +14,7 @@ from llama_index.core.llms import CustomLLM
 from pydantic import Field
 
 from assistant import answer as answer_mod
+from assistant import extractive_answer
 from assistant import citations as citations_mod
 from assistant.errors import ModelUnavailable
 from assistant.types import Citation
@@ -94,7 +95,7 @@ def test_with_the_window_open_k_sentences_are_quoted_and_numbered(app, two_sente
 
 
 def _reject(monkeypatch, bad_quotes: set[str] | None) -> list[str]:
-    """citations.verify as answer.py uses it, rejecting the given quotes (all when None); returns what was checked."""
+    """citations.verify as citations.verified uses it, rejecting the given quotes (all when None); returns what was checked."""
     real = citations_mod.verify
     seen: list[str] = []
 
@@ -102,7 +103,7 @@ def _reject(monkeypatch, bad_quotes: set[str] | None) -> list[str]:
         seen.append(c.quote)
         return (bad_quotes is not None and c.quote not in bad_quotes) and real(c, *args)
 
-    monkeypatch.setattr(answer_mod, "verify", verify)
+    monkeypatch.setattr(citations_mod, "verify", verify)
     return seen
 
 
@@ -129,7 +130,7 @@ def test_when_every_citation_fails_verification_the_question_is_refused(app, two
 def test_a_citation_that_is_not_the_document_text_is_caught_by_the_real_verify(app, two_sentences, monkeypatch):
     """No monkeypatched verify: a citation whose quote or offsets lie (a bug in building it) is dropped
     with its sentence by the real check."""
-    real = answer_mod.make_citation
+    real = extractive_answer.make_citation
     calls = {"n": 0}
 
     def lying(n, chunk, start, end, score):
@@ -141,7 +142,7 @@ def test_a_citation_that_is_not_the_document_text_is_caught_by_the_real_verify(a
             return Citation(c.n, c.doc, c.paragraph, c.page, c.quote, c.char_start + 1, c.char_end + 1, c.score)
         return c
 
-    monkeypatch.setattr(answer_mod, "make_citation", lying)
+    monkeypatch.setattr(extractive_answer, "make_citation", lying)
     a = app.ask(AMBASSADOR_Q, min_score=0.0, max_answer_sentences=3)
     assert calls["n"] == 3
     assert "John Smith" not in a.answer and all("John Smith" not in c.quote for c in a.citations)

@@ -98,7 +98,7 @@ def evidence_seen(monkeypatch):
 
 @pytest.mark.parametrize("question", OFF_TOPIC_NO_ENTITY)
 def test_off_topic_questions_without_a_named_entity_are_refused_by_the_model(seed_app, evidence_seen, question):
-    from assistant.answer import REFUSALS, question_language
+    from assistant.refusal import REFUSALS, question_language
     from assistant.support import answerability_model, entities
 
     assert entities(question) == [] and entities(question, cross_lingual=True) == []

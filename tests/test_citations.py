@@ -1,4 +1,4 @@
-from assistant.citations import make_citation, verify
+from assistant.citations import make_citation, numbered, verify
 from assistant.types import Chunk
 
 DOC = "Tiêu đề\n\nĐại sứ EU là ông Julien Guerrier. Ông phát biểu tại diễn đàn.\n\nĐoạn khác."
@@ -27,3 +27,13 @@ def test_a_quote_outside_the_cited_paragraph_fails_verification():
     c = make_citation(1, chunk(), 0, len("Đại sứ EU là ông Julien Guerrier."), 0.9)
     other_start = DOC.index("Đoạn khác")
     assert not verify(c, DOC, other_start, other_start + 10)
+
+
+def test_numbered_gives_one_number_per_quoted_span_in_order_of_first_use():
+    c = chunk()
+    a, b = make_citation(0, c, 0, 10, 0.5), make_citation(0, c, 12, 20, 0.4)
+    again = make_citation(7, c, 0, 10, 0.9)  # the same span as `a`, cited by a later sentence
+    markers, cits = numbered([[b], [], [a, again, b]])
+    assert markers == [[1], [], [2, 1]]
+    assert [(x.n, x.char_start) for x in cits] == [(1, b.char_start), (2, a.char_start)]
+    assert (a.n, b.n, again.n) == (0, 0, 7)  # copies: the inputs are not renumbered

@@ -21,10 +21,9 @@ from llama_index.core.base.llms.types import CompletionResponse, CompletionRespo
 from llama_index.core.llms import CustomLLM
 from pydantic import Field
 
-from assistant.answer import REFUSALS
+from assistant.refusal import REFUSALS
 from assistant.errors import ConfigError, ModelUnavailable
 from assistant.llm import build_llm, check_reachable
-from assistant import answer as answer_mod
 from assistant import citations as citations_mod
 from assistant.llm_answer import build_prompt, checked_answer, llm_answer, split_claims, support_span
 from assistant.support import gives_instructions
@@ -134,7 +133,7 @@ def _paragraphs(text: str) -> list[Paragraph]:
 
 @pytest.fixture
 def index(tmp_path):
-    """An object with a real `manifest` holding DOCS (all `answer.verified` needs)."""
+    """An object with a real `manifest` holding DOCS (all `citations.verified` needs)."""
     m = Manifest(tmp_path / "manifest.sqlite")
     for doc, text in DOCS.items():
         paras = _paragraphs(text)
@@ -379,12 +378,12 @@ def test_an_llm_claim_whose_citation_fails_verification_leaves_the_text(hits, in
     before = checked_answer(QUESTION, "vi", reply, hits, index, HashEmbedder())
     assert [c.paragraph for c in before.citations] == [3, 2]
     real = citations_mod.verify
-    monkeypatch.setattr(answer_mod, "verify", lambda c, *a: c.paragraph != 3 and real(c, *a))
+    monkeypatch.setattr(citations_mod, "verify", lambda c, *a: c.paragraph != 3 and real(c, *a))
     a = checked_answer(QUESTION, "vi", reply, hits, index, HashEmbedder())
     assert a.answer == f"{AMBASSADOR_VI} [1]"
     assert "kỷ niệm" not in a.answer and "[2]" not in a.answer
     assert [(c.n, c.paragraph, c.quote) for c in a.citations] == [(1, 2, AMBASSADOR_VI)]
-    monkeypatch.setattr(answer_mod, "verify", lambda c, *a: False)
+    monkeypatch.setattr(citations_mod, "verify", lambda c, *a: False)
     r = checked_answer(QUESTION, "vi", reply, hits, index, HashEmbedder())
     assert not r.answered and r.citations == [] and r.answer == REFUSALS["vi"]
 
@@ -392,7 +391,7 @@ def test_an_llm_claim_whose_citation_fails_verification_leaves_the_text(hits, in
 def test_an_llm_claim_keeps_its_other_verified_citation(hits, index, monkeypatch):
     reply = f"{AMBASSADOR_VI} Diễn đàn kỷ niệm 30 năm quan hệ ngoại giao EU - Việt Nam [1]. Ông phát biểu ở Ninh Bình ngày 27/10 [1]."
     real = citations_mod.verify
-    monkeypatch.setattr(answer_mod, "verify", lambda c, *a: "27/10" not in c.quote and real(c, *a))
+    monkeypatch.setattr(citations_mod, "verify", lambda c, *a: "27/10" not in c.quote and real(c, *a))
     a = checked_answer(QUESTION, "vi", reply, hits, index, HashEmbedder())
     assert "27/10" not in a.answer
     assert [int(m) for m in _MARKERS.findall(a.answer)] == [c.n for c in a.citations]

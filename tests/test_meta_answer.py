@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import verified
+from assistant.citations import verified
 from assistant.loaders import load_document
 from assistant.meta_answer import asked_fields, metadata_answer, pick_document
 from assistant.metadata import meta_lines

@@ -1,0 +1,23 @@
+"""What the assistant says when the documents do not answer, in the question's language (one home for
+the refusal texts: the answer path, the LLM path, the CLI and the page read them here)."""
+
+from __future__ import annotations
+
+from .metadata import detect_language
+from .types import Answer, Hit
+
+REFUSALS = {
+    "vi": "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
+    "en": "The documents do not contain an answer to this question.",
+    "sv": "Dokumenten innehåller inget svar på den frågan.",
+}
+NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
+
+
+def question_language(question: str) -> str:
+    return detect_language(question) or "vi"
+
+
+def refusal(question: str, lang: str, hits: list[Hit], timings: dict[str, float], mode: str) -> Answer:
+    """The answer that says the documents do not answer (the hits stay, for "nearest passages")."""
+    return Answer(question, False, REFUSALS.get(lang, REFUSALS["en"]), lang, [], mode, timings, hits)
