@@ -115,7 +115,7 @@ class Candidate:
     anchors: float = 0.0
     kind_match: float = 0.0
     short: float = 0.0
-    cross: float = 0.0  # 1 when the sentence is not in the question's language (retrieve.CROSS_LANGUAGE_BONUS)
+    cross: float = 0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
     score: float = 0.0
 
     @property
@@ -148,8 +148,11 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return [Candidate(h, r, s, e) for r, h in enumerate(passages) for s, e in quote_spans(h.chunk.text)]
 
 
-def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, same_lang: list[bool]) -> None:
-    """Fill each candidate's features (pure; `sims` = sentence-question cosines, None without a model)."""
+def featurize(
+    question: str, cands: list[Candidate], sims: np.ndarray | None, same_lang: list[bool], lift: list[bool] | None = None
+) -> None:
+    """Fill each candidate's features (pure; `sims` = sentence-question cosines, None without a model;
+    `lift`: the cross-language bonus applies (retrieve.lifted), default: wherever the language differs)."""
     if not cands:
         return
     best = max(c.hit.score for c in cands) or 1.0
@@ -161,7 +164,7 @@ def featurize(question: str, cands: list[Candidate], sims: np.ndarray | None, sa
         c.sim = float(sims[i]) if sims is not None else 0.0
         c.passage = c.hit.score / best
         c.coverage = coverage(question, t) if same_lang[i] else 0.0
-        c.cross = 0.0 if same_lang[i] else 1.0
+        c.cross = 1.0 if (lift[i] if lift is not None else not same_lang[i]) else 0.0
         if anchors:
             found = {fold(w) for w in words(t)}
             c.anchors = len(anchors & found) / len(anchors)

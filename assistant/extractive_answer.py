@@ -9,7 +9,7 @@ import numpy as np
 from .citations import make_citation, verified
 from .extractive import Candidate, candidates, choose, featurize
 from .refusal import question_language
-from .retrieve import stored_sentence_vectors
+from .retrieve import lifted, stored_sentence_vectors
 from .store import Index
 from .types import Citation, DocMeta, Embedder, Hit
 
@@ -67,7 +67,8 @@ def scored_candidates(
     counts only in documents of the question's language `lang`."""
     cands = candidates(hits)
     metas = getattr(index, "doc_meta", {})
-    same = [((metas.get(c.hit.chunk.doc) or _NO_META).lang or lang) == lang for c in cands]
+    langs = [(metas.get(c.hit.chunk.doc) or _NO_META).lang or lang for c in cands]
+    same = [d == lang for d in langs]
     sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and embedder is not None and qvec is not None else None
-    featurize(question, cands, sims, same)
+    featurize(question, cands, sims, same, [lifted(lang, d) for d in langs])
     return cands

@@ -39,23 +39,23 @@ ALIASES: list[list[str]] = [
     ["trung quốc", "china", "chinese", "kina", "kinesisk"],
     ["hoa kỳ", "united states", "usa", "america", "american", "förenta staterna"],
     ["brazil", "brasil", "brazilian"],
-    ["algeria", "algeriet"],
+    ["algeria", "algeriet", "algerian"],
     ["chile", "chilean"],
-    ["ấn độ", "india", "indien"],
+    ["ấn độ", "india", "indien", "indian"],
     # one-syllable Vietnamese names (Nga, Pháp, Đức, Anh, Úc, Mỹ, Lào) are left out: folded, they
-    # collide with common words (ngã, pháp lý, đạo đức, ảnh, lao động)
-    ["russia", "ryssland"],
+    # collide with common words (ngã, pháp lý, đạo đức, ảnh, lao động); so do "lao" and "thai" (thai kỳ)
+    ["russia", "ryssland", "russian"],
     ["france", "frankrike", "french"],
     ["germany", "tyskland", "german"],
-    ["united kingdom", "britain", "storbritannien"],
-    ["australia", "australien"],
+    ["united kingdom", "britain", "storbritannien", "british"],
+    ["australia", "australien", "australian"],
     ["thụy điển", "sweden", "sverige", "swedish"],
-    ["singapore"],
+    ["singapore", "singaporean"],
     ["thái lan", "thailand"],
-    ["laos"],
-    ["campuchia", "cambodia", "kambodja"],
-    ["indonesia", "indonesien"],
-    ["canada", "kanada"],
+    ["laos", "laotian"],
+    ["campuchia", "cambodia", "kambodja", "cambodian"],
+    ["indonesia", "indonesien", "indonesian"],
+    ["canada", "kanada", "canadian"],
     ["hà nội", "hanoi"],
     ["hồ chí minh", "ho chi minh", "tp hcm", "hcm", "tphcm", "sài gòn", "saigon"],
     ["tokyo"],
@@ -219,8 +219,14 @@ def missing_entities(question: str, passages: list[str], cross_lingual: bool = F
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
     return [
         " ".join(sorted(forms)) for forms in entities(question, cross_lingual)
-        if forms not in spoken and not any(f" {f} " in text for f in forms)
+        if forms not in spoken and not any(f" {f} " in text for f in forms) and not _named_short(forms, passages)
     ]
+
+
+def _named_short(forms: set[str], passages: list[str]) -> bool:
+    """The passages name the country by its one-syllable Vietnamese name, as written ("Russia" is "Nga")."""
+    groups = {_ALIAS_GROUP[f] for f in forms if f in _ALIAS_GROUP}
+    return any(g in _VI_SHORT and any(_VI_SHORT[g].search(p) for p in passages) for g in groups)
 
 
 # "the Swedish-language article", "in Vietnamese", "bài báo tiếng Thụy Điển", "på svenska", "svenskspråkig"

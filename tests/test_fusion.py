@@ -46,6 +46,30 @@ def test_the_cross_language_bonus_ranks_other_language_texts_up_by_a_constant():
     assert cross_language_bonus(scored, [False, True, False], bonus=0.0) == scored
 
 
+@pytest.mark.parametrize(
+    "question,doc,expected",
+    [("vi", "sv", True), ("sv", "vi", True), ("en", "vi", True), ("en", "", True), ("vi", "en", True),
+     ("en", "sv", False), ("en", "de", False), ("sv", "en", False), ("vi", "vi", False), ("vi", "", False), ("sv", "sv", False)],
+)  # fmt: skip
+def test_the_bonus_lifts_across_the_vietnamese_latin_line_only(question, doc, expected):
+    """An English question shares script and names with Swedish or German text: no lift for those."""
+    from assistant.retrieve import lifted
+
+    assert lifted(question, doc) is expected
+
+
+def test_featurize_marks_the_lifted_sentences_not_every_other_language():
+    from assistant.extractive import Candidate, featurize
+    from assistant.types import Chunk, Hit
+
+    h = Hit(Chunk("c", "d.txt", 1, 0, 10, "Ett svar."), 1.0, dense=0.8)
+    cands = [Candidate(h, 0, 0, 9), Candidate(h, 0, 0, 9), Candidate(h, 0, 0, 9)]
+    featurize("What is it?", cands, None, [True, False, False], [False, False, True])
+    assert [c.cross for c in cands] == [0.0, 0.0, 1.0]
+    featurize("What is it?", cands, None, [True, False, False])  # no lift given: every other language
+    assert [c.cross for c in cands] == [0.0, 1.0, 1.0]
+
+
 def test_the_bonus_ranks_sentences_but_the_reported_cosine_stays_raw():
     from assistant.extractive import Candidate, score
     from assistant.retrieve import CROSS_LANGUAGE_BONUS

@@ -352,3 +352,25 @@ def test_the_language_named_for_a_document_is_present_when_a_hit_is_in_that_lang
     assert not answerable(vietnamese_docs, q, "hybrid", None)
     assert not answerable(swedish_docs, "Who is the Swedish ambassador to Vietnam?", "hybrid", None)
     assert document_languages("Bài báo tiếng Việt về AI?") == {"vi"} and document_languages("Vem är Sveriges ambassadör?") == set()
+
+
+def test_an_english_demonym_names_its_country():
+    """"the Australian minister" asks about Australia: refused over passages that do not name it."""
+    q = "What did the Australian minister say at the forum in Ninh Binh?"
+    strong = far_above(cross=1.0)
+    forum = [hit("Bộ trưởng Bộ Khoa học và Công nghệ phát biểu tại diễn đàn ở Ninh Bình.", dense=1.0)]
+    assert not answerable(evidence(forum, strong, cross=True), q, "hybrid", None)
+
+
+@pytest.mark.parametrize(
+    "q,passage",
+    [("What did the Russian president say?", "Tổng thống Nga phát biểu tại Ninh Bình."),
+     ("What did the Australian minister say?", "Bộ trưởng Úc phát biểu tại Ninh Bình."),
+     ("What did the French ambassador say?", "Đại sứ Pháp phát biểu tại Ninh Bình.")],
+)  # fmt: skip
+def test_a_country_named_by_its_one_syllable_vietnamese_name_is_present(q, passage):
+    """Nga, Úc, Pháp are left out of the alias table (folded they collide with ngã, úc, pháp lý) but, as
+    written, they name the country: an English question about Russia is answered from "Tổng thống Nga"."""
+    strong = far_above(cross=1.0)
+    assert answerable(evidence([hit(passage, dense=1.0)], strong, cross=True), q, "hybrid", None)
+    assert not answerable(evidence([hit(passage.lower(), dense=1.0)], strong, cross=True), q, "hybrid", None)  # "nga" is no name
