@@ -551,9 +551,10 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     query_prefix = query_default if settings.query_prefix is None else settings.query_prefix
     passage_prefix = passage_default if settings.passage_prefix is None else settings.passage_prefix
     model_id = embedder_model_id(name, query_prefix, passage_prefix)
-    if settings.embed_backend == "onnx":
-        model: Any = OnnxSentenceModel.load(path, Path(settings.model_cache_dir) / "onnx")
-        model_id += " [onnx int8]" if ONNX_INT8 else " [onnx]"  # other vectors: switching backends re-embeds
+    if settings.embed_backend in ("onnx", "onnx-fp32"):
+        quantize = settings.embed_backend == "onnx"
+        model: Any = OnnxSentenceModel.load(path, Path(settings.model_cache_dir) / "onnx", quantize=quantize)
+        model_id += " [onnx int8]" if quantize else " [onnx fp32]"  # other vectors: switching backends re-embeds
     else:
         model = load_sentence_transformer(path, settings.embed_backend)
     return SentenceTransformerEmbedder(
@@ -602,7 +603,6 @@ def load_sentence_transformer(name_or_path: str, backend: Literal["torch", "onnx
 
 SMALL_BATCH = 8  # texts per call up to which a call is interactive (a question, a few answer sentences)
 ONNX_OPSET = 17
-ONNX_INT8 = True  # dynamic int8 quantisation of the exported graph (measured: README, bench)
 ONNX_BATCH = 8  # texts per session run: 32 held ~1.3 GB at peak (8: ~0.7 GB) and was no faster
 
 
@@ -642,7 +642,7 @@ class _OnnxTokenizer:
 class OnnxSentenceModel:
     """A sentence-transformers folder (Transformer, mean or CLS pooling, Normalize) run by ONNX Runtime:
     the subset of SentenceTransformer that SentenceTransformerEmbedder uses, without importing torch.
-    The graph is exported once (torch + the `onnx` package) into the model cache, int8 when ONNX_INT8."""
+    The graph is exported once (torch + the `onnx` package) into the model cache, float32 or int8."""
 
     def __init__(self, onnx_path: Path, folder: Path) -> None:
         from tokenizers import Tokenizer
@@ -661,15 +661,15 @@ class OnnxSentenceModel:
         self._sessions: dict[int, Any] = {}
 
     @classmethod
-    def load(cls, name_or_path: str, cache_dir: Path) -> "OnnxSentenceModel":
-        """Export (once) and open the model; ModelUnavailable with what to install when it cannot."""
+    def load(cls, name_or_path: str, cache_dir: Path, quantize: bool = True) -> "OnnxSentenceModel":
+        """Export (once) and open the model, int8 or float32; ModelUnavailable with what to install when it cannot."""
         folder = _local_folder(name_or_path)
         key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
-        target = cache_dir / f"{folder.name}-{key}" / ("model_int8_per_channel.onnx" if ONNX_INT8 else "model.onnx")
+        target = cache_dir / f"{folder.name}-{key}" / ("model_int8_per_channel.onnx" if quantize else "model.onnx")
         if not target.is_file():
             with _file_lock(target.parent.with_name(f".{target.parent.name}.lock")):
                 if not target.is_file():
-                    export_onnx(folder, target, quantize=ONNX_INT8)
+                    export_onnx(folder, target, quantize=quantize)
         return cls(target, folder)
 
     def get_embedding_dimension(self) -> int:

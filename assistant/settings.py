@@ -29,11 +29,12 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="Embedding model: the packaged default, or any sentence-transformers name or path.",
     )
-    embed_backend: Literal["torch", "onnx"] = Field(
+    embed_backend: Literal["torch", "onnx", "onnx-fp32"] = Field(
         "torch",
         description="`torch`: sentence-transformers on PyTorch (best answers). `onnx`: the same model exported once to "
         "ONNX Runtime int8, no torch at run time: ~3x faster questions and cold start, XQuAD-vi nDCG@10 .980 vs .982 "
-        "(README, Speed). Switching re-embeds the corpus.",
+        "(README, Speed). `onnx-fp32`: the same export unquantized (float32), no torch at run time. "
+        "Switching re-embeds the corpus.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages per encoder batch during ingest.")
     query_prefix: str | None = Field(None, description="Prefix for questions; default: `query: ` for e5 models, none otherwise.")
