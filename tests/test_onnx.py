@@ -1,4 +1,4 @@
-"""ASSISTANT_EMBED_BACKEND=onnx: the same model exported once to ONNX Runtime (int8), run without torch."""
+"""ASSISTANT_EMBED_BACKEND=onnx / onnx-fp32: the same model exported once to ONNX Runtime (int8 or float32), run without torch."""
 
 from __future__ import annotations
 
@@ -55,6 +55,23 @@ def test_onnx_vectors_agree_with_torch(real_embedder, onnx_embedder):
 
 
 @pytest.mark.model
+def test_onnx_fp32_gives_torchs_vectors(real_embedder):
+    """ASSISTANT_EMBED_BACKEND=onnx-fp32: the same export unquantized, in its own file beside the int8 one."""
+    from assistant.settings import Settings
+
+    fp32 = emb.load_embedder(Settings(embed_backend="onnx-fp32"))
+    assert fp32.model_id == real_embedder.model_id + " [onnx fp32]"
+    assert (fp32.dim, fp32.max_tokens) == (real_embedder.dim, real_embedder.max_tokens)
+    assert fp32._model._path.name == "model.onnx"
+    paras = _seed_paragraphs()
+    for torch_vecs, onnx_vecs in (
+        (real_embedder.embed_passages(paras), fp32.embed_passages(paras)),
+        (real_embedder.embed_queries(QUESTIONS), fp32.embed_queries(QUESTIONS)),
+    ):
+        assert np.abs(torch_vecs - onnx_vecs).max() < 1e-5  # measured 1.3e-7 (int8: cosine 0.996)
+
+
+@pytest.mark.model
 def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
     """A process on the ONNX backend (the model already exported) never imports torch: that is its cold start."""
     script = (
@@ -72,7 +89,9 @@ def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
 
 
 def test_export_without_the_onnx_package_says_what_to_install(tmp_path, monkeypatch):
-    real = emb._has_module
-    monkeypatch.setattr(emb, "_has_module", lambda name: False if name == "onnx" else real(name))
+    from assistant.embeddings import onnx
+
+    real = onnx._has_module
+    monkeypatch.setattr(onnx, "_has_module", lambda name: False if name == "onnx" else real(name))
     with pytest.raises(ModelUnavailable, match=r"pip install onnx==.*ASSISTANT_EMBED_BACKEND=torch"):
         emb.export_onnx(tmp_path, tmp_path / "out" / "model.onnx")
