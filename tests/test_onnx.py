@@ -95,3 +95,22 @@ def test_export_without_the_onnx_package_says_what_to_install(tmp_path, monkeypa
     monkeypatch.setattr(onnx, "_has_module", lambda name: False if name == "onnx" else real(name))
     with pytest.raises(ModelUnavailable, match=r"pip install onnx==.*ASSISTANT_EMBED_BACKEND=torch"):
         emb.export_onnx(tmp_path, tmp_path / "out" / "model.onnx")
+
+
+@pytest.mark.parametrize(
+    "modules, pooling, named",
+    [
+        (["Transformer", "Pooling", "Dense", "Normalize"], {"pooling_mode_mean_tokens": True}, "Dense"),
+        (["Transformer", "Pooling"], {"pooling_mode_max_tokens": True}, "pooling_mode_max_tokens"),
+    ],
+)
+def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_export(tmp_path, modules, pooling, named):
+    folder = tmp_path / "model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    mods = [{"idx": i, "name": str(i), "path": "1_Pooling" if m == "Pooling" else f"{i}_{m}" if i else "",
+             "type": f"sentence_transformers.models.{m}"} for i, m in enumerate(modules)]  # fmt: skip
+    (folder / "modules.json").write_text(json.dumps(mods))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 8, **pooling}))
+    with pytest.raises(ModelUnavailable, match=rf"{named}.*ASSISTANT_EMBED_BACKEND=torch"):
+        emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+    assert not (tmp_path / "cache").exists()  # refused before the minute-long export

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 ONNX_OPSET = 17
 ONNX_BATCH = 8  # texts per session run: 32 held ~1.3 GB at peak (8: ~0.7 GB) and was no faster
+ONNX_MODULES = ("Transformer", "Pooling", "Normalize")  # what encode() reproduces of a sentence-transformers model
+ONNX_POOLING = ("pooling_mode_mean_tokens", "pooling_mode_cls_token")
 
 
 def _has_module(name: str) -> bool:
@@ -55,11 +57,12 @@ class OnnxSentenceModel:
 
         cfg = _read_json(folder / "sentence_bert_config.json")
         tok_cfg = _read_json(folder / "tokenizer_config.json")
-        pool = _read_json(folder / "1_Pooling" / "config.json")
+        _, pool = _layout(folder)
         self.max_seq_length = int(cfg.get("max_seq_length") or tok_cfg.get("model_max_length") or 512)
         self.tokenizer = _OnnxTokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")), self.max_seq_length)
         self._dim = int(pool.get("word_embedding_dimension") or _read_json(folder / "config.json")["hidden_size"])
         self._cls = bool(pool.get("pooling_mode_cls_token"))
+        self._lower = bool(cfg.get("do_lower_case"))  # sentence-transformers lowercases before tokenizing
         self._normalize = (folder / "2_Normalize").exists() or any(
             m.get("type", "").endswith("Normalize") for m in _read_json(folder / "modules.json") or []
         )
@@ -71,6 +74,7 @@ class OnnxSentenceModel:
     def load(cls, name_or_path: str, cache_dir: Path, quantize: bool, small_batch: int) -> "OnnxSentenceModel":
         """Export (once) and open the model, int8 or float32; ModelUnavailable with what to install when it cannot."""
         folder = _local_folder(name_or_path)
+        _check_supported(folder)
         key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
         target = cache_dir / f"{folder.name}-{key}" / ("model_int8_per_channel.onnx" if quantize else "model.onnx")
         if not target.is_file():
@@ -105,7 +109,8 @@ class OnnxSentenceModel:
         out = np.zeros((len(sentences), self._dim), np.float32)
         batch_size = min(batch_size, ONNX_BATCH)
         for start in range(0, len(sentences), batch_size):
-            encs = backend.encode_batch(list(sentences[start : start + batch_size]))
+            batch = [s.lower() for s in sentences[start : start + batch_size]] if self._lower else list(sentences[start : start + batch_size])
+            encs = backend.encode_batch(batch)
             width = max(len(e.ids) for e in encs)
             ids = np.zeros((len(encs), width), np.int64)
             mask = np.zeros_like(ids)
@@ -126,6 +131,27 @@ class OnnxSentenceModel:
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _layout(folder: Path) -> tuple[list[str], dict[str, Any]]:
+    """The folder's sentence-transformers modules (class names) and its pooling config."""
+    modules = _read_json(folder / "modules.json") or []
+    pooling = next((m.get("path", "") for m in modules if str(m.get("type", "")).endswith("Pooling")), "1_Pooling")
+    return [str(m.get("type", "")).rpartition(".")[2] for m in modules], _read_json(folder / pooling / "config.json")
+
+
+def _check_supported(folder: Path) -> None:
+    """ModelUnavailable, before any export, for a model this backend would embed differently from sentence-transformers."""
+    kinds, pool = _layout(folder)
+    modes = [k for k, v in pool.items() if k.startswith("pooling_mode_") and v]
+    unsupported = [k for k in kinds if k not in ONNX_MODULES] + [m for m in modes if m not in ONNX_POOLING]
+    if len(modes) > 1:
+        unsupported.append(" + ".join(modes))
+    if unsupported:
+        raise ModelUnavailable(
+            f"{folder}: the ONNX backend runs a transformer with mean or CLS pooling (and Normalize), not "
+            f"{', '.join(unsupported)}: set ASSISTANT_EMBED_BACKEND=torch for this model."
+        )
 
 
 def _local_folder(name_or_path: str) -> Path:
