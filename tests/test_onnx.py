@@ -37,48 +37,47 @@ def onnx_embedder():
 
 
 @pytest.mark.model
-def test_onnx_vectors_agree_with_torch(real_embedder, onnx_embedder):
-    assert onnx_embedder.model_id == real_embedder.model_id + " [onnx int8]"  # never mixed in one index
+def test_onnx_vectors_agree_with_torch(torch_embedder, onnx_embedder):
+    assert onnx_embedder.model_id == torch_embedder.model_id + " [onnx int8]"  # never mixed in one index
     paras = _seed_paragraphs()
     for torch_vecs, onnx_vecs in (
-        (real_embedder.embed_passages(paras), onnx_embedder.embed_passages(paras)),
-        (real_embedder.embed_queries(QUESTIONS), onnx_embedder.embed_queries(QUESTIONS)),
+        (torch_embedder.embed_passages(paras), onnx_embedder.embed_passages(paras)),
+        (torch_embedder.embed_queries(QUESTIONS), onnx_embedder.embed_queries(QUESTIONS)),
     ):
         assert torch_vecs.shape == onnx_vecs.shape
         cos = (torch_vecs * onnx_vecs).sum(1) / np.linalg.norm(torch_vecs, axis=1) / np.linalg.norm(onnx_vecs, axis=1)
         assert cos.mean() >= 0.99 and cos.min() >= 0.97, (cos.mean(), cos.min())
     # each question's best paragraph under torch is among ONNX's best three, at most 0.01 below its best
-    t = real_embedder.embed_queries(QUESTIONS) @ real_embedder.embed_passages(paras).T
+    t = torch_embedder.embed_queries(QUESTIONS) @ torch_embedder.embed_passages(paras).T
     o = onnx_embedder.embed_queries(QUESTIONS) @ onnx_embedder.embed_passages(paras).T
     for q, best in enumerate(t.argmax(1)):
         assert best in np.argsort(-o[q])[:3] and o[q].max() - o[q, best] <= 0.01, (QUESTIONS[q], best, np.argsort(-o[q])[:3])
 
 
 @pytest.mark.model
-def test_onnx_fp32_gives_torchs_vectors(real_embedder):
-    """ASSISTANT_EMBED_BACKEND=onnx-fp32: the same export unquantized, in its own file beside the int8 one."""
-    from assistant.settings import Settings
-
-    fp32 = emb.load_embedder(Settings(embed_backend="onnx-fp32"))
-    assert fp32.model_id == real_embedder.model_id + " [onnx fp32]"
-    assert (fp32.dim, fp32.max_tokens) == (real_embedder.dim, real_embedder.max_tokens)
+def test_the_default_backend_onnx_fp32_gives_torchs_vectors(torch_embedder, real_embedder):
+    """ASSISTANT_EMBED_BACKEND=onnx-fp32 (the default): the export unquantized, in its own file beside the int8 one."""
+    fp32 = real_embedder
+    assert fp32.model_id == torch_embedder.model_id + " [onnx fp32]"
+    assert (fp32.dim, fp32.max_tokens) == (torch_embedder.dim, torch_embedder.max_tokens)
     assert fp32._model._path.name == "model.onnx"
     paras = _seed_paragraphs()
     for torch_vecs, onnx_vecs in (
-        (real_embedder.embed_passages(paras), fp32.embed_passages(paras)),
-        (real_embedder.embed_queries(QUESTIONS), fp32.embed_queries(QUESTIONS)),
+        (torch_embedder.embed_passages(paras), fp32.embed_passages(paras)),
+        (torch_embedder.embed_queries(QUESTIONS), fp32.embed_queries(QUESTIONS)),
     ):
         assert np.abs(torch_vecs - onnx_vecs).max() < 1e-5  # measured 1.3e-7 (int8: cosine 0.996)
 
 
 @pytest.mark.model
-def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
-    """A process on the ONNX backend (the model already exported) never imports torch: that is its cold start."""
+@pytest.mark.parametrize("backend", ["onnx", "onnx-fp32"])
+def test_onnx_backend_answers_without_importing_torch(onnx_embedder, real_embedder, tmp_path, backend):
+    """A process on an ONNX backend (the model already exported) never imports torch: that is its cold start."""
     script = (
         "import json, sys\n"
         "from assistant.embeddings import load_embedder\n"
         "from assistant.settings import Settings\n"
-        "e = load_embedder(Settings(embed_backend='onnx'))\n"
+        f"e = load_embedder(Settings(embed_backend='{backend}'))\n"
         "v = e.embed_queries(['Đại sứ Liên minh châu Âu là ai?'])\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'st': 'sentence_transformers' in sys.modules, 'shape': list(v.shape)}))\n"
     )

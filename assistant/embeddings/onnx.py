@@ -155,17 +155,28 @@ def _check_supported(folder: Path) -> None:
 
 
 def _local_folder(name_or_path: str) -> Path:
-    """A model's local folder: the path itself, or its snapshot in the Hugging Face cache."""
+    """A model's local folder: the path itself, or its snapshot in the Hugging Face cache (fetched once when
+    the hub is reachable: the configs, tokenizer and safetensors weights, none of a repo's other exports)."""
     if Path(name_or_path).is_dir():
         return Path(name_or_path)
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(name_or_path, local_files_only=True))
+        try:
+            folder = Path(snapshot_download(name_or_path, local_files_only=True))
+        except Exception:  # not cached: fetch (raises when HF_HUB_OFFLINE=1)
+            patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]
+            folder = Path(snapshot_download(name_or_path, allow_patterns=patterns))
     except Exception as e:  # huggingface_hub raises several kinds here
         raise ModelUnavailable(
-            f"ASSISTANT_EMBED_BACKEND=onnx needs the model {name_or_path!r} as a local folder or in the Hugging Face cache: {e}"
+            f"Cannot load the embedding model {name_or_path!r}: {e}. ASSISTANT_EMBED_MODEL must be a local "
+            "sentence-transformers folder, or a model name already in the Hugging Face cache when offline (HF_HUB_OFFLINE=1)."
         ) from e
+    if not any(folder.glob("*.safetensors")):
+        raise ModelUnavailable(
+            f"{name_or_path!r} has no safetensors weights for the ONNX export: set ASSISTANT_EMBED_BACKEND=torch for this model."
+        )
+    return folder
 
 
 def export_onnx(folder: Path, target: Path, quantize: bool = True) -> Path:
