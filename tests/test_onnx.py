@@ -113,3 +113,38 @@ def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_
     with pytest.raises(ModelUnavailable, match=rf"{named}.*ASSISTANT_EMBED_BACKEND=torch"):
         emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
     assert not (tmp_path / "cache").exists()  # refused before the minute-long export
+
+
+@pytest.mark.slow
+def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path):
+    """CLS pooling, do_lower_case, no Normalize: the export of a small random BERT embeds as sentence-transformers does."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hà", "nội", "đại", "sứ", "việt", "nam", "eu", "là", "ai", "?"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    folder = tmp_path / "tiny"
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, max_position_embeddings=64)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]").save_pretrained(folder)
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]))  # fmt: skip
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64, "do_lower_case": True}))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False})
+    )
+    texts = ["Đại sứ EU là ai?", "HÀ NỘI", "việt nam hà nội"]
+    want = SentenceTransformer(str(folder)).encode(texts, convert_to_numpy=True)
+    model = emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+    assert model.tokenizer.backend_tokenizer.encode("HÀ NỘI").ids == [2, 4, 5, 3]  # lowercased, not [UNK]
+    got = model.encode(texts)
+    assert got.shape == (3, 32) and np.abs(got - want).max() < 1e-4, np.abs(got - want).max()

@@ -59,10 +59,14 @@ class OnnxSentenceModel:
         tok_cfg = _read_json(folder / "tokenizer_config.json")
         _, pool = _layout(folder)
         self.max_seq_length = int(cfg.get("max_seq_length") or tok_cfg.get("model_max_length") or 512)
-        self.tokenizer = _OnnxTokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")), self.max_seq_length)
+        backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        if cfg.get("do_lower_case"):  # as sentence-transformers does: a Lowercase normalizer first
+            from tokenizers import normalizers
+
+            backend.normalizer = normalizers.Sequence([normalizers.Lowercase(), *filter(None, [backend.normalizer])])
+        self.tokenizer = _OnnxTokenizer(backend, self.max_seq_length)
         self._dim = int(pool.get("word_embedding_dimension") or _read_json(folder / "config.json")["hidden_size"])
         self._cls = bool(pool.get("pooling_mode_cls_token"))
-        self._lower = bool(cfg.get("do_lower_case"))  # sentence-transformers lowercases before tokenizing
         self._normalize = (folder / "2_Normalize").exists() or any(
             m.get("type", "").endswith("Normalize") for m in _read_json(folder / "modules.json") or []
         )
@@ -109,8 +113,7 @@ class OnnxSentenceModel:
         out = np.zeros((len(sentences), self._dim), np.float32)
         batch_size = min(batch_size, ONNX_BATCH)
         for start in range(0, len(sentences), batch_size):
-            batch = [s.lower() for s in sentences[start : start + batch_size]] if self._lower else list(sentences[start : start + batch_size])
-            encs = backend.encode_batch(batch)
+            encs = backend.encode_batch(list(sentences[start : start + batch_size]))
             width = max(len(e.ids) for e in encs)
             ids = np.zeros((len(encs), width), np.int64)
             mask = np.zeros_like(ids)
