@@ -81,7 +81,7 @@ class LlamaIndexDefault:
         from llama_index.core.llms import MockLLM
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-        from .embeddings import default_prefixes, ensure_default_model
+        from .embeddings import configured_prefixes, ensure_default_model
 
         # llama-index's default LLM is OpenAI (network, a key); retrieval needs no LLM at all. The
         # global is restored afterwards so nothing else in the process sees a changed default.
@@ -90,12 +90,8 @@ class LlamaIndexDefault:
         try:
             name = settings.embed_model
             path = str(ensure_default_model(settings)) if name == DEFAULT_MODEL else name
-            query_default, passage_default = default_prefixes(name)
-            embed = HuggingFaceEmbedding(
-                model_name=path,
-                query_instruction=query_default if settings.query_prefix is None else settings.query_prefix,
-                text_instruction=passage_default if settings.passage_prefix is None else settings.passage_prefix,
-            )
+            query_prefix, passage_prefix = configured_prefixes(settings)
+            embed = HuggingFaceEmbedding(model_name=path, query_instruction=query_prefix, text_instruction=passage_prefix)
             documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
             index = VectorStoreIndex.from_documents(documents, embed_model=embed)
         finally:

@@ -302,13 +302,13 @@ def _peer_main(work: str, out: str, files: list[str]) -> None:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     from .app import offline_defaults
-    from .embeddings import default_prefixes, ensure_default_model
+    from .embeddings import configured_prefixes, ensure_default_model
     from .settings import DEFAULT_MODEL
 
     offline_defaults()
     s = Settings()
     path = str(ensure_default_model(s)) if s.embed_model == DEFAULT_MODEL else s.embed_model
-    q, p = default_prefixes(s.embed_model)
+    q, p = configured_prefixes(s)
     embed = HuggingFaceEmbedding(model_name=path, query_instruction=q, text_instruction=p)
     res = llamaindex_ingest([Path(f) for f in files], Path(work), embed)
     res["peak_rss_mb"] = _peak_rss_mb()

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from .chunking import chunk_context, content_hash
+from .embeddings import configured_model_id
 from .lexical import LexicalIndex
 from .lock import IndexLock
 from .manifest import vector_key
@@ -69,16 +70,6 @@ class DoctorReport:
             "remaining": [asdict(f) for f in self.remaining],
             "sync": self.sync.to_json() if self.sync else None,
         }
-
-
-def configured_model_id(settings: Settings) -> str:
-    """The identity of the configured embedding model, without loading it."""
-    from .embeddings import default_prefixes, embedder_model_id
-
-    query, passage = default_prefixes(settings.embed_model)
-    query = query if settings.query_prefix is None else settings.query_prefix
-    passage = passage if settings.passage_prefix is None else settings.passage_prefix
-    return embedder_model_id(settings.embed_model, query, passage)
 
 
 def run(app, *, fix: bool = True, model_id: str | None = None, log: Log | None = None, progress=None) -> DoctorReport:

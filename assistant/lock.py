@@ -1,4 +1,4 @@
-"""One writer at a time: an exclusive file lock on the index folder (fcntl, released on crash)."""
+"""Exclusive file locks (fcntl, released on crash): one writer of an index, one rebuild of a model."""
 
 from __future__ import annotations
 
@@ -11,19 +11,28 @@ from typing import Callable
 from .errors import IndexBusy
 
 
-class IndexLock:
-    """`with IndexLock(dir, timeout):` waits for another writer, or raises IndexBusy after timeout."""
+class FileLock:
+    """`with FileLock(path):` holds an exclusive lock on `path` (created, with the holder's pid in it);
+    waits up to `timeout` seconds for another holder (None: as long as it takes), then raises `busy()`."""
 
-    def __init__(self, index_dir: Path, timeout: float, on_wait: Callable[[str], None] | None = None):
-        self.path = Path(index_dir) / "ingest.lock"
+    def __init__(self, path: Path, timeout: float | None = None, on_wait: Callable[[str], None] | None = None):
+        self.path = Path(path)
         self.timeout = timeout
         self.on_wait = on_wait
         self.fd: int | None = None
 
-    def __enter__(self) -> "IndexLock":
+    def busy(self, holder: str) -> Exception:
+        """The error raised when the lock is still held after `timeout`."""
+        return TimeoutError(f"process {holder} still holds {self.path} after {self.timeout} s")
+
+    def waiting(self, holder: str) -> str:
+        """What `on_wait` is told once, when the lock is held by another process."""
+        return f"process {holder} holds {self.path}; waiting for it…"
+
+    def __enter__(self) -> "FileLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.timeout
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
         told = False
         while True:
             try:
@@ -31,15 +40,12 @@ class IndexLock:
                 break
             except BlockingIOError:
                 holder = self._holder()
-                if time.monotonic() >= deadline:
+                if deadline is not None and time.monotonic() >= deadline:
                     os.close(self.fd)
                     self.fd = None
-                    raise IndexBusy(
-                        f"another ingest is running (pid {holder}) and holds {self.path}; "
-                        "wait for it to finish or raise ASSISTANT_LOCK_TIMEOUT_S"
-                    ) from None
+                    raise self.busy(holder) from None
                 if not told and self.on_wait:
-                    self.on_wait(f"another ingest is running (pid {holder}); waiting for it to finish…")
+                    self.on_wait(self.waiting(holder))
                     told = True
                 time.sleep(0.2)
         os.ftruncate(self.fd, 0)
@@ -57,3 +63,19 @@ class IndexLock:
             return self.path.read_text().strip() or "?"
         except OSError:
             return "?"
+
+
+class IndexLock(FileLock):
+    """`with IndexLock(dir, timeout):` one writer of the index folder; raises IndexBusy after timeout."""
+
+    def __init__(self, index_dir: Path, timeout: float, on_wait: Callable[[str], None] | None = None):
+        super().__init__(Path(index_dir) / "ingest.lock", timeout, on_wait)
+
+    def busy(self, holder: str) -> Exception:
+        return IndexBusy(
+            f"another ingest is running (pid {holder}) and holds {self.path}; "
+            "wait for it to finish or raise ASSISTANT_LOCK_TIMEOUT_S"
+        )
+
+    def waiting(self, holder: str) -> str:
+        return f"another ingest is running (pid {holder}); waiting for it to finish…"

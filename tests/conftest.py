@@ -50,11 +50,20 @@ def fake_app(corpus, settings_for):
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The packaged default model (rebuilt once into the user cache)."""
+    """The packaged default model on the default backend (rebuilt and exported once into the user cache)."""
     from assistant.embeddings import load_embedder
     from assistant.settings import Settings
 
     return load_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The packaged default model through sentence-transformers on torch (its transformers tokenizer, the reference)."""
+    from assistant.embeddings import load_embedder
+    from assistant.settings import Settings
+
+    return load_embedder(Settings(embed_backend="torch"))
 
 
 @pytest.fixture(scope="session")

