@@ -35,7 +35,8 @@ class Settings(BaseSettings):
         "no torch at run time: the same answers as torch on every XQuAD-vi and seed question measured, a faster cold "
         "start. `torch`: sentence-transformers on PyTorch (also for models the ONNX path cannot run: Dense layers, "
         "max pooling). `onnx`: the export quantized to int8, faster still, XQuAD-vi nDCG@10 .980 vs .982 (README, "
-        "Speed). Switching re-embeds the corpus.",
+        "Speed). `onnx-fp32` and `torch` give the same vectors and share an index; switching to or from `onnx` "
+        "re-embeds the corpus.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages per encoder batch during ingest.")
     query_prefix: str | None = Field(None, description="Prefix for questions; default: `query: ` for e5 models, none otherwise.")

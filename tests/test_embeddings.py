@@ -179,11 +179,11 @@ def test_the_model_id_the_settings_name_includes_prefixes_and_backend():
     assert emb.configured_prefixes(Settings()) == ("query: ", "passage: ")
     assert emb.configured_prefixes(Settings(embed_model="BAAI/bge-m3", query_prefix="q: ")) == ("q: ", "")
     assert [configured_model_id(Settings(embed_backend=b)) for b in ("torch", "onnx", "onnx-fp32")] == [
-        base, f"{base} [onnx int8]", f"{base} [onnx fp32]"
-    ]
+        base, f"{base} [onnx int8]", base
+    ]  # fp32 gives torch's vectors: the same id, no re-embedding on a switch
     custom = Settings(embed_backend="torch", passage_prefix="")
     assert configured_model_id(custom) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
-    assert configured_model_id(Settings()) == f"{base} [onnx fp32]"  # the default backend
+    assert configured_model_id(Settings()) == base  # the default backend, onnx-fp32
 
 
 @pytest.mark.skipif(emb._has_module("optimum.onnxruntime"), reason="optimum is installed")

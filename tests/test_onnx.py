@@ -58,7 +58,7 @@ def test_onnx_vectors_agree_with_torch(torch_embedder, onnx_embedder):
 def test_the_default_backend_onnx_fp32_gives_torchs_vectors(torch_embedder, real_embedder):
     """ASSISTANT_EMBED_BACKEND=onnx-fp32 (the default): the export unquantized, in its own file beside the int8 one."""
     fp32 = real_embedder
-    assert fp32.model_id == torch_embedder.model_id + " [onnx fp32]"
+    assert fp32.model_id == torch_embedder.model_id  # the same vectors: the same id, an index built by either serves both
     assert (fp32.dim, fp32.max_tokens) == (torch_embedder.dim, torch_embedder.max_tokens)
     assert fp32._model._path.name == "model.onnx"
     paras = _seed_paragraphs()

