@@ -57,7 +57,7 @@ def gather(
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    chosen = choose(without_rivals(question, cands), max_sentences)
+    chosen = choose(about_the_question(question, without_rivals(question, cands), index, lang), max_sentences)
     features = _features(question, hits, chosen, index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
@@ -78,6 +78,22 @@ def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
         return cands
     rival = {c.hit.chunk.id: names_a_rival(groups, c.hit.chunk.text) for c in cands}
     return [c for c in cands if not rival[c.hit.chunk.id]] or cands
+
+
+def about_the_question(question: str, cands: list[Candidate], index: Index, lang: str) -> list[Candidate]:
+    """The candidates from documents that name every entity of the question (support.missing_entities
+    over the whole document: a paragraph that refers back need not repeat the name, its article does);
+    all of them when no document does (the refusal rules decide then). "Kim ngạch thương mại Việt Nam -
+    Brazil" is not answered from an article on textile exports that never names Brazil."""
+    if not cands:
+        return cands
+    docs = {c.hit.chunk.doc for c in cands}
+    naming = {d for d in docs if not missing_entities(question, [index.manifest.document_text(d) or ""], _lang_of_doc(index, d, lang) != lang)}
+    return [c for c in cands if c.hit.chunk.doc in naming] or cands
+
+
+def _lang_of_doc(index: Index, doc: str, default: str) -> str:
+    return (index.doc_meta.get(doc) or _NO_META).lang or default
 
 
 def _features(question: str, hits: list[Hit], chosen: list[Candidate], index: Index, lang: str) -> dict[str, float]:

@@ -38,9 +38,9 @@ ALIASES: list[list[str]] = [
     ["hàn quốc", "korea", "korean", "sydkorea", "koreansk"],
     ["trung quốc", "china", "chinese", "kina", "kinesisk"],
     ["hoa kỳ", "united states", "usa", "america", "american", "förenta staterna"],
-    ["brazil", "brasil", "brazilian"],
+    ["brazil", "brasil", "brasilien", "brazilian"],
     ["algeria", "algeriet", "algerian"],
-    ["chile", "chilean"],
+    ["chile", "chilean", "chilensk"],
     ["ấn độ", "india", "indien", "indian"],
     # one-syllable Vietnamese names (Nga, Pháp, Đức, Anh, Úc, Mỹ, Lào) are left out: folded, they
     # collide with common words (ngã, pháp lý, đạo đức, ảnh, lao động); so do "lao" and "thai" (thai kỳ)

@@ -158,3 +158,33 @@ def test_a_vietnamese_one_syllable_country_name_is_the_questions_country_not_a_r
     other = _cand("Anh và Algeria ký hiệp ước năm 1830.", "b.txt", 2)
     got = answer_mod.without_rivals("Where did France focus its efforts to rebuild its empire?", [france, other])
     assert got == [france]
+
+
+class _Docs:
+    """An index stand-in with documents' texts and languages (all about_the_question reads)."""
+
+    def __init__(self, texts: dict[str, str], langs: dict[str, str] | None = None):
+        from assistant.types import DocMeta
+
+        self.doc_meta = {d: DocMeta(lang=(langs or {}).get(d, "vi")) for d in texts}
+        self.manifest = self
+        self._texts = texts
+
+    def document_text(self, doc: str) -> str:
+        return self._texts[doc]
+
+
+def test_only_documents_naming_the_questions_entities_are_quoted_when_one_does():
+    """The Brazil article's paragraphs (which need not repeat the name: they refer back) are quoted, not
+    the textile-export article that never names Brazil."""
+    q = "Kim ngạch thương mại Việt Nam - Brazil năm 2024 là bao nhiêu?"
+    textile = _cand("Trong 8 tháng đầu năm 2024, kim ngạch xuất khẩu dệt may đạt 30,7 tỷ USD.", "textile.txt", 1)
+    back_ref = _cand("Kim ngạch hai chiều năm 2024 đạt 7 tỷ USD.", "brazil.txt", 3)
+    index = _Docs({"textile.txt": "Dệt may Việt Nam\n\n" + textile.text, "brazil.txt": "Việt Nam và Brazil\n\nHai nước nâng cấp quan hệ.\n\n" + back_ref.text})
+    assert answer_mod.about_the_question(q, [textile, back_ref], index, "vi") == [back_ref]
+    # no document names Brazil: nothing is dropped (the refusal rules decide)
+    assert answer_mod.about_the_question(q, [textile], index, "vi") == [textile]
+    # across languages a translated name need not match, a country does (any of its aliases)
+    sv = _cand("Handeln uppgick till 7 miljarder dollar 2024.", "sv.txt", 1)
+    index = _Docs({"sv.txt": "Vietnam och Brasilien\n\n" + sv.text, "textile.txt": textile.text}, {"sv.txt": "sv"})
+    assert answer_mod.about_the_question(q, [textile, sv], index, "vi") == [sv]
