@@ -24,7 +24,7 @@ import numpy as np
 
 from .chunking import QUOTABLE_KINDS
 from .retrieve import CROSS_LANGUAGE_BONUS
-from .support import capitalised_runs, coverage, is_alias
+from .support import anchor_terms, coverage, is_alias
 from .text import fold, sentence_spans, words
 from .types import Hit
 
@@ -91,14 +91,6 @@ def _word_runs(text: str) -> list[list[str]]:
                 runs.append([tok])
             prev_end = m.end()
     return runs
-
-
-def anchor_terms(question: str) -> set[str]:
-    """The question's names and numbers (folded): what must match across languages."""
-    terms = {fold(w) for w in words(question) if any(c.isdigit() for c in w)}
-    for run in capitalised_runs(question):
-        terms |= {w for w in run.split() if len(w) > 1}
-    return terms
 
 
 @dataclass

@@ -211,6 +211,14 @@ def capitalised_runs(text: str, names_only: bool = False) -> list[str]:
     return [" ".join(r) for r in runs]
 
 
+def anchor_terms(question: str) -> set[str]:
+    """The question's names and numbers (folded): what must match across languages."""
+    terms = {fold(w) for w in words(question) if any(c.isdigit() for c in w)}
+    for run in capitalised_runs(question):
+        terms |= {w for w in run.split() if len(w) > 1}
+    return terms
+
+
 def missing_entities(question: str, passages: list[str], cross_lingual: bool = False, languages: frozenset[str] = frozenset()) -> list[str]:
     """Entities of the question that none of the passages mention. A language the question names for a
     document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
@@ -260,8 +268,6 @@ def answerability_features(
     retrieved passages; kind_match: the sentence holds what is asked for (a number, a date, a name);
     cross: the question is not in the best passage's language; margin: how far the best passage's
     cosine stands above the fifth's (a flat ranking means nothing stands out)."""
-    from .extractive import anchor_terms
-
     dense = [h.dense for h in hits if h.dense is not None]
     top = hits[0].chunk.text if hits else ""
     anchors = anchor_terms(question)

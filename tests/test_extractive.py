@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from assistant import extractive as ex
-from assistant.extractive import Candidate, anchor_terms, answer_kind, candidates, choose, featurize, kind_match, score
+from assistant.extractive import Candidate, answer_kind, candidates, choose, featurize, kind_match, score
+from assistant.support import anchor_terms
 from assistant.text import fold, words
 from assistant.types import Chunk, Hit
 
