@@ -5,12 +5,13 @@ Checks (under the index lock, so a running ingest is never mistaken for damage):
 - manifest vs Chroma: orphan vectors, manifest chunks without a vector, vectors that cannot be read
   back or differ from the embedding recorded for their text, vectors carrying another document's name,
   vectors the vector search cannot find (sampled);
-- the lexical snapshot: missing, unreadable, of another generation, or with other rows than the manifest;
+- the lexical index: missing, unreadable, of a previous version or another text analysis, or with other
+  chunks than the manifest;
 - the `dirty` flag of an interrupted ingest, and an index built with another embedding model.
 
 Repairs: documents whose vectors are damaged are dropped from the index (and re-indexed by the sync),
 misattributed vectors are re-pointed, `Index.recover()` removes orphans and rebuilds the lexical
-snapshot, and a sync indexes whatever corpus/ needs. A second check confirms what was fixed.
+index, and a sync indexes whatever corpus/ needs. A second check confirms what was fixed.
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ from typing import Callable
 import numpy as np
 
 from .chunking import chunk_context, content_hash
-from .lexical import LexicalIndex
 from .lock import IndexLock
 from .manifest import vector_key
 from .settings import Settings
 from .store import Index
-from .text import analysis_id
 from .types import SyncReport
 
 SEARCH_SAMPLE = 20  # chunks whose own vector must come back first from the vector search
@@ -144,7 +143,7 @@ def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[
     if built and built != wanted_model:
         findings.append(Finding("model", f"the index was built with {built!r}, the settings name {wanted_model!r}: everything must be re-embedded"))
     findings += _vector_findings(index, known, stored)
-    findings += _lexical_findings(index, known)
+    findings += _lexical_findings(index)
     return findings, counts
 
 
@@ -210,21 +209,9 @@ def _vector_findings(index: Index, known: set[str], stored: set[str]) -> list[Fi
     return out
 
 
-def _lexical_findings(index: Index, known: set[str]) -> list[Finding]:
-    path = index.dir / "lexical.npz"
-    if not path.exists():
-        return [Finding("lexical", "the lexical index (lexical.npz) is missing")] if known else []
-    try:
-        lex, generation = LexicalIndex.load(path)
-    except (OSError, ValueError, KeyError) as e:
-        return [Finding("lexical", f"the lexical index (lexical.npz) cannot be read ({e})")]
-    if generation != index.manifest.get("generation"):
-        return [Finding("lexical", "the lexical index is of another generation than the manifest (an interrupted write)")]
-    if lex.analysis != analysis_id():
-        return [Finding("lexical", "the lexical index was built by another version of the text analysis")]
-    if set(lex.ids) != known or len(lex.ids) != len(known):
-        return [Finding("lexical", f"the lexical index holds {len(lex.ids)} rows, the manifest {len(known)} chunks")]
-    return []
+def _lexical_findings(index: Index) -> list[Finding]:
+    problem = index.lexical_problem(thorough=True)
+    return [Finding("lexical", problem)] if problem else []
 
 
 def _has_collection(index: Index) -> bool:

@@ -93,13 +93,14 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
             if log:
                 log(f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document")
             index.reset_for_model()
-        if index.manifest.get("dirty", "0") == "1":  # before recover() clears the flag, so a crash here repeats it
+        interrupted = index.manifest.get("dirty", "0") == "1"
+        if interrupted:  # before recover() clears the flag, so a crash here repeats it
             for doc in repoint_vectors(index):
                 if log:
                     log(f"recovered from an interrupted ingest: {doc}: vectors re-pointed to the renamed file")
-        for line in index.recover():
+        for line in index.recover():  # not interrupted: a lexical index of a previous version or analysis, rebuilt
             if log:
-                log(f"recovered from an interrupted ingest: {line}")
+                log(f"recovered from an interrupted ingest: {line}" if interrupted else line)
         files, report.skipped = scan(corpus)
         todo = _diff(settings, index, corpus, files, report)
         if todo or report.removed or report.renamed:

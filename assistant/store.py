@@ -1,12 +1,14 @@
-"""The index on disk behind one small interface: Chroma vectors + lexical snapshot + manifest.
+"""The index on disk behind one small interface: Chroma vectors + lexical index (tantivy) + manifest.
 
-The only module that imports chromadb. Writers hold `lock.IndexLock`; the manifest is the source
-of truth, and `recover()` repairs Chroma and the lexical snapshot from it after a crash.
+The only module that imports chromadb. Writers hold `lock.IndexLock` (and, from their first lexical
+write to their commit, tantivy's writer lock); the manifest is the source of truth, and `recover()`
+repairs Chroma and the lexical index from it after a crash.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -17,14 +19,17 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexError_
-from .lexical import LexicalIndex
+from . import lexical
+from .lexical import LexicalError, LexicalIndex
 from .manifest import DocRecord, Manifest
 from .metadata import detect_language
 from .settings import Settings
-from .text import analysis_id
 from .types import Chunk, DocMeta, Paragraph
 
 CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
+LEXICAL_DIR = "lexical"  # the tantivy index inside the index folder
+OLD_SNAPSHOT = "lexical.npz"  # the lexical index of versions before tantivy: replaced on first use
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,7 +105,8 @@ class Index:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.dir / "manifest.sqlite")
         self._collection = None
-        self._lexical: LexicalIndex | None = None
+        self._lexical: LexicalIndex | None = None  # the readers' view: the commit of the loaded generation
+        self._lexical_w: LexicalIndex | None = None  # the writer's, on disk, holding tantivy's lock while writing
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
@@ -138,7 +144,7 @@ class Index:
         if old:
             _drop_collection(self.settings, self.dir, self._collection_name(old))
         self.manifest.reset()
-        self._lexical = LexicalIndex()
+        self._lexical_writer().clear()
         self.manifest.set("model_id", self.model_id)
         self.manifest.set("passage_recipe", self.passage_recipe)
         self.commit()
@@ -148,7 +154,6 @@ class Index:
         self.manifest.set("model_id", self.model_id)
         self.manifest.set("passage_recipe", self.passage_recipe)
         self.manifest.set("dirty", "1")
-        self.lexical()
 
     def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
         """Replace documents: new vectors in, a few Chroma calls for all of them (one call per document
@@ -167,15 +172,15 @@ class Index:
         for rec, text, paragraphs, doc_chunks, _ in docs:
             rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
             self.manifest.put_document(rec, text, paragraphs, doc_chunks)
-        lex = self.lexical()
-        lex.remove(set(old_ids))
-        lex.add(ids, [c.text for c in chunks], [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks])
+        lex = self._lexical_writer()
+        lex.remove(old_ids)
+        lex.add(ids, [c.doc for c in chunks], [c.text for c in chunks], [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks])
 
     def delete(self, path: str) -> None:
         """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
         ids = self.manifest.doc_chunk_ids(path)
         self.manifest.delete_document(path)
-        self.lexical().remove(set(ids))
+        self._lexical_writer().remove(ids)
 
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
         ids = self.manifest.doc_chunk_ids(old)
@@ -185,25 +190,38 @@ class Index:
             got = self.collection.get(ids=part, include=["metadatas"])
             metas = [{**m, "doc": new} for m in got["metadatas"]]
             self.collection.update(ids=got["ids"], metadatas=metas)
+        # the lexical index files chunks by document too: the renamed document's chunks are analysed again
+        chunks = [c for c in (self.manifest.chunk(cid) for cid in ids) if c is not None]
+        lex = self._lexical_writer()
+        lex.remove(ids)
+        lex.add([c.id for c in chunks], [new] * len(chunks), [c.text for c in chunks], [self.manifest.doc_lang(new)] * len(chunks))
 
     def commit(self) -> None:
-        """Drop the vectors of chunks this ingest replaced or deleted, persist the lexical snapshot and
-        publish the new generation (with the retired chunk texts gone) in one manifest transaction."""
+        """Drop the vectors of chunks this ingest replaced or deleted, commit the lexical index (rebuilt
+        when its deleted chunks weigh too much in its BM25 statistics, see lexical.py) and publish the new
+        generation (with the retired chunk texts gone) in one manifest transaction."""
         dead = self.manifest.retired_dead_ids()
         for i in range(0, len(dead), CHROMA_BATCH):
             self.collection.delete(ids=dead[i : i + CHROMA_BATCH])
-        generation = uuid.uuid4().hex
-        self.lexical().save(self.dir / "lexical.npz", generation)
-        self.manifest.publish(generation, self.lexical().analysis)
+        lex = self._lexical_writer()
+        lex.commit()
+        if lex.needs_compaction():
+            self._rebuild_lexical(lex)
+            lex.commit()
+        (self.dir / OLD_SNAPSHOT).unlink(missing_ok=True)
+        self.manifest.publish(uuid.uuid4().hex, lexical.identity())
 
     def recover(self) -> list[str]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing,
         rebuild the lexical snapshot. Returns what was repaired, for the user."""
         repaired: list[str] = []
         if self.manifest.get("dirty", "0") != "1":
-            if self.manifest.get("lexical_analysis") != analysis_id() and self.manifest.counts()[1]:
-                self._lexical = self._rebuild_lexical()  # made by another text analysis: readers rebuilt it in memory until now
+            problem = self.lexical_problem()
+            if problem:  # readers answered from an in-memory rebuild until now
+                self._rebuild_lexical(self._lexical_writer())
                 self.commit()
+                repaired.append(f"lexical index rebuilt ({problem})")
+                log.info("lexical index rebuilt from the manifest: %s", problem)
             return repaired
         known = self.manifest.chunk_ids()
         stored = set(self._all_vector_ids())
@@ -219,7 +237,7 @@ class Index:
             for doc in sorted(docs):
                 self.delete(doc)
                 repaired.append(f"{doc}: vectors incomplete, will be re-indexed")
-        self._lexical = self._rebuild_lexical()
+        self._rebuild_lexical(self._lexical_writer())
         self.commit()
         repaired.append("lexical index rebuilt")
         return repaired
@@ -236,27 +254,62 @@ class Index:
 
     # lexical -----------------------------------------------------------------------------
     def lexical(self) -> LexicalIndex:
+        """The readers' lexical index: the commit of the loaded generation."""
         if self._lexical is None:
             self._lexical = self._load_lexical()
         return self._lexical
 
-    def _load_lexical(self) -> LexicalIndex:
-        path = self.dir / "lexical.npz"
-        if path.exists():
-            try:
-                lex, generation = LexicalIndex.load(path)
-                if generation == self.manifest.get("generation") and lex.analysis == analysis_id():
-                    return lex  # (a snapshot of another text analysis would miss or mismatch today's terms)
-            except (OSError, ValueError, KeyError):
-                pass  # a torn or foreign snapshot is rebuilt from the manifest below
-        return self._rebuild_lexical()
+    def lexical_problem(self, thorough: bool = False) -> str | None:
+        """Why the lexical index on disk is not in step with the manifest, or None. Cheap (counts) unless
+        `thorough`, which compares every chunk id (doctor)."""
+        known = self.manifest.counts()[1]
+        if (self.dir / OLD_SNAPSHOT).exists():
+            return f"the lexical index was built by a previous version ({OLD_SNAPSHOT}) and is rebuilt as a tantivy index ({LEXICAL_DIR}/)"
+        path = self.dir / LEXICAL_DIR
+        if not path.exists():
+            return f"the lexical index ({LEXICAL_DIR}/) is missing" if known else None
+        try:
+            lex = LexicalIndex.open(path)
+        except LexicalError as e:
+            return f"the lexical index ({LEXICAL_DIR}/) cannot be read ({e})"
+        if self.manifest.get("lexical_analysis") != lexical.identity() and known:
+            return "the lexical index was built by another version of the text analysis or of its index format"
+        if lex.num_docs() != known or (thorough and set(lex.ids()) != self.manifest.chunk_ids()):
+            return f"the lexical index holds {lex.num_docs()} chunks, the manifest {known}"
+        return None
 
-    def _rebuild_lexical(self) -> LexicalIndex:
+    def _lexical_writer(self) -> LexicalIndex:
+        """The lexical index on disk for this writer (caller holds the index lock); a folder that cannot
+        be opened is replaced by an empty index, which recover() then rebuilds from the manifest."""
+        if self._lexical_w is None:
+            path = self.dir / LEXICAL_DIR
+            try:
+                self._lexical_w = LexicalIndex(path)
+            except LexicalError:
+                self._lexical_w = LexicalIndex.recreate(path)
+        return self._lexical_w
+
+    def _load_lexical(self) -> LexicalIndex:
+        if self.manifest.get("lexical_analysis") == lexical.identity() and not (self.dir / OLD_SNAPSHOT).exists():
+            try:
+                return LexicalIndex.open(self.dir / LEXICAL_DIR)
+            except LexicalError:
+                pass  # rebuilt in memory below
+        if not self.manifest.counts()[1]:
+            return LexicalIndex()
+        log.warning("%s: answering from a lexical index rebuilt in memory until the next `assistant ingest` repairs it on disk",
+                    self.lexical_problem() or "the lexical index is not in step with the manifest")
         lex = LexicalIndex()
+        self._rebuild_lexical(lex)
+        lex.commit()
+        return lex
+
+    def _rebuild_lexical(self, lex: LexicalIndex) -> None:
+        """Replace every chunk of `lex` by the manifest's (committed by the caller)."""
+        lex.clear()
         chunks = self.manifest.all_chunks()
         lang = {d.path: d.meta.lang for d in self.manifest.documents()}
-        lex.add([c.id for c in chunks], [c.text for c in chunks], [lang.get(c.doc, "") for c in chunks])
-        return lex
+        lex.add([c.id for c in chunks], [c.doc for c in chunks], [c.text for c in chunks], [lang.get(c.doc, "") for c in chunks])
 
     # reads -------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -334,17 +387,18 @@ class Index:
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first, only chunks with a positive score. The question is
-        analysed in its language (Vietnamese when too short to tell)."""
-        lex = self.lexical()
-        scores = lex.scores(query, detect_language(query) or "vi")
-        if docs is not None:
-            mask = np.array([self.chunks.doc_of(cid) in docs for cid in lex.ids], dtype=bool)
-            scores = np.where(mask, scores, 0.0) if len(scores) else scores
-        if not len(scores):
-            return []
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(lex.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        analysed in its language (Vietnamese when too short to tell). Only chunks of the loaded view:
+        a writer's commit landing between its lexical commit and its manifest publish is not mixed in."""
+        lang = detect_language(query) or "vi"
+        if self._view_generation is None:
+            return self.lexical().search(query, lang, k, docs)
+        want = k
+        while True:
+            got = self.lexical().search(query, lang, want, docs)
+            hits = [(cid, s) for cid, s in got if self.chunks.doc_of(cid) is not None]
+            if len(hits) >= k or len(got) < want:
+                return hits[:k]
+            want += 2 * (k - len(hits))
 
     def release_memory(self) -> None:
         """Drop in-memory views (a writer between syncs); they reload from disk when needed."""
@@ -352,8 +406,16 @@ class Index:
         self.chunks = ChunkView()
         self.doc_meta = {}
         self._view_generation = None
+        self._close_lexical_writer()
+
+    def _close_lexical_writer(self) -> None:
+        """Release tantivy's writer lock (uncommitted lexical writes are dropped; recover() repairs them)."""
+        if self._lexical_w is not None:
+            self._lexical_w.close()
+            self._lexical_w = None
 
     def close(self) -> None:
+        self._close_lexical_writer()
         self.manifest.close()
 
 

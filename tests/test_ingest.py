@@ -24,7 +24,7 @@ def test_first_ingest_indexes_all_seeds_with_exact_anchors(fake_app):
             assert text[p.start : p.end] == p.text and p.text in raw
     chroma_ids = set(fake_app.index.collection.get(include=[])["ids"])
     assert chroma_ids == m.chunk_ids()
-    assert set(fake_app.index.lexical().ids) == chroma_ids
+    assert set(fake_app.index.lexical().ids()) == chroma_ids
 
 
 def test_second_ingest_changes_nothing(fake_app):
@@ -65,7 +65,7 @@ def test_deleted_file_is_purged(fake_app):
     ids = fake_app.index.manifest.chunk_ids()
     assert set(fake_app.index.collection.get(include=[])["ids"]) == ids
     assert all(c.doc != victim.name for c in fake_app.index.manifest.all_chunks())
-    assert set(fake_app.index.lexical().ids) == ids
+    assert set(fake_app.index.lexical().ids()) == ids
 
 
 def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
@@ -212,7 +212,7 @@ def test_reset_for_model_forgets_documents_vectors_and_lexical_rows(corpus, sett
     assert idx.manifest.get("dirty") == "0" and idx.manifest.get("index_id") == ident
     assert old_collection not in _collections(s)
     idx.refresh()
-    assert len(idx.lexical().ids) == 0 and len(idx.chunks) == 0
+    assert len(idx.lexical().ids()) == 0 and len(idx.chunks) == 0
 
 
 def _state(app):
@@ -221,7 +221,7 @@ def _state(app):
         sorted((d.path, d.hash, d.n_chunks) for d in m.documents()),
         sorted(m.chunk_ids()),
         sorted(app.index.collection.get(include=[])["ids"]),
-        sorted(app.index.lexical().ids),
+        sorted(app.index.lexical().ids()),
     )
 
 
