@@ -300,12 +300,8 @@ def _repair(index: Index, findings: list[Finding]) -> bool:
             done = repoint_vectors(index)
             _fixed(findings, "misattributed-vectors", f"re-pointed the vectors of {_names(done)} to their document")
         repaired = index.recover()
-        said = {
-            "orphan-vectors": [r for r in repaired if "orphan" in r],
-            "missing-vectors": [r for r in repaired if "incomplete" in r],
-            "lexical": [r for r in repaired if "lexical" in r],
-            "dirty": repaired,
-        }
+        said = {kind: [r.detail for r in repaired if r.kind == kind] for kind in ("orphan-vectors", "missing-vectors", "lexical")}
+        said["dirty"] = [r.detail for r in repaired]
         for kind, lines in said.items():
             _fixed(findings, kind, "; ".join(lines) or "index checked and marked consistent")
     return bool(kinds & _SYNCED)

@@ -98,9 +98,9 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
             for doc in repoint_vectors(index):
                 if log:
                     log(f"recovered from an interrupted ingest: {doc}: vectors re-pointed to the renamed file")
-        for line in index.recover():  # not interrupted: a lexical index of a previous version or analysis, rebuilt
+        for repair in index.recover():  # not interrupted: a lexical index of a previous version or analysis, rebuilt
             if log:
-                log(f"recovered from an interrupted ingest: {line}" if interrupted else line)
+                log(f"recovered from an interrupted ingest: {repair.detail}" if interrupted else repair.detail)
         files, report.skipped = scan(corpus)
         todo = _diff(settings, index, corpus, files, report)
         if todo or report.removed or report.renamed:

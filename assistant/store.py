@@ -24,7 +24,7 @@ from .lexical import LexicalError, LexicalIndex
 from .manifest import DocRecord, Manifest
 from .metadata import detect_language
 from .settings import Settings
-from .types import Chunk, DocMeta, Paragraph
+from .types import Chunk, DocMeta, Paragraph, Repair
 
 CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
 LEXICAL_DIR = "lexical"  # the tantivy index inside the index folder
@@ -211,16 +211,17 @@ class Index:
         (self.dir / OLD_SNAPSHOT).unlink(missing_ok=True)
         self.manifest.publish(uuid.uuid4().hex, lexical.identity())
 
-    def recover(self) -> list[str]:
-        """After a crash: drop orphan vectors, forget documents whose vectors are missing,
-        rebuild the lexical snapshot. Returns what was repaired, for the user."""
-        repaired: list[str] = []
+    def recover(self) -> list[Repair]:
+        """After a crash: drop orphan vectors, forget documents whose vectors are missing, rebuild the
+        lexical index; otherwise rebuild a lexical index not in step with the manifest (a previous
+        version's, another analysis's). Returns what was repaired."""
+        repaired: list[Repair] = []
         if self.manifest.get("dirty", "0") != "1":
             problem = self.lexical_problem()
             if problem:  # readers answered from an in-memory rebuild until now
                 self._rebuild_lexical(self._lexical_writer())
                 self.commit()
-                repaired.append(f"lexical index rebuilt ({problem})")
+                repaired.append(Repair("lexical", f"lexical index rebuilt ({problem})"))
                 log.info("lexical index rebuilt from the manifest: %s", problem)
             return repaired
         known = self.manifest.chunk_ids()
@@ -230,16 +231,16 @@ class Index:
             ids = sorted(orphans)
             for i in range(0, len(ids), CHROMA_BATCH):
                 self.collection.delete(ids=ids[i : i + CHROMA_BATCH])
-            repaired.append(f"removed {len(orphans)} orphan vectors")
+            repaired.append(Repair("orphan-vectors", f"removed {len(orphans)} orphan vectors"))
         missing = known - stored
         if missing:
             docs = {c.doc for c in self.manifest.all_chunks() if c.id in missing}
             for doc in sorted(docs):
                 self.delete(doc)
-                repaired.append(f"{doc}: vectors incomplete, will be re-indexed")
+                repaired.append(Repair("missing-vectors", f"{doc}: vectors incomplete, will be re-indexed", (doc,)))
         self._rebuild_lexical(self._lexical_writer())
         self.commit()
-        repaired.append("lexical index rebuilt")
+        repaired.append(Repair("lexical", "lexical index rebuilt"))
         return repaired
 
     def _all_vector_ids(self) -> list[str]:

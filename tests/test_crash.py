@@ -280,3 +280,23 @@ def test_doctor_command_json(tmp_path, monkeypatch):
     assert "problem   the lexical index (lexical/) is missing" in res.stdout and "fixed:  lexical index rebuilt" in res.stdout
     res = CliRunner().invoke(assistant.cli.main, ["doctor"])
     assert res.exit_code == 0 and "index is healthy (3 documents, 21 chunks, 21 vectors, 3 files)" in res.stdout
+
+
+def test_recover_says_what_it_repaired_as_typed_values(tmp_path):
+    from assistant.types import Repair
+
+    corpus = tmp_path / "corpus"
+    make_docs(corpus, 3)
+    app = _fake_app(corpus, tmp_path / "index")
+    app.sync()
+    idx = app._writer
+    assert idx is not None and idx.recover() == []  # a healthy index: nothing to repair
+    idx.collection.delete(ids=idx.manifest.doc_chunk_ids("doc-001.txt")[:1])
+    idx.collection.add(ids=["orphan-1"], embeddings=[np.ones(256, np.float32) / 16], metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}])
+    idx.manifest.set("dirty", "1")
+    assert idx.recover() == [
+        Repair("orphan-vectors", "removed 1 orphan vectors"),
+        Repair("missing-vectors", "doc-001.txt: vectors incomplete, will be re-indexed", ("doc-001.txt",)),
+        Repair("lexical", "lexical index rebuilt"),
+    ]
+    idx.close()
