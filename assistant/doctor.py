@@ -133,7 +133,7 @@ def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[
     findings: list[Finding] = []
     docs = {d.path: d for d in m.documents()}
     known = m.chunk_ids()
-    stored = set(index._all_vector_ids()) if known or docs or _has_collection(index) else set()
+    stored = set(index.vector_ids()) if known or docs or _has_collection(index) else set()
     counts = {"documents": len(docs), "chunks": len(known), "vectors": len(stored)}
 
     findings += _corpus_findings(settings, index, docs, counts)
@@ -238,14 +238,11 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
     dim = None
     for i in range(0, len(ids), 1000):
         part = ids[i : i + 1000]
-        got = index.collection.get(ids=part, include=["embeddings"])
-        vectors = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
-        returned = dict(zip(got["ids"], vectors))
+        returned = index.vectors(part)
         keys = {cid: [vector_key(index.model_id, t) for t in inputs.get(cid, [""])] for cid in part}
         cached = index.manifest.cached_vectors(list({k for ks in keys.values() for k in ks}))
         for cid in part:
-            vec = returned.get(cid)
-            arr = None if vec is None else np.asarray(vec, dtype=np.float32)
+            arr = returned.get(cid)
             dim = dim or (arr.size if arr is not None else None)
             if arr is None or arr.size != dim or not np.all(np.isfinite(arr)) or not np.any(arr):
                 unreadable.append(cid)
@@ -262,10 +259,9 @@ def _not_found_by_search(index: Index, ids: list[str]) -> list[str]:
         return []
     step = max(1, len(ids) // SEARCH_SAMPLE)
     sample = ids[::step][:SEARCH_SAMPLE]
-    got = index.collection.get(ids=sample, include=["embeddings"])
     lost = []
-    for cid, vec in zip(got["ids"], got["embeddings"]):
-        best = index.dense(np.asarray(vec, dtype=np.float32), 1, None)
+    for cid, vec in index.vectors(sample).items():
+        best = index.dense(vec, 1, None) if vec is not None else []
         if not best or best[0][1] < 0.999:
             lost.append(cid)
     return lost

@@ -124,12 +124,9 @@ def misattributed_vectors(index: Index) -> dict[str, int]:
     that document filters never find. Only the manifest knows the right name."""
     wrong: dict[str, int] = {}
     for rec in index.manifest.documents():
-        ids = index.manifest.doc_chunk_ids(rec.path)
-        for i in range(0, len(ids), 1000):
-            got = index.collection.get(ids=ids[i : i + 1000], include=["metadatas"])
-            n = sum(1 for meta in got["metadatas"] if (meta or {}).get("doc") != rec.path)
-            if n:
-                wrong[rec.path] = wrong.get(rec.path, 0) + n
+        n = sum(1 for doc in index.vector_docs(index.manifest.doc_chunk_ids(rec.path)).values() if doc != rec.path)
+        if n:
+            wrong[rec.path] = n
     return wrong
 
 

@@ -225,7 +225,7 @@ class Index:
                 log.info("lexical index rebuilt from the manifest: %s", problem)
             return repaired
         known = self.manifest.chunk_ids()
-        stored = set(self._all_vector_ids())
+        stored = set(self.vector_ids())
         orphans = stored - known - set(self.manifest.retired_dead_ids())  # those go at commit() below, as planned
         if orphans:
             ids = sorted(orphans)
@@ -243,7 +243,8 @@ class Index:
         repaired.append(Repair("lexical", "lexical index rebuilt"))
         return repaired
 
-    def _all_vector_ids(self) -> list[str]:
+    def vector_ids(self) -> list[str]:
+        """Every chunk id that has a vector (checks and repairs; questions never need it)."""
         ids: list[str] = []
         offset = 0
         while True:
@@ -252,6 +253,23 @@ class Index:
             if len(got["ids"]) < 5000:
                 return ids
             offset += 5000
+
+    def vector_docs(self, ids: list[str]) -> dict[str, str | None]:
+        """The document each stored vector is filed under (absent ids: no vector)."""
+        out: dict[str, str | None] = {}
+        for i in range(0, len(ids), CHROMA_BATCH):
+            got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["metadatas"])
+            out.update({cid: (meta or {}).get("doc") for cid, meta in zip(got["ids"], got["metadatas"])})
+        return out
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray | None]:
+        """The stored vector of each id (None when Chroma returns none for it; absent ids: no vector)."""
+        out: dict[str, np.ndarray | None] = {}
+        for i in range(0, len(ids), CHROMA_BATCH):
+            got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["embeddings"])
+            vecs = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
+            out.update({cid: None if v is None else np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], vecs)})
+        return out
 
     # lexical -----------------------------------------------------------------------------
     def lexical(self) -> LexicalIndex:
