@@ -1,13 +1,11 @@
-"""The index on disk behind one small interface: Chroma vectors + lexical index (tantivy) + manifest.
-
-The only module that imports chromadb. Writers hold `lock.IndexLock` (and, from their first lexical
+"""The index on disk behind one small interface: vectors (vectors.ChromaVectors) + lexical index
+(lexical.LexicalIndex, tantivy) + manifest (manifest.Manifest). Writers hold `lock.IndexLock` (and, from their first lexical
 write to their commit, tantivy's writer lock); the manifest is the source of truth, and `recover()`
 repairs Chroma and the lexical index from it after a crash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -18,15 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexError_
 from . import lexical
 from .lexical import LexicalError, LexicalIndex
 from .manifest import DocRecord, Manifest
 from .metadata import detect_language
 from .settings import Settings
 from .types import Chunk, DocMeta, Paragraph, Repair
+from .vectors import ChromaVectors, collection_name
 
-CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
 LEXICAL_DIR = "lexical"  # the tantivy index inside the index folder
 OLD_SNAPSHOT = "lexical.npz"  # the lexical index of versions before tantivy: replaced on first use
 log = logging.getLogger(__name__)
@@ -104,26 +101,25 @@ class Index:
         self.dir = Path(settings.index_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.dir / "manifest.sqlite")
-        self._collection = None
+        self._vectors = ChromaVectors(settings, self.dir, self._collection_name(model_id))
         self._lexical: LexicalIndex | None = None  # the readers' view: the commit of the loaded generation
         self._lexical_w: LexicalIndex | None = None  # the writer's, on disk, holding tantivy's lock while writing
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
 
-    # chroma ------------------------------------------------------------------------------
+    # vectors -----------------------------------------------------------------------------
     @property
     def collection(self):
-        if self._collection is None:
-            self._collection = _open_collection(self.settings, self.dir, self._collection_name(self.model_id))
-        return self._collection
+        """The Chroma collection itself, for tests that damage it on purpose; callers use the methods."""
+        return self._vectors.collection
 
     def _collection_name(self, model_id: str) -> str:
         """One collection per model; on a Chroma server also per index folder, so that two index folders
         sharing a server never see (and recover() never deletes) each other's vectors."""
         if not self.settings.chroma_host:
-            return _collection_name(model_id)  # the embedded store lives inside the index folder already
-        return _collection_name(f"{model_id}\0{self.manifest.get('index_id')}")
+            return collection_name(model_id)  # the embedded store lives inside the index folder already
+        return collection_name(f"{model_id}\0{self.manifest.get('index_id')}")
 
     @property
     def passage_recipe(self) -> str:
@@ -142,7 +138,7 @@ class Index:
         """Forget the old model's vectors and documents; the next sync re-embeds everything."""
         old = self.manifest.get("model_id")
         if old:
-            _drop_collection(self.settings, self.dir, self._collection_name(old))
+            ChromaVectors.drop(self.settings, self.dir, self._collection_name(old))
         self.manifest.reset()
         self._lexical_writer().clear()
         self.manifest.set("model_id", self.model_id)
@@ -166,8 +162,7 @@ class Index:
         ids = [c.id for c in chunks]
         metas = [{"doc": c.doc, "paragraph": c.paragraph, "kind": c.kind} for c in chunks]
         vectors = np.concatenate([v for *_, v in docs]).astype(np.float32) if docs else np.zeros((0, 0), np.float32)
-        for i in range(0, len(ids), CHROMA_BATCH):
-            self.collection.upsert(ids=ids[i : i + CHROMA_BATCH], embeddings=vectors[i : i + CHROMA_BATCH], metadatas=metas[i : i + CHROMA_BATCH])
+        self._vectors.upsert(ids, vectors, metas)
         now = time.time()
         for rec, text, paragraphs, doc_chunks, _ in docs:
             rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
@@ -185,11 +180,7 @@ class Index:
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
         ids = self.manifest.doc_chunk_ids(old)
         self.manifest.rename_document(old, new, mtime_ns)
-        for i in range(0, len(ids), CHROMA_BATCH):
-            part = ids[i : i + CHROMA_BATCH]
-            got = self.collection.get(ids=part, include=["metadatas"])
-            metas = [{**m, "doc": new} for m in got["metadatas"]]
-            self.collection.update(ids=got["ids"], metadatas=metas)
+        self._vectors.set_doc(ids, new)
         # the lexical index files chunks by document too: the renamed document's chunks are analysed again
         chunks = [c for c in (self.manifest.chunk(cid) for cid in ids) if c is not None]
         lex = self._lexical_writer()
@@ -200,9 +191,7 @@ class Index:
         """Drop the vectors of chunks this ingest replaced or deleted, commit the lexical index (rebuilt
         when its deleted chunks weigh too much in its BM25 statistics, see lexical.py) and publish the new
         generation (with the retired chunk texts gone) in one manifest transaction."""
-        dead = self.manifest.retired_dead_ids()
-        for i in range(0, len(dead), CHROMA_BATCH):
-            self.collection.delete(ids=dead[i : i + CHROMA_BATCH])
+        self._vectors.delete(self.manifest.retired_dead_ids())
         lex = self._lexical_writer()
         lex.commit()
         if lex.needs_compaction():
@@ -228,9 +217,7 @@ class Index:
         stored = set(self.vector_ids())
         orphans = stored - known - set(self.manifest.retired_dead_ids())  # those go at commit() below, as planned
         if orphans:
-            ids = sorted(orphans)
-            for i in range(0, len(ids), CHROMA_BATCH):
-                self.collection.delete(ids=ids[i : i + CHROMA_BATCH])
+            self._vectors.delete(sorted(orphans))
             repaired.append(Repair("orphan-vectors", f"removed {len(orphans)} orphan vectors"))
         missing = known - stored
         if missing:
@@ -245,31 +232,15 @@ class Index:
 
     def vector_ids(self) -> list[str]:
         """Every chunk id that has a vector (checks and repairs; questions never need it)."""
-        ids: list[str] = []
-        offset = 0
-        while True:
-            got = self.collection.get(include=[], limit=5000, offset=offset)
-            ids.extend(got["ids"])
-            if len(got["ids"]) < 5000:
-                return ids
-            offset += 5000
+        return self._vectors.ids()
 
     def vector_docs(self, ids: list[str]) -> dict[str, str | None]:
         """The document each stored vector is filed under (absent ids: no vector)."""
-        out: dict[str, str | None] = {}
-        for i in range(0, len(ids), CHROMA_BATCH):
-            got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["metadatas"])
-            out.update({cid: (meta or {}).get("doc") for cid, meta in zip(got["ids"], got["metadatas"])})
-        return out
+        return self._vectors.docs(ids)
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray | None]:
-        """The stored vector of each id (None when Chroma returns none for it; absent ids: no vector)."""
-        out: dict[str, np.ndarray | None] = {}
-        for i in range(0, len(ids), CHROMA_BATCH):
-            got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["embeddings"])
-            vecs = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
-            out.update({cid: None if v is None else np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], vecs)})
-        return out
+        """The stored vector of each id (None when it cannot be read back; absent ids: no vector)."""
+        return self._vectors.vectors(ids)
 
     # lexical -----------------------------------------------------------------------------
     def lexical(self) -> LexicalIndex:
@@ -337,7 +308,7 @@ class Index:
         if generation == self._view_generation and self.chunks:
             return
         if self._view_generation is not None and generation != self._view_generation:
-            self._reopen_chroma()
+            self._vectors.reopen()
         with self._read_snapshot():  # one consistent state even while another process writes
             generation = self.manifest.get("generation")
             self._lexical = None
@@ -349,19 +320,6 @@ class Index:
     def view_is_current(self) -> bool:
         """No writer published a generation since the view was loaded (always True before the first load)."""
         return self._view_generation is None or self.manifest.get("generation") == self._view_generation
-
-    def _reopen_chroma(self) -> None:
-        """Make dense search see what other processes wrote since Chroma was opened here.
-
-        A PersistentClient keeps the vector index it loaded and never sees another process's writes
-        (MODELS.md); Chroma caches one such system per folder per process, so the cache is dropped and
-        the next read opens the folder afresh. Collections already handed out keep their old system."""
-        if self._collection is None or self.settings.chroma_host:
-            return  # nothing loaded yet, or a server, which is always current
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        self._collection = None
-        SharedSystemClient.clear_system_cache()
 
     @contextmanager
     def _read_snapshot(self) -> Iterator[None]:
@@ -387,22 +345,8 @@ class Index:
         the view; they are skipped and more are fetched, so a reader's k are those of its generation."""
         if docs is not None and not docs:
             return []
-        where = {"doc": {"$in": sorted(docs)}} if docs is not None else None
         known = (lambda cid: self.chunks.doc_of(cid) is not None) if self._view_generation is not None else (lambda cid: True)
-        try:
-            total = self.collection.count()
-            want = k
-            while total:
-                res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(want, total), where=where, include=["distances"])
-                got = [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0]) if known(cid)]
-                if len(got) >= k or want >= total or len(res["ids"][0]) < min(want, total):
-                    return got[:k]
-                want = min(total, want + 2 * (k - len(got)))
-            return []
-        except Exception as e:  # a Chroma server that went away raises httpx errors
-            if not self.settings.chroma_host or not type(e).__module__.startswith("httpx"):
-                raise
-            raise IndexError_(_server_unreachable(self.settings, e)) from e
+        return self._vectors.search(vector, k, docs, known)
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first, only chunks with a positive score. The question is
@@ -437,51 +381,3 @@ class Index:
         self._close_lexical_writer()
         self.manifest.close()
 
-
-def _collection_name(model_id: str) -> str:
-    return "chunks_" + hashlib.sha1(model_id.encode()).hexdigest()[:16]
-
-
-def _client(settings: Settings, index_dir: Path):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
-        try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        except Exception as e:  # chromadb raises plain ValueError/ConnectionError here
-            raise IndexError_(_server_unreachable(settings, e)) from e
-    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
-
-
-def _server_unreachable(settings: Settings, e: Exception) -> str:
-    return (
-        f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-        f"(ASSISTANT_CHROMA_HOST / ASSISTANT_CHROMA_PORT): {e}; start it with "
-        "`chroma run --path DIR --host 127.0.0.1 --port N`, or unset ASSISTANT_CHROMA_HOST to use the embedded store"
-    )
-
-
-def _open_collection(settings: Settings, index_dir: Path, name: str, attempts: int = 5):
-    """The collection, created if needed. Two processes creating a brand-new embedded store at the same
-    instant race inside Chroma's schema set-up ("table ... already exists", "database is locked"): the
-    loser retries."""
-    for attempt in range(attempts):
-        try:
-            return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
-        except Exception as e:  # chromadb raises plain sqlite/internal errors here
-            racing = any(m in str(e) for m in ("already exists", "database is locked"))
-            if settings.chroma_host or not racing or attempt == attempts - 1:
-                raise
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            SharedSystemClient.clear_system_cache()  # drop the half-initialised system of this folder
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _drop_collection(settings: Settings, index_dir: Path, name: str) -> None:
-    client = _client(settings, index_dir)
-    if name in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
-        client.delete_collection(name)

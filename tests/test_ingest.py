@@ -165,7 +165,7 @@ def test_a_filter_that_matches_nothing_refuses_without_citations(fake_app, flt):
 
 
 def _collections(settings) -> set[str]:
-    from assistant.store import _client
+    from assistant.vectors import _client
 
     return {c.name if hasattr(c, "name") else c for c in _client(settings, settings.index_dir).list_collections()}
 
@@ -301,7 +301,7 @@ def test_the_ingest_command_reports_each_file_in_plain_words(corpus, tmp_path, m
 @pytest.mark.parametrize("race", ["table collections already exists", "Database error: (code: 5) database is locked"])
 def test_a_store_created_by_another_process_at_the_same_instant_is_retried(tmp_path, monkeypatch, race):
     """Chroma's schema set-up races when two processes create a new embedded store at once; the loser retries."""
-    import assistant.store as store
+    import assistant.vectors as store
     from assistant.settings import Settings
 
     real = store._client
