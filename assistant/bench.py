@@ -268,7 +268,7 @@ def llamaindex_ingest(files: list[Path], work: Path, embed_model: Any) -> dict[s
     from llama_index.core.llms import MockLLM
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from .store import _open_collection
+    from .vectors import _open_collection
 
     settings = Settings(index_dir=work)
     collection = _open_collection(settings, work, "llamaindex_bench")

@@ -5,12 +5,13 @@ Checks (under the index lock, so a running ingest is never mistaken for damage):
 - manifest vs Chroma: orphan vectors, manifest chunks without a vector, vectors that cannot be read
   back or differ from the embedding recorded for their text, vectors carrying another document's name,
   vectors the vector search cannot find (sampled);
-- the lexical snapshot: missing, unreadable, of another generation, or with other rows than the manifest;
+- the lexical index: missing, unreadable, of a previous version or another text analysis, or with other
+  chunks than the manifest;
 - the `dirty` flag of an interrupted ingest, and an index built with another embedding model.
 
 Repairs: documents whose vectors are damaged are dropped from the index (and re-indexed by the sync),
 misattributed vectors are re-pointed, `Index.recover()` removes orphans and rebuilds the lexical
-snapshot, and a sync indexes whatever corpus/ needs. A second check confirms what was fixed.
+index, and a sync indexes whatever corpus/ needs. A second check confirms what was fixed.
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ import numpy as np
 
 from .chunking import chunk_context, content_hash
 from .embeddings import configured_model_id
-from .lexical import LexicalIndex
 from .lock import IndexLock
 from .manifest import vector_key
 from .settings import Settings
 from .store import Index
-from .text import analysis_id
 from .types import SyncReport
 
 SEARCH_SAMPLE = 20  # chunks whose own vector must come back first from the vector search
@@ -125,7 +124,7 @@ def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[
     findings: list[Finding] = []
     docs = {d.path: d for d in m.documents()}
     known = m.chunk_ids()
-    stored = set(index._all_vector_ids()) if known or docs or _has_collection(index) else set()
+    stored = set(index.vector_ids()) if known or docs or _has_collection(index) else set()
     counts = {"documents": len(docs), "chunks": len(known), "vectors": len(stored)}
 
     findings += _corpus_findings(settings, index, docs, counts)
@@ -135,7 +134,7 @@ def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[
     if built and built != wanted_model:
         findings.append(Finding("model", f"the index was built with {built!r}, the settings name {wanted_model!r}: everything must be re-embedded"))
     findings += _vector_findings(index, known, stored)
-    findings += _lexical_findings(index, known)
+    findings += _lexical_findings(index)
     return findings, counts
 
 
@@ -201,21 +200,9 @@ def _vector_findings(index: Index, known: set[str], stored: set[str]) -> list[Fi
     return out
 
 
-def _lexical_findings(index: Index, known: set[str]) -> list[Finding]:
-    path = index.dir / "lexical.npz"
-    if not path.exists():
-        return [Finding("lexical", "the lexical index (lexical.npz) is missing")] if known else []
-    try:
-        lex, generation = LexicalIndex.load(path)
-    except (OSError, ValueError, KeyError) as e:
-        return [Finding("lexical", f"the lexical index (lexical.npz) cannot be read ({e})")]
-    if generation != index.manifest.get("generation"):
-        return [Finding("lexical", "the lexical index is of another generation than the manifest (an interrupted write)")]
-    if lex.analysis != analysis_id():
-        return [Finding("lexical", "the lexical index was built by another version of the text analysis")]
-    if set(lex.ids) != known or len(lex.ids) != len(known):
-        return [Finding("lexical", f"the lexical index holds {len(lex.ids)} rows, the manifest {len(known)} chunks")]
-    return []
+def _lexical_findings(index: Index) -> list[Finding]:
+    problem = index.lexical_problem(thorough=True)
+    return [Finding("lexical", problem)] if problem else []
 
 
 def _has_collection(index: Index) -> bool:
@@ -242,14 +229,11 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
     dim = None
     for i in range(0, len(ids), 1000):
         part = ids[i : i + 1000]
-        got = index.collection.get(ids=part, include=["embeddings"])
-        vectors = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
-        returned = dict(zip(got["ids"], vectors))
+        returned = index.vectors(part)
         keys = {cid: [vector_key(index.model_id, t) for t in inputs.get(cid, [""])] for cid in part}
         cached = index.manifest.cached_vectors(list({k for ks in keys.values() for k in ks}))
         for cid in part:
-            vec = returned.get(cid)
-            arr = None if vec is None else np.asarray(vec, dtype=np.float32)
+            arr = returned.get(cid)
             dim = dim or (arr.size if arr is not None else None)
             if arr is None or arr.size != dim or not np.all(np.isfinite(arr)) or not np.any(arr):
                 unreadable.append(cid)
@@ -266,10 +250,9 @@ def _not_found_by_search(index: Index, ids: list[str]) -> list[str]:
         return []
     step = max(1, len(ids) // SEARCH_SAMPLE)
     sample = ids[::step][:SEARCH_SAMPLE]
-    got = index.collection.get(ids=sample, include=["embeddings"])
     lost = []
-    for cid, vec in zip(got["ids"], got["embeddings"]):
-        best = index.dense(np.asarray(vec, dtype=np.float32), 1, None)
+    for cid, vec in index.vectors(sample).items():
+        best = index.dense(vec, 1, None) if vec is not None else []
         if not best or best[0][1] < 0.999:
             lost.append(cid)
     return lost
@@ -304,12 +287,8 @@ def _repair(index: Index, findings: list[Finding]) -> bool:
             done = repoint_vectors(index)
             _fixed(findings, "misattributed-vectors", f"re-pointed the vectors of {_names(done)} to their document")
         repaired = index.recover()
-        said = {
-            "orphan-vectors": [r for r in repaired if "orphan" in r],
-            "missing-vectors": [r for r in repaired if "incomplete" in r],
-            "lexical": [r for r in repaired if "lexical" in r],
-            "dirty": repaired,
-        }
+        said = {kind: [r.detail for r in repaired if r.kind == kind] for kind in ("orphan-vectors", "missing-vectors", "lexical")}
+        said["dirty"] = [r.detail for r in repaired]
         for kind, lines in said.items():
             _fixed(findings, kind, "; ".join(lines) or "index checked and marked consistent")
     return bool(kinds & _SYNCED)

@@ -93,13 +93,14 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
             if log:
                 log(f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document")
             index.reset_for_model()
-        if index.manifest.get("dirty", "0") == "1":  # before recover() clears the flag, so a crash here repeats it
+        interrupted = index.manifest.get("dirty", "0") == "1"
+        if interrupted:  # before recover() clears the flag, so a crash here repeats it
             for doc in repoint_vectors(index):
                 if log:
                     log(f"recovered from an interrupted ingest: {doc}: vectors re-pointed to the renamed file")
-        for line in index.recover():
+        for repair in index.recover():  # not interrupted: a lexical index of a previous version or analysis, rebuilt
             if log:
-                log(f"recovered from an interrupted ingest: {line}")
+                log(f"recovered from an interrupted ingest: {repair.detail}" if interrupted else repair.detail)
         files, report.skipped = scan(corpus)
         todo = _diff(settings, index, corpus, files, report)
         if todo or report.removed or report.renamed:
@@ -123,12 +124,9 @@ def misattributed_vectors(index: Index) -> dict[str, int]:
     that document filters never find. Only the manifest knows the right name."""
     wrong: dict[str, int] = {}
     for rec in index.manifest.documents():
-        ids = index.manifest.doc_chunk_ids(rec.path)
-        for i in range(0, len(ids), 1000):
-            got = index.collection.get(ids=ids[i : i + 1000], include=["metadatas"])
-            n = sum(1 for meta in got["metadatas"] if (meta or {}).get("doc") != rec.path)
-            if n:
-                wrong[rec.path] = wrong.get(rec.path, 0) + n
+        n = sum(1 for doc in index.vector_docs(index.manifest.doc_chunk_ids(rec.path)).values() if doc != rec.path)
+        if n:
+            wrong[rec.path] = n
     return wrong
 
 

@@ -1,164 +1,185 @@
-"""BM25 over per-language terms (text.lexical_terms: Vietnamese syllables, Swedish/English stems), kept
-as a term-count matrix that is updated incrementally (rows added / dropped per document) and persisted
-as one .npz snapshot that records the analysis it was made with (text.analysis_id)."""
+"""BM25 over our own per-language terms (text.lexical_terms) in a tantivy index. The only module that
+imports tantivy.
+
+The analysis stays ours: each chunk's terms are joined by spaces into fields with tantivy's whitespace
+tokenizer, which splits them back unchanged (our terms hold no whitespace). Terms every language makes
+(words, `~folded` forms, bigrams) go to `terms`, one language's own terms (`sv:…`, `en:…`, `sv#…`) to
+`own`, so a chunk's BM25 length over `terms` ignores its stems and 4-grams, as the old snapshot's did.
+Scores are tantivy's BM25 (k1 = 1.2, b = 0.75, idf = ln(1 + (N - n + .5) / (n + .5)), the old snapshot's
+formula), with one difference: tantivy stores a field's length in one byte per chunk (exact up to 40
+terms, then buckets ~8% apart, rounded down), which moves a score by at most ~9%, typically under 3%
+(tests/test_lexical.py checks both). tantivy normalises a term by its own field's length, averaged
+over every chunk, so `own` is padded (PAD) up to the chunk's `terms` length, in chunks of every
+language: an `own` term is then normalised by the shared length, as in the old snapshot (exactly while
+a chunk has fewer own terms than shared ones, as Swedish and English chunks do; a chunk of long
+compounds gets a little longer).
+
+Deleted chunks: tantivy hides them from results at once, but counts them in N, avgdl and document
+frequencies until their segment is merged, which tantivy-py cannot ask for. So `commit` rebuilds the
+index in the same commit when dead chunks exceed COMPACT_AT of the live ones (at most that share of
+stale statistics, never a deleted chunk in the results); a rebuild re-analyses every chunk (callers
+pass them in).
+
+Writers: one `IndexWriter` per folder (tantivy's own lock file); it is opened on the first write and
+released at `commit()` / `close()`, so two `LexicalIndex` of one folder in one process can take turns.
+Readers search the commit loaded by the last `reload()`, whatever a writer commits meanwhile.
+"""
 
 from __future__ import annotations
 
-import os
-from collections import Counter
+import shutil
+from collections.abc import Iterable, Sequence
+from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
-from scipy import sparse
+import tantivy
 
 from .text import analysis_id, is_language_term, lexical_terms
 
-K1, B = 1.2, 0.75
+K1, B = 1.2, 0.75  # tantivy's BM25 parameters (fixed there): documented, and used by the parity test
+COMPACT_AT = 0.10  # rebuild when dead chunks (still in tantivy's statistics) exceed this share of the live ones
+FORMAT = f"tantivy{version('tantivy')}-v1"  # bump when the schema or the fields' meaning changes
+PAD = "|"  # fills `own` up to the shared length; no analysis makes it, so no question matches it
+HEAP = 64_000_000  # writer memory before it flushes a segment (tantivy wants >= 15 MB per thread)
+
+
+class LexicalError(Exception):
+    """The folder holds no readable lexical index of this format."""
+
+
+def identity() -> str:
+    """What the manifest records for the lexical index it is in step with: the text analysis and the
+    index format. Another identity (older code, another analysis) means: rebuild from the manifest."""
+    return f"{analysis_id()}+{FORMAT}"
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("doc", tokenizer_name="raw", index_option="basic")  # filters by document
+    sb.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("own", tokenizer_name="whitespace", index_option="freq")
+    sb.add_text_field("all", tokenizer_name="raw", index_option="basic")  # "1" in every chunk: counts the dead
+    return sb.build()
+
+
+SCHEMA = _schema()
 
 
 class LexicalIndex:
-    """Rows are chunks (by id), columns are terms; values are term counts."""
+    """A tantivy index in `path` (created if missing), or in memory when `path` is None."""
 
-    def __init__(self, ids: list[str] | None = None, vocab: dict[str, int] | None = None,
-                 tf: sparse.csr_matrix | sparse.csc_matrix | None = None,
-                 analysis: str | None = None, own_terms: list[int] | None = None):
-        self.ids: list[str] = ids or []
-        self.analysis = analysis_id() if analysis is None else analysis  # the analysis its rows were made with
-        self.own_terms: list[int] = own_terms or []  # columns of one language's own terms (sv:…, en:…, sv#…)
-        self.vocab: dict[str, int] = vocab or {}
-        self._tf: sparse.csr_matrix | sparse.csc_matrix  # csr for writes, csc once scored (_by_rows, _stats)
-        self._tf = tf if tf is not None else sparse.csr_matrix(np.zeros((0, 0), dtype=np.float32))
-        self._pending: list[sparse.csr_matrix] = []  # blocks added since the matrix was last stacked
-        self._weights: tuple[sparse.csc_matrix, np.ndarray, np.ndarray] | None = None
-        self._row: dict[str, int] | None = None
-
-    @property
-    def tf(self) -> sparse.csr_matrix | sparse.csc_matrix:
-        """The term-count matrix. Added blocks are stacked here, once, when the matrix is next needed:
-        stacking on every add copied the whole matrix once per document (quadratic over an ingest)."""
-        if self._pending:
-            blocks = [self._tf, *self._pending]
-            for block in blocks:
-                block.resize((block.shape[0], len(self.vocab)))  # type: ignore[arg-type]  # stubs forbid resize (Never)
-            self._tf = sparse.vstack(blocks, format="csr")
-            self._pending = []
-        return self._tf
-
-    @tf.setter
-    def tf(self, value: sparse.csr_matrix | sparse.csc_matrix) -> None:
-        self._tf, self._pending = value, []
-
-    # building ----------------------------------------------------------------------------
-    def _by_rows(self) -> None:
-        """Writes work on rows: a snapshot loaded by columns (for scoring) is turned around once, before
-        the first write. Stacking or slicing rows of the column form went through scipy's COO path and
-        held several copies of the matrix at once (peak RSS of a one-file resync at 100k chunks)."""
-        if not isinstance(self._tf, sparse.csr_matrix):
-            self._tf = self._tf.tocsr()
-            self._weights = None
-
-    def add(self, ids: list[str], texts: list[str], langs: list[str] | None = None) -> None:
-        """Append chunks (ids must be new), each analysed in its document's language (`langs`, default "")."""
-        self._by_rows()
-        rows, cols, vals = [], [], []
-        for r, text in enumerate(texts):
-            for term, n in Counter(lexical_terms(text, langs[r] if langs else "")).items():
-                col = self.vocab.get(term)
-                if col is None:
-                    col = self.vocab[term] = len(self.vocab)
-                    if is_language_term(term):
-                        self.own_terms.append(col)
-                rows.append(r)
-                cols.append(col)
-                vals.append(n)
-        self._pending.append(sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32))
-        self.ids.extend(ids)
-        self._invalidate()
-
-    def remove(self, ids: set[str]) -> None:
-        """Drop chunks by id (unknown ids are ignored)."""
-        if not ids:
-            return  # every ingested document calls this, mostly with nothing to drop: skip the O(n) scan
-        keep = [i for i, cid in enumerate(self.ids) if cid not in ids]
-        if len(keep) == len(self.ids):
-            return
-        self._by_rows()
-        self.tf = self.tf[keep]
-        self.ids = [self.ids[i] for i in keep]
-        self._invalidate()
-
-    def rename(self, mapping: dict[str, str]) -> None:
-        self.ids = [mapping.get(i, i) for i in self.ids]
-        self._invalidate()
-
-    def _invalidate(self) -> None:
-        self._weights = None
-        self._row = None
-
-    # scoring -----------------------------------------------------------------------------
-    def row_of(self) -> dict[str, int]:
-        if self._row is None:
-            self._row = {cid: i for i, cid in enumerate(self.ids)}
-        return self._row
-
-    def _stats(self) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray]:
-        """Term counts by term columns, idf per term, BM25 length norm per chunk. Weights are computed
-        per question for its few columns only: a full weight matrix took ~1 s and as much memory as the
-        counts at 100k chunks (27M entries), paid by the first question after each load."""
-        if self._weights is None:
-            tf = self.tf.tocsc()
-            self._tf = tf  # readers keep the column order (saved that way too); writers restack rows as needed
-            n = max(tf.shape[0], 1)
-            # length over the terms every language has: a Swedish chunk's stems and 4-grams neither make it
-            # "longer" than a Vietnamese one nor change any score of a question without such terms
-            shared = np.ones(tf.shape[1], dtype=np.float32)
-            shared[np.asarray(self.own_terms, dtype=np.int64)] = 0
-            dl = np.asarray(tf @ shared, dtype=np.float32).ravel()
-            avgdl = max(float(dl.mean()) if dl.size else 1.0, 1.0)
-            df = np.diff(tf.indptr)  # chunks holding each term (no stored zeros)
-            idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-            norm = (K1 * (1 - B + B * dl / avgdl)).astype(np.float32)
-            self._weights = (tf, idf, norm)
-        return self._weights
-
-    def scores(self, query: str, lang: str = "") -> np.ndarray:
-        """BM25 score of every chunk for `query`, analysed in `lang` (zeros when no term matches)."""
-        out = np.zeros(len(self.ids), dtype=np.float32)
-        cols = [self.vocab[t] for t in set(lexical_terms(query, lang)) if t in self.vocab]
-        if not cols or not self.ids:
-            return out
-        tf, idf, norm = self._stats()
-        for c in cols:
-            lo, hi = tf.indptr[c], tf.indptr[c + 1]
-            rows, counts = tf.indices[lo:hi], tf.data[lo:hi]
-            out[rows] += idf[c] * counts * np.float32(K1 + 1) / (counts + norm[rows])  # rows are unique per column
-        return out
-
-    # persistence -------------------------------------------------------------------------
-    def save(self, path: Path, generation: str) -> None:
-        """Write atomically: a crash leaves the old snapshot, detected by its generation."""
-        tmp = path.with_suffix(".tmp.npz")
-        tf = self.tf.tocsc()  # what readers score from: loading it needs no conversion
-        terms = _strings(sorted(self.vocab, key=self.vocab.__getitem__))
-        with open(tmp, "wb") as f:
-            np.savez(f, data=tf.data, indices=tf.indices, indptr=tf.indptr, shape=np.array(tf.shape), layout=np.array("csc"),
-                     ids=_strings(self.ids), terms=terms, generation=np.array(generation), analysis=np.array(self.analysis),
-                     own_terms=np.array(self.own_terms, dtype=np.int64))
-        os.replace(tmp, path)
+    def __init__(self, path: Path | None = None, create: bool = True):
+        self.path = path
+        try:
+            if path is None:
+                self._index = tantivy.Index(SCHEMA)
+            elif create:
+                path.mkdir(parents=True, exist_ok=True)
+                self._index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+            elif tantivy.Index.exists(str(path)):
+                self._index = tantivy.Index.open(str(path))
+            else:
+                raise LexicalError(f"no lexical index in {path}")
+        except ValueError as e:  # tantivy raises ValueError for a torn or incompatible folder, or another schema
+            raise LexicalError(f"{path}: {e}") from e
+        self._index.config_reader(reload_policy="manual")  # a reader keeps its commit until reload()
+        self._writer: tantivy.IndexWriter | None = None
+        self.reload()
 
     @classmethod
-    def load(cls, path: Path) -> tuple["LexicalIndex", str]:
-        """The snapshot and its generation; `analysis` is "" for a snapshot older than the field (callers
-        compare it with text.analysis_id() and rebuild when it differs)."""
-        with np.load(path, allow_pickle=False) as z:
-            layout = sparse.csc_matrix if "layout" in z.files and str(z["layout"]) == "csc" else sparse.csr_matrix
-            tf = layout((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
-            terms = z["terms"].tolist()
-            analysis = str(z["analysis"]) if "analysis" in z.files else ""
-            own = z["own_terms"].tolist() if "own_terms" in z.files else []
-            return cls(z["ids"].tolist(), {t: i for i, t in enumerate(terms)}, tf, analysis, own), str(z["generation"])
+    def open(cls, path: Path) -> "LexicalIndex":
+        """An existing index, for reading; LexicalError when it is missing or unreadable."""
+        return cls(path, create=False)
 
+    @classmethod
+    def recreate(cls, path: Path) -> "LexicalIndex":
+        """An empty index in `path`, whatever was there (an unreadable or foreign folder)."""
+        if path.exists():
+            shutil.rmtree(path)
+        return cls(path)
 
-def _strings(items: list[str]) -> np.ndarray:
-    """A unicode array (no pickling needed to load it back)."""
-    return np.array(items, dtype=str) if items else np.array([], dtype="<U1")
+    # writes ------------------------------------------------------------------------------
+    def _w(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(heap_size=HEAP, num_threads=1)
+            except ValueError as e:  # LockBusy: only a writer outside the index lock (lock.py) gets here
+                raise LexicalError(f"another writer holds the lexical index in {self.path} ({e})") from e
+        return self._writer
+
+    def add(self, ids: Sequence[str], docs: Sequence[str], texts: Sequence[str], langs: Sequence[str] | None = None) -> None:
+        """Add chunks (their ids must not be in the index), each analysed in its document's language."""
+        w = self._w()
+        for i, (cid, doc, text) in enumerate(zip(ids, docs, texts)):
+            terms = lexical_terms(text, langs[i] if langs else "")
+            own = [t for t in terms if is_language_term(t)]
+            shared = [t for t in terms if not is_language_term(t)] if own else terms
+            own += [PAD] * (len(shared) - len(own))  # own's BM25 length := the shared length (see the module doc)
+            w.add_document(tantivy.Document(id=cid, doc=doc, terms=" ".join(shared), own=" ".join(own), all="1"))
+
+    def remove(self, ids: Iterable[str]) -> None:
+        """Delete chunks by id (unknown ids are ignored)."""
+        w = None
+        for cid in ids:
+            w = w or self._w()
+            w.delete_documents_by_term("id", cid)
+
+    def clear(self) -> None:
+        """Delete every chunk (and, at commit, their statistics)."""
+        self._w().delete_all_documents()
+
+    def needs_compaction(self) -> bool:
+        """Dead chunks of the loaded commit exceed COMPACT_AT of the live ones."""
+        return self.dead() > COMPACT_AT * max(self.num_docs(), 1)
+
+    def commit(self) -> None:
+        """Make the writes durable and visible to the next reload(); releases the writer."""
+        if self._writer is not None:
+            self._writer.commit()
+            self.close()
+        self.reload()
+
+    def close(self) -> None:
+        """Release the writer, dropping writes not committed."""
+        if self._writer is not None:
+            w, self._writer = self._writer, None
+            w.rollback()
+            w.wait_merging_threads()  # consumes the writer: tantivy's lock is free after this
+
+    # reads -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Read the latest commit from now on."""
+        self._index.reload()
+        self._searcher = self._index.searcher()
+
+    def num_docs(self) -> int:
+        return self._searcher.num_docs
+
+    def dead(self) -> int:
+        """Deleted chunks still counted in the statistics (until their segment is merged or rebuilt)."""
+        return self._searcher.doc_freq("all", "1") - self._searcher.num_docs
+
+    def ids(self) -> list[str]:
+        """Every live chunk id (reads each stored id: for checks, not for questions)."""
+        s = self._searcher
+        n = s.num_docs
+        if not n:
+            return []
+        return [s.doc(addr)["id"][0] for _, addr in s.search(tantivy.Query.all_query(), n, count=False).hits]
+
+    def search(self, query: str, lang: str, k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first, at most k, only chunks holding a term of `query` (analysed
+        in `lang`), within `docs` when given."""
+        terms = sorted(set(lexical_terms(query, lang)))
+        if not terms or k <= 0 or (docs is not None and not docs) or not self._searcher.num_docs:
+            return []
+        q = tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, "own" if is_language_term(t) else "terms", t, index_option="freq"))
+            for t in terms
+        ])  # fmt: skip
+        if docs is not None:  # a filter that adds nothing to the score
+            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(SCHEMA, "doc", sorted(docs)), 0.0)
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, only)])
+        s = self._searcher
+        return [(s.doc(addr)["id"][0], float(score)) for score, addr in s.search(q, k, count=False).hits]

@@ -1,6 +1,6 @@
 """The manifest (SQLite): what each corpus file produced. The source of truth for ingest.
 
-Chroma holds vectors, the lexical snapshot holds term counts; both are derived from this file and
+Chroma holds vectors, the lexical index (tantivy) holds terms; both are derived from this file and
 are repaired from it after a crash (see store.Index.recover).
 """
 
@@ -178,6 +178,10 @@ class Manifest:
 
     def doc_chunk_ids(self, path: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE doc=? ORDER BY id", (path,))]
+
+    def doc_lang(self, path: str) -> str:
+        row = self.db.execute("SELECT lang FROM documents WHERE path=?", (path,)).fetchone()
+        return (row[0] or "") if row else ""
 
     def document_text(self, path: str) -> str | None:
         """The text as the committed generation has it (see `_retire`)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Protocol, Sequence
+from typing import Literal, Protocol, Sequence
 
 import numpy as np
 
@@ -98,6 +98,15 @@ class Answer:
             "mode": self.mode,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One thing `Index.recover()` repaired: `kind` for programs (doctor), `detail` for people."""
+
+    kind: Literal["orphan-vectors", "missing-vectors", "lexical"]
+    detail: str
+    docs: tuple[str, ...] = ()
 
 
 @dataclass

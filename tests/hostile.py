@@ -306,6 +306,7 @@ def install_die_at(spec: str) -> None:
 
     from chromadb.api.models.Collection import Collection
 
+    from assistant.lexical import LexicalIndex
     from assistant.manifest import Manifest
     from assistant.store import Index
 
@@ -317,28 +318,17 @@ def install_die_at(spec: str) -> None:
         "cache-vectors": lambda: after(Manifest, "cache_vectors"),  # embedded, nothing stored
         "chroma-delete": lambda: after(Collection, "delete"),  # at commit: replaced/deleted documents' old vectors gone
         "upsert": lambda: after(Collection, "upsert"),  # vectors in Chroma, manifest row not yet
-        "put-manifest": lambda: after(Manifest, "put_document"),  # manifest row in, lexical snapshot old
+        "put-manifest": lambda: after(Manifest, "put_document"),  # manifest row in, lexical index not committed
+        "lexical-commit": lambda: after(LexicalIndex, "commit"),  # the lexical index committed, the generation not published
         "generation": lambda: after(Manifest, "set", lambda self, key, value: key == "generation"),  # dirty still 1
         "rebuild-lexical": lambda: after(Index, "_rebuild_lexical"),
     }
-    if name == "lexical-replace":  # the new snapshot written to its temp file, not yet renamed over the old one
-        real_replace = os.replace
-
-        def replace(src, dst, *a, **k):
-            if str(dst).endswith("lexical.npz"):
-                calls["n"] += 1
-                if calls["n"] == target:
-                    _die()
-            return real_replace(src, dst, *a, **k)
-
-        os.replace = replace  # type: ignore[assignment]
-        return
     points[name]()
 
 
 DIE_POINTS = [
     "begin", "rename-manifest", "rename", "delete-manifest", "cache-vectors", "upsert", "put-manifest",
-    "chroma-delete", "lexical-replace", "generation",
+    "chroma-delete", "lexical-commit", "generation",
 ]  # fmt: skip  (in the order a sync reaches them; `rebuild-lexical` happens only while recovering)
 
 

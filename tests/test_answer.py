@@ -67,7 +67,10 @@ def test_injected_instructions_in_a_document_change_nothing(fake_app):
     )
     fake_app.sync()
     after = fake_app.ask("Julien Guerrier Đại sứ", min_score=0.0).to_json()
-    assert after["citations"] == before["citations"] and "HACKED" not in after["answer"]
+    assert "HACKED" not in after["answer"] and after["answer"] == before["answer"]
+    # the same citations; a new document moves BM25 statistics (N, avgdl), so scores only nearly the same
+    assert [{**c, "score": None} for c in after["citations"]] == [{**c, "score": None} for c in before["citations"]]
+    assert [c["score"] for c in after["citations"]] == pytest.approx([c["score"] for c in before["citations"]], abs=1e-3)
 
 
 def test_entities_and_coverage():

@@ -61,7 +61,7 @@ titles = {{d.path: d.meta.title for d in app.index.manifest.documents()}}
 for cid in ids[:: max(1, len(ids) // 25)]:
     vec = app.embedder.embed_passages(passage_texts(app.embedder, [app.index.chunks[cid]], titles, True))[0]
     top[cid] = app.index.dense(vec, 1, None)[0][0]
-print(json.dumps({{"ids": ids, "emb": emb, "top": top, "all": len(app.index._all_vector_ids())}}))
+print(json.dumps({{"ids": ids, "emb": emb, "top": top, "all": len(app.index.vector_ids())}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -68,10 +68,13 @@ def make_target(corpus: Path) -> None:
 
 
 def state(corpus: Path, index: Path) -> dict:
-    """Everything a clean ingest determines: documents, chunk ids, vectors, Chroma metadata, lexical rows."""
+    """Everything a clean ingest determines: documents, chunk ids, vectors, Chroma metadata, lexical rows
+    (which chunks each project code and each document filter find: what a chunk was indexed with, and
+    under which document, whatever the BM25 statistics)."""
     from assistant.app import build
-    from assistant.lexical import LexicalIndex
+    from assistant.lexical import LexicalIndex, identity
     from assistant.settings import Settings
+    from assistant.text import words
     from fakes import HashEmbedder
 
     app = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder())
@@ -79,13 +82,10 @@ def state(corpus: Path, index: Path) -> dict:
     m = idx.manifest
     ids = sorted(m.chunk_ids())
     got = idx.collection.get(include=["embeddings", "metadatas"])
-    lex, generation = LexicalIndex.load(index / "lexical.npz")
-    vocab = {i: t for t, i in lex.vocab.items()}
-    rows = {}
-    tf = lex.tf.tocsr()
-    for r, cid in enumerate(lex.ids):
-        row = tf[r]
-        rows[cid] = sorted((vocab[c], float(v)) for c, v in zip(row.indices, row.data))
+    lex = LexicalIndex.open(index / "lexical")
+    codes = sorted({w for c in m.all_chunks() for w in words(c.text) if w.startswith("doc0")})
+    rows = {code: sorted(cid for cid, _ in lex.search(code, "vi", 1000)) for code in codes}
+    rows.update({doc: sorted(cid for cid, _ in lex.search("tài liệu", "vi", 1000, {doc})) for doc in sorted(d.path for d in m.documents())})
     out = {
         "documents": [(d.path, d.hash, d.n_paragraphs, d.n_chunks) for d in m.documents()],
         "chunk_ids": ids,
@@ -93,9 +93,9 @@ def state(corpus: Path, index: Path) -> dict:
         "chroma_count": idx.collection.count(),
         "vectors": {cid: np.asarray(e, dtype=np.float32).round(5).tobytes() for cid, e in zip(got["ids"], got["embeddings"])},
         "metadatas": {cid: meta for cid, meta in zip(got["ids"], got["metadatas"])},
-        "lexical_ids": sorted(lex.ids),
+        "lexical_ids": sorted(lex.ids()),
         "lexical_rows": rows,
-        "lexical_in_step": generation == m.get("generation"),
+        "lexical_in_step": m.get("lexical_analysis") == identity() and idx.lexical_problem(thorough=True) is None,
         "dirty": m.get("dirty"),
         "skipped": m.skipped(),
     }
@@ -116,7 +116,7 @@ def assert_converged(got: dict, want: dict, label: str) -> None:
     bad_meta = {c: (m, want["metadatas"][c]) for c, m in got["metadatas"].items() if m != want["metadatas"][c]}
     assert not bad_meta, f"{label}: Chroma metadata differs, e.g. {list(bad_meta.items())[:2]}"
     assert got["lexical_rows"] == want["lexical_rows"], f"{label}: lexical rows differ"
-    assert got["lexical_in_step"], f"{label}: lexical snapshot generation differs from the manifest's"
+    assert got["lexical_in_step"], f"{label}: the lexical index is not in step with the manifest"
 
 
 def final_sync(corpus: Path, index: Path) -> tuple:
@@ -211,7 +211,7 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     idx.collection.update(ids=metas["ids"], metadatas=[{**meta, "doc": "old-name.txt"} for meta in metas["metadatas"]])
     swapped = m.doc_chunk_ids("doc-003.txt")[1]
     idx.collection.update(ids=[swapped], embeddings=[np.eye(256, dtype=np.float32)[7]])  # a vector that is not its text's
-    (idx.dir / "lexical.npz").unlink()
+    shutil.rmtree(idx.dir / "lexical")
     (corpus / "doc-004.txt").unlink()
     (corpus / "doc-005.txt").write_text("Tài liệu số 5 đã được viết lại hoàn toàn.\n", encoding="utf-8")
     (corpus / "new.txt").write_text("Một tài liệu mới về hợp tác hàng không.\n", encoding="utf-8")
@@ -224,7 +224,7 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     assert kinds["missing-vectors"].docs == ["doc-001.txt"] and "3 indexed chunk(s) have no vector" in kinds["missing-vectors"].detail
     assert kinds["misattributed-vectors"].docs == ["doc-002.txt"] and kinds["wrong-vectors"].docs == ["doc-003.txt"]
     assert kinds["not-indexed"].docs == ["new.txt"] and kinds["gone"].docs == ["doc-004.txt"] and kinds["changed"].docs == ["doc-005.txt"]
-    assert not any(f.fixed for f in check.findings) and (idx.dir / "lexical.npz").exists() is False  # check-only changed nothing
+    assert not any(f.fixed for f in check.findings) and (idx.dir / "lexical").exists() is False  # check-only changed nothing
 
     report = _doctor(app)
     for f in report.findings:
@@ -268,7 +268,7 @@ def test_doctor_command_json(tmp_path, monkeypatch):
     make_docs(corpus, 3)
     app = _fake_app(corpus, tmp_path / "index")
     app.sync()
-    (app.index.dir / "lexical.npz").unlink()
+    shutil.rmtree(app.index.dir / "lexical")
     monkeypatch.setattr(assistant.cli, "_app", lambda settings: app)
     monkeypatch.setattr(assistant.doctor, "configured_model_id", lambda settings: app.embedder.model_id)
     res = CliRunner().invoke(assistant.cli.main, ["doctor", "--check-only", "--json"])
@@ -277,6 +277,26 @@ def test_doctor_command_json(tmp_path, monkeypatch):
     assert out["healthy"] is False and [f["check"] for f in out["findings"]] == ["lexical"]
     res = CliRunner().invoke(assistant.cli.main, ["doctor"])
     assert res.exit_code == 0, res.output
-    assert "problem   the lexical index (lexical.npz) is missing" in res.stdout and "fixed:  lexical index rebuilt" in res.stdout
+    assert "problem   the lexical index (lexical/) is missing" in res.stdout and "fixed:  lexical index rebuilt" in res.stdout
     res = CliRunner().invoke(assistant.cli.main, ["doctor"])
     assert res.exit_code == 0 and "index is healthy (3 documents, 21 chunks, 21 vectors, 3 files)" in res.stdout
+
+
+def test_recover_says_what_it_repaired_as_typed_values(tmp_path):
+    from assistant.types import Repair
+
+    corpus = tmp_path / "corpus"
+    make_docs(corpus, 3)
+    app = _fake_app(corpus, tmp_path / "index")
+    app.sync()
+    idx = app._writer
+    assert idx is not None and idx.recover() == []  # a healthy index: nothing to repair
+    idx.collection.delete(ids=idx.manifest.doc_chunk_ids("doc-001.txt")[:1])
+    idx.collection.add(ids=["orphan-1"], embeddings=[np.ones(256, np.float32) / 16], metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}])
+    idx.manifest.set("dirty", "1")
+    assert idx.recover() == [
+        Repair("orphan-vectors", "removed 1 orphan vectors"),
+        Repair("missing-vectors", "doc-001.txt: vectors incomplete, will be re-indexed", ("doc-001.txt",)),
+        Repair("lexical", "lexical index rebuilt"),
+    ]
+    idx.close()

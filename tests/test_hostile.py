@@ -124,7 +124,7 @@ def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(hostile):
             assert want.needle in text, f"{name}: {want.needle!r} not in its text"
     # the index is whole: every manifest chunk has its vector and its lexical row
     ids = m.chunk_ids()
-    assert set(app.index.collection.get(include=[])["ids"]) == ids == set(app.index.lexical().ids)
+    assert set(app.index.collection.get(include=[])["ids"]) == ids == set(app.index.lexical().ids())
 
 
 def test_skip_reasons_say_what_to_do(hostile):

@@ -24,7 +24,7 @@ def test_first_ingest_indexes_all_seeds_with_exact_anchors(fake_app):
             assert text[p.start : p.end] == p.text and p.text in raw
     chroma_ids = set(fake_app.index.collection.get(include=[])["ids"])
     assert chroma_ids == m.chunk_ids()
-    assert set(fake_app.index.lexical().ids) == chroma_ids
+    assert set(fake_app.index.lexical().ids()) == chroma_ids
 
 
 def test_second_ingest_changes_nothing(fake_app):
@@ -65,7 +65,7 @@ def test_deleted_file_is_purged(fake_app):
     ids = fake_app.index.manifest.chunk_ids()
     assert set(fake_app.index.collection.get(include=[])["ids"]) == ids
     assert all(c.doc != victim.name for c in fake_app.index.manifest.all_chunks())
-    assert set(fake_app.index.lexical().ids) == ids
+    assert set(fake_app.index.lexical().ids()) == ids
 
 
 def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
@@ -165,7 +165,7 @@ def test_a_filter_that_matches_nothing_refuses_without_citations(fake_app, flt):
 
 
 def _collections(settings) -> set[str]:
-    from assistant.store import _client
+    from assistant.vectors import _client
 
     return {c.name if hasattr(c, "name") else c for c in _client(settings, settings.index_dir).list_collections()}
 
@@ -212,7 +212,7 @@ def test_reset_for_model_forgets_documents_vectors_and_lexical_rows(corpus, sett
     assert idx.manifest.get("dirty") == "0" and idx.manifest.get("index_id") == ident
     assert old_collection not in _collections(s)
     idx.refresh()
-    assert len(idx.lexical().ids) == 0 and len(idx.chunks) == 0
+    assert len(idx.lexical().ids()) == 0 and len(idx.chunks) == 0
 
 
 def _state(app):
@@ -221,7 +221,7 @@ def _state(app):
         sorted((d.path, d.hash, d.n_chunks) for d in m.documents()),
         sorted(m.chunk_ids()),
         sorted(app.index.collection.get(include=[])["ids"]),
-        sorted(app.index.lexical().ids),
+        sorted(app.index.lexical().ids()),
     )
 
 
@@ -301,7 +301,7 @@ def test_the_ingest_command_reports_each_file_in_plain_words(corpus, tmp_path, m
 @pytest.mark.parametrize("race", ["table collections already exists", "Database error: (code: 5) database is locked"])
 def test_a_store_created_by_another_process_at_the_same_instant_is_retried(tmp_path, monkeypatch, race):
     """Chroma's schema set-up races when two processes create a new embedded store at once; the loser retries."""
-    import assistant.store as store
+    import assistant.vectors as store
     from assistant.settings import Settings
 
     real = store._client
