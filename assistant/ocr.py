@@ -1,0 +1,269 @@
+"""OCR of PDF pages that have no text layer: PDFium (pypdfium2) renders the page, Tesseract 5 (through
+pytesseract) reads it into words with boxes (TSV). The only module that imports either.
+
+Tesseract is an optional system program: `Ocr.unavailable()` says why it cannot run, with the exact
+install command, and a scanned PDF is then skipped with that reason (and retried by the next sync once
+Tesseract is there: `skip_may_clear`). A page's text is Tesseract's lines joined by newlines, its
+paragraphs separated by a blank line, composed to NFC (Tesseract's Vietnamese output mixes composed and
+decomposed marks); the loader re-joins the lines into paragraphs exactly as for a text PDF.
+
+Each page read is cached by the file's content hash and the OCR recipe (Tesseract version, languages,
+resolution) as soon as it is read: a re-ingest, a rename or an ingest interrupted halfway never reads a
+page twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Protocol
+
+from .chunking import content_hash
+from .errors import SkipFile
+
+RECIPE_VERSION = "1"  # bump when the page text recipe below changes: cached pages are read again
+PAGE_TIMEOUT_S = 300  # one page that takes longer is a hung Tesseract, not a slow one
+MIN_LINE_CONF = 30.0  # a line whose words Tesseract is this unsure of is a stamp, a signature or a smudge
+DEBIAN_BASE = "tesseract-ocr"
+BREW = "brew install tesseract tesseract-lang"
+NEEDS_TESSERACT = "OCR needs Tesseract"  # every reason that clears once Tesseract is installed says this
+_LIMIT = re.compile(r"(\d+) scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit")
+_TESS_LOCK = threading.Lock()  # pytesseract keeps the program's path in a module global
+
+OcrProgress = Callable[[str, int, int], None]  # (file, pages read so far, pages to read)
+
+
+class OcrCache(Protocol):
+    """Where read pages are kept (the manifest implements it)."""
+
+    def ocr_cached(self, digest: str, recipe: str) -> dict[int, str]: ...
+
+    def cache_ocr(self, digest: str, recipe: str, page: int, data: str) -> None: ...
+
+
+@dataclass
+class OcrPage:
+    """One page as Tesseract read it; word boxes are pixels of the page rendered at `dpi`."""
+
+    page: int
+    text: str
+    width: int
+    height: int
+    dpi: int
+    seconds: float
+    words: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # word, left, top, width, height
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> "OcrPage":
+        d = json.loads(data)
+        d["words"] = [tuple(w) for w in d["words"]]
+        return cls(**d)
+
+
+def install_command(languages: list[str]) -> str:
+    """The Debian/Ubuntu command that installs Tesseract with these language models."""
+    packages = [DEBIAN_BASE] + [f"tesseract-ocr-{lang.lower().replace('_', '-')}" for lang in languages if lang not in ("eng", "osd")]
+    return "sudo apt-get install " + " ".join(packages)
+
+
+class Ocr:
+    """Reads scanned pages of one sync's PDFs; counts what it read and what came from the cache."""
+
+    def __init__(self, languages: str, dpi: int, max_pages: int, cmd: str = "tesseract",
+                 cache: OcrCache | None = None, progress: OcrProgress | None = None):
+        self.languages = [lang for lang in languages.split("+") if lang]
+        self.dpi = dpi
+        self.max_pages = max_pages
+        self.cmd = cmd
+        self.cache = cache
+        self.progress = progress
+        self.pages_read = 0
+        self.pages_cached = 0
+        self.seconds = 0.0
+        self._checked: tuple[str | None, str] | None = None  # (reason it cannot run, Tesseract version)
+
+    @classmethod
+    def from_settings(cls, settings, cache: OcrCache | None = None, progress: OcrProgress | None = None) -> "Ocr":
+        return cls(settings.ocr_languages, settings.ocr_dpi, settings.ocr_max_pages, settings.tesseract_cmd, cache, progress)
+
+    # --- is Tesseract there ---------------------------------------------------------------------
+    def unavailable(self) -> str | None:
+        """Why OCR cannot run here (a reason naming the install command), or None."""
+        return self._check()[0]
+
+    def _check(self) -> tuple[str | None, str]:
+        if self._checked is None:
+            self._checked = self._probe()
+        return self._checked
+
+    def _probe(self) -> tuple[str | None, str]:
+        install = install_command(self.languages)
+        if shutil.which(self.cmd) is None:
+            return (
+                f"{NEEDS_TESSERACT}, which is not installed (no `{self.cmd}` program found): install it with "
+                f"`{install}` (macOS: `{BREW}`), then sync again",
+                "",
+            )
+        import pytesseract
+
+        try:
+            with _TESS_LOCK:
+                pytesseract.pytesseract.tesseract_cmd = self.cmd
+                version = str(pytesseract.get_tesseract_version())
+                installed = set(pytesseract.get_languages())
+        except Exception as e:  # a broken install: say what Tesseract said
+            return f"{NEEDS_TESSERACT}, which does not run ({str(e).strip()[:200]}): reinstall it with `{install}`", ""
+        missing = [lang for lang in self.languages if lang not in installed]
+        if missing:
+            have = ", ".join(sorted(installed - {"osd"})) or "none"
+            return (
+                f"{NEEDS_TESSERACT} language models that are not installed ({', '.join(missing)}): install them with "
+                f"`{install_command(missing)}`, or set ASSISTANT_OCR_LANGUAGES to installed ones ({have}), then sync again",
+                version,
+            )
+        return None, version
+
+    @property
+    def recipe(self) -> str:
+        """What a cached page was read with: a change reads pages again."""
+        return f"tesseract {self._check()[1]} {'+'.join(self.languages)} {self.dpi}dpi v{RECIPE_VERSION}"
+
+    # --- reading pages --------------------------------------------------------------------------
+    def read(self, data: bytes, pages: list[int], name: str = "") -> dict[int, OcrPage]:
+        """OCR these 1-based pages of a PDF; SkipFile when OCR is off, over the limit or cannot run."""
+        if self.max_pages == 0:
+            raise SkipFile(f"no text layer on {_pages(pages)} (scanned/image-only PDF): it needs OCR, which is off (ASSISTANT_OCR_MAX_PAGES=0)")
+        if len(pages) > self.max_pages:
+            raise SkipFile(
+                f"{len(pages)} scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit of {self.max_pages} "
+                f"(OCR takes a few seconds a page): raise the setting or split the file"
+            )
+        reason = self.unavailable()
+        if reason:
+            raise SkipFile(f"no text layer on {_pages(pages)} (scanned/image-only PDF): {reason}")
+        digest, recipe = content_hash(data), self.recipe
+        cached = self.cache.ocr_cached(digest, recipe) if self.cache else {}
+        out: dict[int, OcrPage] = {}
+        todo = [n for n in pages if n not in cached]
+        for n in pages:
+            if n in cached:
+                out[n] = OcrPage.from_json(cached[n])
+                self.pages_cached += 1
+        if self.progress:
+            self.progress(name, len(out), len(pages))
+        if todo:
+            import pypdfium2
+
+            # Tesseract's OpenMP threads made a page 2x slower on a busy 2-core machine (4.2 s vs 2.1 s): one each
+            os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+            pdf = pypdfium2.PdfDocument(data)
+            try:
+                for n in todo:
+                    out[n] = page = self._read_page(pdf, n)
+                    if self.cache:
+                        self.cache.cache_ocr(digest, recipe, n, page.to_json())
+                    if self.progress:
+                        self.progress(name, len(out), len(pages))
+            finally:
+                pdf.close()
+        return out
+
+    def _read_page(self, pdf, n: int) -> OcrPage:
+        import pytesseract
+
+        t0 = time.monotonic()
+        image = render(pdf, n, self.dpi)
+        try:
+            with _TESS_LOCK:
+                pytesseract.pytesseract.tesseract_cmd = self.cmd
+                tsv = pytesseract.image_to_data(
+                    image, lang="+".join(self.languages), config=f"--psm 3 --dpi {self.dpi}",
+                    output_type=pytesseract.Output.DICT, timeout=PAGE_TIMEOUT_S,
+                )
+        except RuntimeError as e:  # pytesseract's timeout
+            raise SkipFile(f"OCR of page {n} did not finish within {PAGE_TIMEOUT_S} s ({e})") from None
+        except pytesseract.TesseractError as e:
+            raise SkipFile(f"Tesseract failed on page {n}: {str(e.message).strip()[:200]}") from None
+        text, words = page_text(tsv)
+        seconds = time.monotonic() - t0
+        self.pages_read += 1
+        self.seconds += seconds
+        return OcrPage(n, text, image.width, image.height, self.dpi, round(seconds, 3), words)
+
+
+def render(pdf, n: int, dpi: int):
+    """Page n (1-based) of an open pypdfium2 document as a greyscale PIL image at `dpi`."""
+    page = pdf[n - 1]
+    try:
+        return page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        page.close()
+
+
+def render_png(data: bytes, n: int, dpi: int) -> bytes:
+    """Page n of a PDF as PNG bytes (the citation viewer shows it under the quoted words' boxes)."""
+    import io
+
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        out = io.BytesIO()
+        render(pdf, n, dpi).save(out, format="PNG", optimize=True)
+        return out.getvalue()
+    finally:
+        pdf.close()
+
+
+def page_text(tsv: dict[str, list]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
+    """Tesseract's TSV rows -> page text (lines by "\\n", paragraphs by a blank line, NFC) and the word boxes.
+
+    A line Tesseract is unsure of as a whole (mean confidence under MIN_LINE_CONF) is dropped: on scans
+    that is a stamp, a signature or a blot, not text."""
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, word in enumerate(tsv["text"]):
+        if int(tsv["level"][i]) == 5 and str(word).strip():
+            lines.setdefault((int(tsv["block_num"][i]), int(tsv["par_num"][i]), int(tsv["line_num"][i])), []).append(i)
+    out: list[str] = []
+    words: list[tuple[str, int, int, int, int]] = []
+    last_par: tuple[int, int] | None = None
+    for key, idx in lines.items():
+        confs = [float(tsv["conf"][i]) for i in idx]
+        if sum(confs) / len(confs) < MIN_LINE_CONF:
+            continue
+        if last_par is not None and key[:2] != last_par:
+            out.append("")
+        last_par = key[:2]
+        texts = [unicodedata.normalize("NFC", str(tsv["text"][i]).strip()) for i in idx]
+        out.append(" ".join(texts))
+        words += [(t, int(tsv["left"][i]), int(tsv["top"][i]), int(tsv["width"][i]), int(tsv["height"][i])) for t, i in zip(texts, idx)]
+    return "\n".join(out), words
+
+
+def skip_may_clear(reason: str, ocr: Ocr) -> bool:
+    """A recorded skip that a sync should try again although the file did not change: Tesseract (or a
+    language model) was missing and is there now, OCR was off and is on, or the page limit was raised."""
+    if NEEDS_TESSERACT in reason or "it needs OCR" in reason:
+        return ocr.max_pages > 0 and ocr.unavailable() is None
+    m = _LIMIT.search(reason)
+    return m is not None and int(m.group(1)) <= ocr.max_pages
+
+
+def _pages(pages: list[int]) -> str:
+    """`page 3`, `pages 1-4`, `pages 2, 5, 7` (a long list is shortened)."""
+    if len(pages) == 1:
+        return f"page {pages[0]}"
+    if pages == list(range(pages[0], pages[-1] + 1)):
+        return f"pages {pages[0]}-{pages[-1]}"
+    shown = ", ".join(str(p) for p in pages[:8])
+    return f"pages {shown}" + (f" and {len(pages) - 8} more" if len(pages) > 8 else "")
