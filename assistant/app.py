@@ -100,6 +100,13 @@ class App:
             mark_ocr(answer, self.index.manifest)
             return answer
 
+    def ocr_pages(self, doc: str) -> set[int]:
+        """Pages of an indexed document whose text OCR read (empty for text documents)."""
+        with self._read_lock:
+            m = self.index.manifest
+            digest = next((d.hash for d in m.documents() if d.path == doc), None)
+            return set(m.ocr_pages(digest)) if digest else set()
+
     def documents(self) -> list[dict]:
         """Indexed and skipped documents, for `assistant docs` and the page's library. Skipped are the files a
         sync could not load (recorded in the manifest) and those it never tries (unsupported type, a name that

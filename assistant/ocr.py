@@ -33,7 +33,7 @@ MIN_LINE_CONF = 30.0  # a line whose words Tesseract is this unsure of is a stam
 DEBIAN_BASE = "tesseract-ocr"
 BREW = "brew install tesseract tesseract-lang"
 NEEDS_TESSERACT = "OCR needs Tesseract"  # every reason that clears once Tesseract is installed says this
-_LIMIT = re.compile(r"(\d+) scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit")
+_LIMIT = re.compile(r"\d+ scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit of (\d+)")
 _TESS_LOCK = threading.Lock()  # pytesseract keeps the program's path in a module global
 
 OcrProgress = Callable[[str, int, int], None]  # (file, pages read so far, pages to read)
@@ -252,11 +252,11 @@ def page_text(tsv: dict[str, list]) -> tuple[str, list[tuple[str, int, int, int,
 
 def skip_may_clear(reason: str, ocr: Ocr) -> bool:
     """A recorded skip that a sync should try again although the file did not change: Tesseract (or a
-    language model) was missing and is there now, OCR was off and is on, or the page limit was raised."""
+    language model) was missing and is there now, OCR was off and is on, or the page limit changed."""
     if NEEDS_TESSERACT in reason or "it needs OCR" in reason:
         return ocr.max_pages > 0 and ocr.unavailable() is None
     m = _LIMIT.search(reason)
-    return m is not None and int(m.group(1)) <= ocr.max_pages
+    return m is not None and int(m.group(1)) != ocr.max_pages
 
 
 def _pages(pages: list[int]) -> str:
