@@ -31,7 +31,7 @@ from test_loaders import PAGE1, make_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals" / "tools"))
-from scans import scanned_pdf  # noqa: E402
+from scans import cer as _cer, scanned_pdf  # noqa: E402
 
 DPI = 200
 TITLE = "Quyết định số 1234/QĐ-TTg về hợp tác Việt Nam - Thụy Điển"
@@ -43,18 +43,6 @@ LEAD = "Bộ Kế hoạch và Đầu tư chủ trì, phối hợp với các b�
 PAGE_2 = "Điều 2. Quyết định này có hiệu lực kể từ ngày ký. Đại sứ Thụy Điển tại Việt Nam, bà Johanna Mörner, đồng chủ trì hội nghị triển khai."
 MIXED_SCAN = "Phụ lục: danh sách 12 dự án ưu tiên về năng lượng tái tạo tại tỉnh Ninh Bình."
 INSTALL = "sudo apt-get install tesseract-ocr tesseract-ocr-vie tesseract-ocr-swe"
-
-
-def _cer(got: str, want: str) -> float:
-    """Character error rate (edit distance / length), whitespace collapsed."""
-    a, b = " ".join(got.split()), " ".join(want.split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(b))
 
 
 @pytest.fixture(scope="session")

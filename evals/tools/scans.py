@@ -92,3 +92,11 @@ def scanned_pdf(pages: list[list[str]], dpi: int = 300, noisy: bool = False) -> 
     if noisy:
         images = [degrade(im, seed=i) for i, im in enumerate(images)]
     return to_pdf(images, dpi)
+
+
+def cer(got: str, want: str) -> float:
+    """Character error rate: edit distance / length of the source text, whitespace collapsed on both sides."""
+    from rapidfuzz.distance import Levenshtein
+
+    a, b = " ".join(got.split()), " ".join(want.split())
+    return Levenshtein.distance(a, b) / max(1, len(b))
