@@ -107,6 +107,27 @@ class App:
             digest = next((d.hash for d in m.documents() if d.path == doc), None)
             return set(m.ocr_pages(digest)) if digest else set()
 
+    def scan_page(self, doc: str, page: int, dpi: int = 100):
+        """A scanned page of an indexed document: (its OcrPage: words and boxes, the page as PNG at `dpi`), or
+        None when OCR did not read that page or the file changed since it was indexed."""
+        from .chunking import content_hash
+        from .library import document_path
+        from .ocr import OcrPage, render_png
+
+        with self._read_lock:
+            m = self.index.manifest
+            digest = next((d.hash for d in m.documents() if d.path == doc), None)
+            data = m.ocr_page(digest, page) if digest else None
+        if data is None:
+            return None
+        try:
+            pdf = document_path(Path(self.settings.corpus_dir), doc).read_bytes()
+        except OSError:
+            return None
+        if content_hash(pdf) != digest:
+            return None
+        return OcrPage.from_json(data), render_png(pdf, page, dpi)
+
     def documents(self) -> list[dict]:
         """Indexed and skipped documents, for `assistant docs` and the page's library. Skipped are the files a
         sync could not load (recorded in the manifest) and those it never tries (unsupported type, a name that

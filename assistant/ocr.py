@@ -267,3 +267,33 @@ def _pages(pages: list[int]) -> str:
         return f"pages {pages[0]}-{pages[-1]}"
     shown = ", ".join(str(p) for p in pages[:8])
     return f"pages {shown}" + (f" and {len(pages) - 8} more" if len(pages) > 8 else "")
+
+
+_HYPHENS = ("-", "\u2010", "\u00ad")
+
+
+def quote_boxes(words: list[tuple[str, int, int, int, int]], quote: str) -> list[tuple[int, int, int, int]]:
+    """The boxes (left, top, width, height) of the page words that make up `quote`, in reading order; empty
+    when the quote is not on the page. A word hyphenated across lines (`gover-` + `nance`) is both its parts;
+    the quote's first and last word may be parts of a page word (a quote can start or end inside one)."""
+    want = quote.split()
+    texts = [w[0] for w in words]
+    if not want:
+        return []
+    for i in range(len(texts)):
+        j, k, hit = i, 0, []
+        while k < len(want) and j < len(texts):
+            t, w, last = texts[j], want[k], k == len(want) - 1
+            pair = {t[:-1] + texts[j + 1], t + texts[j + 1]} if j + 1 < len(texts) and t.endswith(_HYPHENS) else set()
+            if t == w or (k == 0 and t.endswith(w)) or (last and t.startswith(w)):
+                hit.append(j)
+                j += 1
+            elif w in pair or (last and any(p.startswith(w) for p in pair)):
+                hit += [j, j + 1]
+                j += 2
+            else:
+                break
+            k += 1
+        if k == len(want):
+            return [tuple(words[x][1:]) for x in hit]  # type: ignore[misc]
+    return []

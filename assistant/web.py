@@ -320,6 +320,26 @@ def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[
     )
 
 
+def render_scan(page, png: bytes, quote: str, doc: str) -> str:
+    """A scanned page's image with the quoted words' boxes (from Tesseract) outlined over it."""
+    import base64
+
+    from .ocr import quote_boxes
+
+    boxes = quote_boxes(page.words, quote)
+    marks = "".join(
+        f'<span class="scan-box" style="left:{100 * x / page.width:.2f}%;top:{100 * y / page.height:.2f}%;'
+        f'width:{100 * w / page.width:.2f}%;height:{100 * h / page.height:.2f}%"></span>'
+        for x, y, w, h in boxes
+    )
+    note = "the quoted words are outlined" if boxes else "the quote's words were not found among the page's OCR words"
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (
+        f'<div class="scan"><div class="scan-h muted">page {page.page} as scanned · {note}</div>'
+        f'<div class="scan-page"><img src="{src}" alt="{esc(doc)}, page {page.page}">{marks}</div></div>'
+    )
+
+
 def render_library(rows: list[dict]) -> str:
     """The documents table: title, date, language, paragraphs, status and skip reason."""
     if not rows:
@@ -518,6 +538,10 @@ table.library td.file { font-family: var(--font-mono); font-size: 12.5px; max-wi
 .badge.indexed { background: #dcfce7; color: #166534; }
 .badge.skipped { background: #fef3c7; color: #92400e; }
 .badge.ocr { background: #e0e7ff; color: #3730a3; margin: 0 4px; }
+.scan { margin-top: 10px; }
+.scan-page { position: relative; display: inline-block; max-width: 100%; border: 1px solid var(--border-color-primary); }
+.scan-page img { display: block; width: 100%; height: auto; }
+.scan-box { position: absolute; background: rgba(250, 204, 21, 0.35); outline: 2px solid #ca8a04; }
 .reason { font-size: 12.5px; color: var(--body-text-color-subdued); }
 ul.report { margin: 0; padding-left: 18px; font-size: 14px; }
 ul.report li.bad { color: #b45309; }
@@ -663,7 +687,22 @@ def build_page(app) -> "gr.Blocks":
                 return render_message(_error_text(e, settings), "error")
             if whole:
                 return render_document_view(target, meta, paragraphs, ocr_pages=ocr_pages)
-            return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages)
+            return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + _scan_html(target, paragraphs, ocr_pages)
+
+        def _scan_html(target: Target, paragraphs: list[Paragraph], ocr_pages: frozenset[int]) -> str:
+            """Under a cited paragraph of a scanned page: the page image, the quote's words outlined."""
+            p = next((x for x in paragraphs if x.n == target.paragraph), None)
+            if p is None or p.page not in ocr_pages:
+                return ""
+            try:
+                scan = app.scan_page(target.doc, p.page)
+            except Exception as e:  # the text view stands without the image
+                log.warning("cannot show the scanned page: %s", e)
+                return ""
+            if scan is None:
+                return ""
+            quote = p.text[target.start - p.start : target.end - p.start] if target.start >= p.start else p.text
+            return render_scan(scan[0], scan[1], quote, target.doc)
 
         def on_transcript_click(turns, evt: gr.EventData):
             data = getattr(evt, "_data", None) or {}

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 from assistant.app import build
 from assistant.citations import verify
 from assistant.cli import format_answer, main
-from assistant.ocr import Ocr, install_command, page_text, skip_may_clear
+from assistant.ocr import Ocr, install_command, page_text, quote_boxes, skip_may_clear
 from assistant.settings import Settings
-from assistant.web import render_library, render_sources
+from assistant.web import render_library, render_scan, render_sources
 from fakes import HashEmbedder
 from test_loaders import PAGE1, make_pdf
 
@@ -122,6 +122,28 @@ def test_answer_quotes_ocr_text_verbatim_with_its_page_and_says_so(ocr_app):
     # the hash embedder is no model of meaning: the support rule (ASSISTANT_MIN_SCORE) decides here, the
     # answerability model in the test below with the real model
     _check_ocr_answer(app, app.ask("Tổng vốn viện trợ không hoàn lại là bao nhiêu?", min_score=0.1))
+
+
+def test_viewer_shows_the_scanned_page_with_the_quoted_words_outlined(ocr_app, tmp_path):
+    app, _, _ = ocr_app
+    c = app.ask("Tổng vốn viện trợ không hoàn lại là bao nhiêu?", min_score=0.1).citations[0]
+    page, png = app.scan_page(c.doc, c.page)
+    assert png.startswith(b"\x89PNG") and page.page == 1 and abs(page.width - 1654) <= 2 and abs(page.height - 2339) <= 2  # A4, 200 dpi
+    boxes = quote_boxes(page.words, c.quote)
+    assert len(boxes) == len(c.quote.split())  # every quoted word, on the lines of that paragraph only
+    title_bottom = max(w[2] + w[4] for w in page.words if w[0] == "Quyết")
+    lead_top = min(w[2] for w in page.words if w[0] == "Bộ")
+    assert all(title_bottom < y and y + h < lead_top for _, y, _, h in boxes)
+    html = render_scan(page, png, c.quote, c.doc)
+    assert html.count('class="scan-box"') == len(boxes) and "data:image/png;base64," in html
+    assert app.scan_page(c.doc, 2) is not None and app.scan_page("mixed.pdf", 1) is None  # page 1 has a text layer
+
+
+def test_quote_boxes_follow_hyphenation_and_partial_words():
+    words = [("Việt", 0, 0, 9, 9), ("Nam", 10, 0, 9, 9), ("gover-", 20, 0, 9, 9), ("nance", 0, 10, 9, 9), ("tốt.", 10, 10, 9, 9)]
+    assert quote_boxes(words, "Nam governance tốt.") == [(10, 0, 9, 9), (20, 0, 9, 9), (0, 10, 9, 9), (10, 10, 9, 9)]
+    assert quote_boxes(words, "iệt Nam gover") == [(0, 0, 9, 9), (10, 0, 9, 9), (20, 0, 9, 9)]
+    assert quote_boxes(words, "Hà Nội") == [] and quote_boxes(words, "") == []
 
 
 @pytest.mark.model
