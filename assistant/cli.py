@@ -358,7 +358,8 @@ class _FileBars:
     def update(self, name: str, done: int, total: int) -> None:
         if name != self.name or self.bar is None:
             self.close()
-            self.name, self.bar = name, _Bar(f"{self.label} {name} ({total} {self.unit})")
+            unit = self.unit if total != 1 else self.unit.removesuffix("s")
+            self.name, self.bar = name, _Bar(f"{self.label} {name} ({total} {unit})")
         self.bar.update(done, total)
 
     def close(self) -> None:

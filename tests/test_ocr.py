@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from assistant.app import build
 from assistant.citations import verify
+from assistant import cli
 from assistant.cli import format_answer, main
 from assistant.ocr import Ocr, install_command, page_text, quote_boxes, skip_may_clear
 from assistant.settings import Settings
@@ -196,11 +197,15 @@ def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_index
     assert reason.startswith("no text layer on page 1 (scanned/image-only PDF): OCR needs Tesseract, which is not installed")
     assert f"`{INSTALL}`" in reason
     assert app.documents()[0]["reason"] == reason
-    # installed meanwhile: the next sync retries the unchanged file and indexes it
+    # installed meanwhile: the next sync (here `assistant ingest --json`) retries the unchanged file and indexes it
     monkeypatch.setenv("PATH", os.path.dirname(real) + os.pathsep + os.environ["PATH"])
     app2 = build(_settings(tmp_path), embedder=HashEmbedder())
-    report = app2.sync()
-    assert report.added == ["scan.pdf"] and report.skipped == [] and report.ocr_pages == 1
+    monkeypatch.setattr(cli, "_app", lambda settings: app2)
+    result = CliRunner().invoke(cli.main, ["ingest", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == ["scan.pdf"] and report["skipped"] == [] and report["ocr_pages"] == 1
+    assert "OCR scan.pdf (1 page)" in result.stderr  # the per-file OCR progress bar
 
 
 def test_a_missing_language_model_names_its_package(tmp_path, scans):
