@@ -422,6 +422,8 @@ def parse_pdf(data: bytes, ocr: PageReader | None = None, name: str = "") -> tup
     if not paragraphs:
         if read:
             raise SkipFile(f"OCR found no text on its {len(read)} scanned pages (blank or unreadable scans?)")
+        if ocr is not None:  # OCR was ready, but no page holds an image to read
+            raise SkipFile("no text on any page: no text layer and no scanned image (blank pages or drawings only)")
         raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
     return text, paragraphs, sorted(n for n in read if any(p.page == n for p in paragraphs))
 
@@ -436,10 +438,7 @@ def _pdf_pages(data: bytes) -> tuple[list[str], list[int]]:
         if reader.is_encrypted and not reader.decrypt(""):  # an owner-only password still allows reading
             raise SkipFile("encrypted PDF: remove the password and save it again")
         texts = [normalize(page.extract_text() or "") for page in reader.pages]
-        scanned = [
-            n for n, (page, text) in enumerate(zip(reader.pages, texts), 1)
-            if len("".join(text.split())) < SCANNED_MAX_CHARS and len(page.images) > 0
-        ]  # fmt: skip
+        scanned = [n for n, (page, text) in enumerate(zip(reader.pages, texts), 1) if len("".join(text.split())) < SCANNED_MAX_CHARS and _has_image(page)]
         return texts, scanned
     except SkipFile:
         raise
@@ -449,6 +448,14 @@ def _pdf_pages(data: bytes) -> tuple[list[str], list[int]]:
         raise SkipFile(f"encrypted PDF that needs an extra library to open ({_reason(e)})") from None
     except Exception as e:
         raise SkipFile(f"corrupt or unreadable PDF ({_reason(e)})") from None
+
+
+def _has_image(page) -> bool:
+    """Whether a page draws an image (its resources or inline); one that cannot be listed is tried by OCR."""
+    try:
+        return len(page.images) > 0
+    except Exception:
+        return True
 
 
 def pdf_page_paragraphs(page_text: str) -> list[str]:

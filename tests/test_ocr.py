@@ -227,6 +227,18 @@ def test_page_limit_and_ocr_off(tmp_path, scans):
     assert report.ocr_pages == off.ocr_pages == 0
 
 
+def test_a_blank_pdf_is_not_mistaken_for_a_scan(tmp_path):
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(612, 792)
+    out = io.BytesIO()
+    writer.write(out)
+    _corpus(tmp_path, {"blank.pdf": out.getvalue()})
+    report = build(_settings(tmp_path), embedder=HashEmbedder()).sync()
+    reason = report.skipped[0]["reason"]
+    assert reason == "no text on any page: no text layer and no scanned image (blank pages or drawings only)"
+    assert report.ocr_pages == 0 and not skip_may_clear(reason, Ocr("vie", DPI, 5))
+
+
 _KILLED_INGEST = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
