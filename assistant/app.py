@@ -104,7 +104,7 @@ class App:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""
         with self._read_lock:
             m = self.index.manifest
-            digest = next((d.hash for d in m.documents() if d.path == doc), None)
+            digest = m.doc_hash(doc)
             return set(m.ocr_pages(digest)) if digest else set()
 
     def scan_page(self, doc: str, page: int, dpi: int = 100):
@@ -116,7 +116,7 @@ class App:
 
         with self._read_lock:
             m = self.index.manifest
-            digest = next((d.hash for d in m.documents() if d.path == doc), None)
+            digest = m.doc_hash(doc)
             data = m.ocr_page(digest, page) if digest else None
         if data is None:
             return None
@@ -163,11 +163,8 @@ class App:
 
 def mark_ocr(answer: Answer, manifest) -> None:
     """Mark each citation whose page was read by OCR (its quote is verbatim OCR text, which can hold misreadings)."""
-    cited = {c.doc for c in answer.citations if c.page}
-    if not cited:
-        return
-    hashes = {d.path: d.hash for d in manifest.documents() if d.path in cited}
-    pages = {doc: set(manifest.ocr_pages(h)) for doc, h in hashes.items()}
+    hashes = {c.doc: manifest.doc_hash(c.doc) for c in answer.citations if c.page}
+    pages = {doc: set(manifest.ocr_pages(h)) for doc, h in hashes.items() if h}
     for c in answer.citations:
         c.ocr = c.page in pages.get(c.doc, set())
 

@@ -252,6 +252,11 @@ class Manifest:
         """Pages of this content that OCR has read (any recipe)."""
         return [r[0] for r in self.db.execute("SELECT DISTINCT page FROM ocr_cache WHERE hash=? ORDER BY page", (digest,))]
 
+    def doc_hash(self, path: str) -> str | None:
+        """The content hash of an indexed document (None when not indexed)."""
+        row = self.db.execute("SELECT hash FROM documents WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
     def ocr_page(self, digest: str, page: int) -> str | None:
         """The latest OCR reading of one page (its text and word boxes, JSON), or None."""
         row = self.db.execute("SELECT data FROM ocr_cache WHERE hash=? AND page=? ORDER BY rowid DESC LIMIT 1", (digest, page)).fetchone()
