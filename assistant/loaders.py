@@ -417,7 +417,7 @@ def parse_pdf(data: bytes, ocr: PageReader | None = None, name: str = "") -> tup
     read = ocr.read(data, scanned, name) if ocr is not None and scanned else {}
     for n, page in read.items():
         pages[n - 1] = page.text
-    pieces = [(para, n) for n, page in enumerate(pages, 1) for para in pdf_page_paragraphs(page)]
+    pieces = across_pages([(para, n) for n, page in enumerate(pages, 1) for para in pdf_page_paragraphs(page)])
     text, paragraphs = _joined(pieces)
     if not paragraphs:
         if read:
@@ -448,6 +448,22 @@ def _pdf_pages(data: bytes) -> tuple[list[str], list[int]]:
         raise SkipFile(f"encrypted PDF that needs an extra library to open ({_reason(e)})") from None
     except Exception as e:
         raise SkipFile(f"corrupt or unreadable PDF ({_reason(e)})") from None
+
+
+def across_pages(pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Re-join a paragraph that a page break cut: the last paragraph of a page that ends without a sentence
+    end, followed by a first paragraph of the next page that starts in lower case (or after a hyphen). The
+    paragraph keeps the page it starts on."""
+    out: list[tuple[str, int]] = []
+    last_page = 0
+    for para, page in pieces:
+        prev = out[-1][0] if out else ""
+        if prev and page == last_page + 1 and not _SENTENCE_END.search(prev) and (para[:1].islower() or prev.endswith(_HYPHENS)):
+            out[-1] = (_join_line(prev, para), out[-1][1])
+        else:
+            out.append((para, page))
+        last_page = page
+    return out
 
 
 def _has_image(page) -> bool:

@@ -27,7 +27,7 @@ from typing import Callable, Protocol
 from .chunking import content_hash
 from .errors import SkipFile
 
-RECIPE_VERSION = "1"  # bump when the page text recipe below changes: cached pages are read again
+RECIPE_VERSION = "2"  # bump when what Tesseract is asked for changes (not page_text: it runs on cached rows)
 PAGE_TIMEOUT_S = 300  # one page that takes longer is a hung Tesseract, not a slow one
 MIN_LINE_CONF = 30.0  # a line whose words Tesseract is this unsure of is a stamp, a signature or a smudge
 DEBIAN_BASE = "tesseract-ocr"
@@ -47,25 +47,36 @@ class OcrCache(Protocol):
     def cache_ocr(self, digest: str, recipe: str, page: int, data: str) -> None: ...
 
 
+Row = tuple[str, int, int, int, int, float, int, int, int]  # word (NFC), left, top, width, height, confidence, block, paragraph, line
+Box = tuple[str, int, int, int, int]  # word, left, top, width, height
+
+
 @dataclass
 class OcrPage:
-    """One page as Tesseract read it; word boxes are pixels of the page rendered at `dpi`."""
+    """One page as Tesseract read it (its word rows are what is cached); pixels of the page rendered at `dpi`.
+    `text` and `words` (the kept words with their boxes) are derived from the rows by `page_text`."""
 
     page: int
-    text: str
     width: int
     height: int
     dpi: int
     seconds: float
-    words: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # word, left, top, width, height
+    rows: list[Row] = field(default_factory=list)
+    text: str = field(init=False)
+    words: list[Box] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.text, self.words = page_text(self.rows)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        d = asdict(self)
+        del d["text"], d["words"]
+        return json.dumps(d, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, data: str) -> "OcrPage":
         d = json.loads(data)
-        d["words"] = [tuple(w) for w in d["words"]]
+        d["rows"] = [tuple(r) for r in d["rows"]]
         return cls(**d)
 
 
@@ -194,11 +205,10 @@ class Ocr:
             raise SkipFile(f"OCR of page {n} did not finish within {PAGE_TIMEOUT_S} s ({e})") from None
         except pytesseract.TesseractError as e:
             raise SkipFile(f"Tesseract failed on page {n}: {str(e.message).strip()[:200]}") from None
-        text, words = page_text(tsv)
         seconds = time.monotonic() - t0
         self.pages_read += 1
         self.seconds += seconds
-        return OcrPage(n, text, image.width, image.height, self.dpi, round(seconds, 3), words)
+        return OcrPage(n, image.width, image.height, self.dpi, round(seconds, 3), tsv_rows(tsv))
 
 
 def render(pdf, n: int, dpi: int):
@@ -225,28 +235,39 @@ def render_png(data: bytes, n: int, dpi: int) -> bytes:
         pdf.close()
 
 
-def page_text(tsv: dict[str, list]) -> tuple[str, list[tuple[str, int, int, int, int]]]:
-    """Tesseract's TSV rows -> page text (lines by "\\n", paragraphs by a blank line, NFC) and the word boxes.
+def tsv_rows(tsv: dict[str, list]) -> list[Row]:
+    """The words of Tesseract's TSV (pytesseract's dict of columns), NFC, with their boxes and line ids."""
+    return [
+        (unicodedata.normalize("NFC", str(word).strip()), int(tsv["left"][i]), int(tsv["top"][i]), int(tsv["width"][i]),
+         int(tsv["height"][i]), float(tsv["conf"][i]), int(tsv["block_num"][i]), int(tsv["par_num"][i]), int(tsv["line_num"][i]))
+        for i, word in enumerate(tsv["text"])
+        if int(tsv["level"][i]) == 5 and str(word).strip()
+    ]  # fmt: skip
 
-    A line Tesseract is unsure of as a whole (mean confidence under MIN_LINE_CONF) is dropped: on scans
-    that is a stamp, a signature or a blot, not text."""
-    lines: dict[tuple[int, int, int], list[int]] = {}
-    for i, word in enumerate(tsv["text"]):
-        if int(tsv["level"][i]) == 5 and str(word).strip():
-            lines.setdefault((int(tsv["block_num"][i]), int(tsv["par_num"][i]), int(tsv["line_num"][i])), []).append(i)
+
+def page_text(rows: list[Row]) -> tuple[str, list[Box]]:
+    """Word rows -> page text (lines by "\n", paragraphs by a blank line) and the kept words' boxes.
+
+    A paragraph ends where Tesseract's does, and where the gap above a line is clearly wider than the
+    page's usual line gap (a blank line between paragraphs that Tesseract's layout grouped, e.g. a
+    title over a byline). A line Tesseract is unsure of as a whole (mean confidence under
+    MIN_LINE_CONF) is dropped: on scans that is a stamp, a signature or a blot, not text."""
+    lines: dict[tuple[int, int, int], list[Row]] = {}
+    for r in rows:
+        lines.setdefault((r[6], r[7], r[8]), []).append(r)
+    kept = [(key, ws) for key, ws in lines.items() if sum(w[5] for w in ws) / len(ws) >= MIN_LINE_CONF]
+    tops = [min(w[2] for w in ws) for _, ws in kept]
+    bottoms = [max(w[2] + w[4] for w in ws) for _, ws in kept]
+    heights = sorted(b - t for t, b in zip(tops, bottoms))
+    gaps = sorted(tops[i + 1] - bottoms[i] for i in range(len(kept) - 1) if kept[i + 1][0][:2] == kept[i][0][:2])
+    wide = (gaps[len(gaps) // 2] if gaps else 0) + 0.5 * (heights[len(heights) // 2] if heights else 0)
     out: list[str] = []
-    words: list[tuple[str, int, int, int, int]] = []
-    last_par: tuple[int, int] | None = None
-    for key, idx in lines.items():
-        confs = [float(tsv["conf"][i]) for i in idx]
-        if sum(confs) / len(confs) < MIN_LINE_CONF:
-            continue
-        if last_par is not None and key[:2] != last_par:
+    words: list[Box] = []
+    for i, (key, ws) in enumerate(kept):
+        if i and (key[:2] != kept[i - 1][0][:2] or tops[i] - bottoms[i - 1] > wide):
             out.append("")
-        last_par = key[:2]
-        texts = [unicodedata.normalize("NFC", str(tsv["text"][i]).strip()) for i in idx]
-        out.append(" ".join(texts))
-        words += [(t, int(tsv["left"][i]), int(tsv["top"][i]), int(tsv["width"][i]), int(tsv["height"][i])) for t, i in zip(texts, idx)]
+        out.append(" ".join(w[0] for w in ws))
+        words += [w[:5] for w in ws]
     return "\n".join(out), words
 
 

@@ -24,7 +24,7 @@ from assistant.app import build
 from assistant.citations import verify
 from assistant import cli
 from assistant.cli import format_answer, main
-from assistant.ocr import Ocr, install_command, page_text, quote_boxes, skip_may_clear
+from assistant.ocr import Ocr, OcrPage, install_command, page_text, quote_boxes, skip_may_clear, tsv_rows
 from assistant.settings import Settings
 from assistant.web import render_library, render_scan, render_sources
 from fakes import HashEmbedder
@@ -295,10 +295,18 @@ def test_page_text_lines_paragraphs_nfc_and_stamps_dropped():
         (2, 1, 1, "~@#", 8), (2, 1, 1, "ll", 12),  # a stamp: a line Tesseract is unsure of
         (3, 1, 1, "Hà", 90), (3, 1, 1, "Nội", 92),
     ]  # fmt: skip
-    text, words = page_text(_tsv(rows))
+    text, words = page_text(tsv_rows(_tsv(rows)))
     assert text == "Việt Nam\nhợp tác\n\nĐiều 2.\n\nHà Nội"
     assert unicodedata.is_normalized("NFC", text) and words[0][0] == "Việt"
     assert len(words) == 8 and ("~@#", 60, 20, 9, 12) not in words
+    page = OcrPage(1, 100, 100, 200, 1.0, tsv_rows(_tsv(rows)))
+    assert OcrPage.from_json(page.to_json()) == page and page.text == text  # the cache holds rows, text is derived
+
+
+def test_a_blank_line_inside_one_tesseract_paragraph_breaks_it():
+    """Tesseract grouped a title, a blank line and a byline into one paragraph: the gap splits them."""
+    rows = [(t, 0, top, 50, 12, 90.0, 1, 1, line) for line, (t, top) in enumerate([("Tiêu", 0), ("Thiên", 40), ("dòng", 56), ("một", 72)], 1)]
+    assert page_text(rows)[0] == "Tiêu\n\nThiên\ndòng\nmột"
 
 
 def test_install_command_names_each_language_package():
