@@ -421,7 +421,8 @@ def parse_pdf(data: bytes, ocr: PageReader | None = None, name: str = "") -> tup
     text, paragraphs = _joined(pieces)
     if not paragraphs:
         if read:
-            raise SkipFile(f"OCR found no text on its {len(read)} scanned pages (blank or unreadable scans?)")
+            scans = "its scanned page" if len(read) == 1 else f"its {len(read)} scanned pages"
+            raise SkipFile(f"OCR found no text on {scans} (blank or unreadable scans?)")
         if ocr is not None:  # OCR was ready, but no page holds an image to read
             raise SkipFile("no text on any page: no text layer and no scanned image (blank pages or drawings only)")
         raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
