@@ -75,12 +75,29 @@ def score(app, questions, gold: dict[tuple[str, int], str], suffix: str) -> dict
     return {"questions": n, "recall@5": round(sum(recall) / n, 4), "answer_contains": round(sum(contains) / n, 4)}
 
 
+def keep_ocr_cache(index: Path) -> None:
+    """A fresh index folder that keeps only the OCR cache of the old one (paragraphing changes need no OCR)."""
+    from assistant.manifest import Manifest
+
+    old = index.with_name("index.old")
+    shutil.rmtree(old, ignore_errors=True)
+    index.rename(old)
+    index.mkdir()
+    m = Manifest(index / "manifest.sqlite")
+    m.db.execute("ATTACH DATABASE ? AS old", (str(old / "manifest.sqlite"),))
+    m.db.execute("INSERT INTO ocr_cache SELECT * FROM old.ocr_cache")
+    m.db.execute("DETACH DATABASE old")
+    m.close()
+    shutil.rmtree(old)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=3, help="XQuAD-vi articles rendered besides the five seed documents")
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "assistant" / "ocr-bench")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", type=Path, help="write the results JSON here")
+    ap.add_argument("--reindex", action="store_true", help="index the PDFs again, their OCR'd pages from the earlier run's cache")
     args = ap.parse_args()
     from assistant.embeddings import load_embedder
 
@@ -111,6 +128,8 @@ def main() -> None:
                 images = render_pages([[p.text for p in d.paragraphs]], dpi)
                 images = [degrade(im, seed=i) for i, im in enumerate(images)] if noisy else images
                 (corpus / (Path(name).stem + ".pdf")).write_bytes(to_pdf(images, dpi))
+        if args.reindex and (base / "index").exists():
+            keep_ocr_cache(base / "index")
         app = build(Settings(corpus_dir=corpus, index_dir=base / "index"), embedder=embedder)
         t0 = time.monotonic()
         report = app.sync(ocr_progress=lambda name, done, total: print(f"\r{variant} OCR {name} {done}/{total}", end="", file=sys.stderr, flush=True))

@@ -307,6 +307,9 @@ def test_a_blank_line_inside_one_tesseract_paragraph_breaks_it():
     """Tesseract grouped a title, a blank line and a byline into one paragraph: the gap splits them."""
     rows = [(t, 0, top, 50, 12, 90.0, 1, 1, line) for line, (t, top) in enumerate([("Tiêu", 0), ("Thiên", 40), ("dòng", 56), ("một", 72)], 1)]
     assert page_text(rows)[0] == "Tiêu\n\nThiên\ndòng\nmột"
+    # but a sentence that goes on in lower case is one paragraph, whatever Tesseract's layout says
+    rows = [("thu", 0, 0, 50, 12, 90.0, 1, 1, 1), ("hút", 60, 0, 50, 12, 90.0, 1, 1, 1), ("tuyến", 0, 16, 50, 12, 90.0, 1, 2, 1), ("tàu.", 60, 16, 50, 12, 90.0, 1, 2, 1)]
+    assert page_text(rows)[0] == "thu hút\ntuyến tàu."
 
 
 def test_install_command_names_each_language_package():
