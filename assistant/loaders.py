@@ -10,7 +10,8 @@ Paragraphs:
   (newlines kept in the text). In markdown, `# headings` stay their own paragraph; list items start one.
 - html: visible text only; block elements break paragraphs; whitespace collapsed.
 - pdf: lines re-joined per page (hyphenation undone); a paragraph ends at a blank line, at a clearly
-  short line ending a sentence, or after a short heading-like first line. A page without a text layer
+  short line ending a sentence, or after a short heading-like first line; a paragraph cut by a page break
+  (no sentence end, the next page starts in lower case) is one, on the page it starts. A page without a text layer
   (an image and next to no text: a scan) is read by OCR (`ocr.py`) when an OCR reader is given, and its
   lines are re-joined the same way.
 - docx: body paragraphs and table cells in document order.
