@@ -424,9 +424,9 @@ def parse_pdf(data: bytes, ocr: PageReader | None = None, name: str = "") -> tup
         if read:
             scans = "its scanned page" if len(read) == 1 else f"its {len(read)} scanned pages"
             raise SkipFile(f"OCR found no text on {scans} (blank or unreadable scans?)")
-        if ocr is not None:  # OCR was ready, but no page holds an image to read
-            raise SkipFile("no text on any page: no text layer and no scanned image (blank pages or drawings only)")
-        raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
+        if scanned or ocr is None:  # no OCR here, or it is off (ASSISTANT_OCR_MAX_PAGES=0)
+            raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
+        raise SkipFile("no text on any page: no text layer and no scanned image (blank pages or drawings only)")
     return text, paragraphs, sorted(n for n in read if any(p.page == n for p in paragraphs))
 
 

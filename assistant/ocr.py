@@ -151,9 +151,10 @@ class Ocr:
 
     # --- reading pages --------------------------------------------------------------------------
     def read(self, data: bytes, pages: list[int], name: str = "") -> dict[int, OcrPage]:
-        """OCR these 1-based pages of a PDF; SkipFile when OCR is off, over the limit or cannot run."""
+        """OCR these 1-based pages of a PDF; nothing when OCR is off (the text pages alone are indexed);
+        SkipFile when over the page limit or when OCR cannot run."""
         if self.max_pages == 0:
-            raise SkipFile(f"no text layer on {_pages(pages)} (scanned/image-only PDF): it needs OCR, which is off (ASSISTANT_OCR_MAX_PAGES=0)")
+            return {}
         if len(pages) > self.max_pages:
             raise SkipFile(
                 f"{len(pages)} scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit of {self.max_pages} "

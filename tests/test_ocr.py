@@ -223,8 +223,16 @@ def test_page_limit_and_ocr_off(tmp_path, scans):
     assert reason.startswith("2 scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit of 1")
     assert skip_may_clear(reason, Ocr("vie", DPI, 2)) and not skip_may_clear(reason, Ocr("vie", DPI, 1))
     off = build(_settings(tmp_path, ocr_max_pages=0), embedder=HashEmbedder()).sync()  # the setting changed: retried
-    assert off.skipped[0]["reason"].endswith("it needs OCR, which is off (ASSISTANT_OCR_MAX_PAGES=0)")
+    assert off.skipped[0]["reason"] == "no text layer (scanned/image-only PDF): it needs OCR"
     assert report.ocr_pages == off.ocr_pages == 0
+
+
+def test_with_ocr_off_a_partly_scanned_pdf_keeps_its_text_pages(tmp_path, scans):
+    _corpus(tmp_path, {"mixed.pdf": scans["mixed.pdf"]})
+    app = build(_settings(tmp_path, ocr_max_pages=0), embedder=HashEmbedder())
+    report = app.sync()
+    assert report.added == ["mixed.pdf"] and report.ocr_pages == 0
+    assert {p.page for p in app.index.manifest.paragraphs("mixed.pdf")} == {1}
 
 
 def test_a_blank_pdf_is_not_mistaken_for_a_scan(tmp_path):
