@@ -44,4 +44,5 @@ bench: install
 	.venv/bin/assistant bench
 
 serve: install
+	@command -v tesseract >/dev/null 2>&1 || echo "note: scanned PDFs need OCR: sudo apt-get install tesseract-ocr tesseract-ocr-vie tesseract-ocr-swe (macOS: brew install tesseract tesseract-lang)"
 	.venv/bin/assistant serve

@@ -60,15 +60,17 @@ class App:
                 self._index = Index(self.settings, model_id)
             return self._index
 
-    def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None) -> SyncReport:
-        """Index corpus/ incrementally (one writer at a time, see lock.py)."""
+    def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None,
+             ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+        """Index corpus/ incrementally (one writer at a time, see lock.py); `ocr_progress(file, done, total)`
+        hears of each scanned page OCR'd."""
         from .ingest import sync
 
         with self._write_lock:
             if self._writer is None:
                 self._writer = Index(self.settings, self.embedder.model_id)
             try:
-                return sync(self.settings, self.embedder, self._writer, progress, log)
+                return sync(self.settings, self.embedder, self._writer, progress, log, ocr_progress)
             finally:
                 self._writer.release_memory()
                 with self._read_lock:
@@ -88,13 +90,43 @@ class App:
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
         llm = self.llm() if s.answer_mode == "llm" else None
         with self._read_lock:
-            return ask(
+            answer = ask(
                 question, self.embedder, self.index,
                 mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,
                 flt=flt if flt is not None else Filter.from_settings(s),
                 min_score=s.min_score, max_sentences=s.max_answer_sentences,
                 llm=llm, llm_fallback=s.llm_fallback, context=context,
             )
+            mark_ocr(answer, self.index.manifest)
+            return answer
+
+    def ocr_pages(self, doc: str) -> set[int]:
+        """Pages of an indexed document whose text OCR read (empty for text documents)."""
+        with self._read_lock:
+            m = self.index.manifest
+            digest = m.doc_hash(doc)
+            return set(m.ocr_pages(digest)) if digest else set()
+
+    def scan_page(self, doc: str, page: int, dpi: int = 100):
+        """A scanned page of an indexed document: (its OcrPage: words and boxes, the page as PNG at `dpi`), or
+        None when OCR did not read that page or the file changed since it was indexed."""
+        from .chunking import content_hash
+        from .library import document_path
+        from .ocr import OcrPage, render_png
+
+        with self._read_lock:
+            m = self.index.manifest
+            digest = m.doc_hash(doc)
+            data = m.ocr_page(digest, page) if digest else None
+        if data is None:
+            return None
+        try:
+            pdf = document_path(Path(self.settings.corpus_dir), doc).read_bytes()
+        except OSError:
+            return None
+        if content_hash(pdf) != digest:
+            return None
+        return OcrPage.from_json(data), render_png(pdf, page, dpi)
 
     def documents(self) -> list[dict]:
         """Indexed and skipped documents, for `assistant docs` and the page's library. Skipped are the files a
@@ -109,7 +141,8 @@ class App:
         m = Manifest(path)
         try:
             rows = [
-                {"name": d.path, **asdict(d.meta), "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": ""}
+                {"name": d.path, **asdict(d.meta), "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "",
+                 "ocr_pages": m.ocr_pages(d.hash)}
                 for d in m.documents()
             ]
             skipped = {p: r for p, (_, _, r) in m.skipped().items()}
@@ -121,11 +154,19 @@ class App:
                 skipped.setdefault(s["file"], s["reason"])
         indexed = {r["name"] for r in rows}
         rows += [
-            {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r}
+            {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r, "ocr_pages": []}
             for p, r in sorted(skipped.items())
             if p not in indexed
         ]
         return rows
+
+
+def mark_ocr(answer: Answer, manifest) -> None:
+    """Mark each citation whose page was read by OCR (its quote is verbatim OCR text, which can hold misreadings)."""
+    hashes = {c.doc: manifest.doc_hash(c.doc) for c in answer.citations if c.page}
+    pages = {doc: set(manifest.ocr_pages(h)) for doc, h in hashes.items() if h}
+    for c in answer.citations:
+        c.ocr = c.page in pages.get(c.doc, set())
 
 
 def build(settings: Settings | None = None, embedder: Embedder | None = None) -> App:

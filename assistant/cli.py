@@ -66,8 +66,9 @@ def main() -> None:
 def ingest(as_json: bool) -> None:
     """Sync corpus/ into index/: add new, re-index changed, purge deleted, detect renames."""
     app = _app(_settings())
-    bar = _Bar("embedding")
-    report = app.sync(progress=bar.update, log=_err)
+    bar, ocr_bars = _Bar("embedding"), _FileBars("OCR", "pages")
+    report = app.sync(progress=bar.update, log=_err, ocr_progress=ocr_bars.update)
+    ocr_bars.close()
     bar.close()
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
@@ -90,6 +91,8 @@ def docs(as_json: bool) -> None:
         return
     for r in rows:
         status = r["status"] if r["status"] == "indexed" else f"skipped: {r['reason']}"
+        if r.get("ocr_pages"):
+            status += f" (OCR: pages {','.join(map(str, r['ocr_pages']))})"
         click.echo(f"{r['name']}\t{r['title'][:60]}\t{r['date'] or '-'}\t{r['lang'] or '-'}\t{r['paragraphs']} ¶\t{r['chunks']} chunks\t{status}")
 
 
@@ -129,7 +132,8 @@ def format_answer(answer) -> str:
     if answer.answered:
         for c in answer.citations:
             page = f" p.{c.page}" if c.page else ""
-            lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page} — \"{c.quote}\"")
+            ocr = " (OCR text of the scanned page)" if c.ocr else ""
+            lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page}{ocr} — \"{c.quote}\"")
     elif answer.hits:
         from .refusal import NEAREST
 
@@ -341,6 +345,27 @@ class _Bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+class _FileBars:
+    """One progress bar per file (OCR pages of each scanned PDF), on stderr."""
+
+    def __init__(self, label: str, unit: str):
+        self.label, self.unit = label, unit
+        self.name: str | None = None
+        self.bar: _Bar | None = None
+
+    def update(self, name: str, done: int, total: int) -> None:
+        if name != self.name or self.bar is None:
+            self.close()
+            unit = self.unit if total != 1 else self.unit.removesuffix("s")
+            self.name, self.bar = name, _Bar(f"{self.label} {name} ({total} {unit})")
+        self.bar.update(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = None
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ CONFIGS: dict[str, dict[str, Any] | None] = {
 Progress = Callable[[int, int], None]
 SECRET_SETTINGS = {"llm_api_key", "auth_password"}
 # Modules whose code decides what an index holds: an evaluation index is rebuilt when they change.
-INDEX_CODE = ("loaders", "chunking", "text", "metadata", "lexical", "ingest", "manifest", "store", "vectors")
+INDEX_CODE = ("loaders", "ocr", "chunking", "text", "metadata", "lexical", "ingest", "manifest", "store", "vectors")
 
 
 # ------------------------------------------------------------------------- question files

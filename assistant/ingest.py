@@ -16,6 +16,7 @@ from .errors import SkipFile
 from .loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
 from .lock import IndexLock
 from .manifest import DocRecord, vector_key
+from .ocr import Ocr, OcrProgress, skip_may_clear
 from .settings import Settings
 from .store import Index
 from .text import sentence_spans
@@ -81,8 +82,10 @@ def _is_regular(st: os.stat_result) -> bool:
     return stat.S_ISREG(st.st_mode)
 
 
-def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progress | None = None, log: Callable[[str], None] | None = None) -> SyncReport:
-    """Bring index/ in line with corpus/; returns what changed."""
+def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progress | None = None, log: Callable[[str], None] | None = None,
+         ocr_progress: OcrProgress | None = None) -> SyncReport:
+    """Bring index/ in line with corpus/; returns what changed. Scanned PDF pages are OCR'd (ocr.py), pages
+    cached in the manifest as they are read; `ocr_progress` hears of each page."""
     t0 = time.monotonic()
     corpus = Path(settings.corpus_dir)
     if not corpus.is_dir():
@@ -102,17 +105,19 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
             if log:
                 log(f"recovered from an interrupted ingest: {repair.detail}" if interrupted else repair.detail)
         files, report.skipped = scan(corpus)
-        todo = _diff(settings, index, corpus, files, report)
+        ocr = Ocr.from_settings(settings, cache=index.manifest, progress=ocr_progress)
+        todo = _diff(settings, index, corpus, files, report, ocr)
         if todo or report.removed or report.renamed:
             index.begin()
             for old, new in [(r["from"], r["to"]) for r in report.renamed]:
                 index.rename(old, new, files[new].st_mtime_ns)
             for path in report.removed:
                 index.delete(path)
-            pending = _load_all(settings, embedder, corpus, todo, index, report)
+            pending = _load_all(settings, embedder, corpus, todo, index, report, ocr)
             _embed_and_store(embedder, index, pending, progress)
             index.commit()
         report.paragraphs, report.chunks = index.manifest.counts()
+    report.ocr_pages, report.ocr_cached_pages, report.ocr_seconds = ocr.pages_read, ocr.pages_cached, ocr.seconds
     report.seconds = time.monotonic() - t0
     return report
 
@@ -139,7 +144,7 @@ def repoint_vectors(index: Index) -> list[str]:
     return docs
 
 
-def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport) -> list[tuple[str, str, os.stat_result]]:
+def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport, ocr: Ocr) -> list[tuple[str, str, os.stat_result]]:
     """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
     known = {d.path: d for d in index.manifest.documents()}
     skipped_before = index.manifest.skipped()
@@ -152,7 +157,10 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
             continue
         prev_skip = skipped_before.get(path)
         # a read error (chmod changes no mtime) or the size limit (a setting) may be gone without the file changing
-        retry = prev_skip is not None and (prev_skip[2].startswith(_READ_ERROR) or "ASSISTANT_MAX_FILE_MB" in prev_skip[2])
+        # and so may Tesseract's absence (installed since) or an OCR setting
+        retry = prev_skip is not None and (
+            prev_skip[2].startswith(_READ_ERROR) or "ASSISTANT_MAX_FILE_MB" in prev_skip[2] or skip_may_clear(prev_skip[2], ocr)
+        )
         if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec and not retry:
             report.skipped.append({"file": path, "reason": prev_skip[2]})
             continue
@@ -196,14 +204,14 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
     return remaining
 
 
-def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport) -> list[Pending]:
+def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport, ocr: Ocr) -> list[Pending]:
     """Load and chunk each file; failures become skips (an indexed older version is kept)."""
     pending: list[Pending] = []
     known = {d.path for d in index.manifest.documents()}
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path, digest, st in todo:
         try:
-            doc = load_document(corpus / path, max_bytes)
+            doc = load_document(corpus / path, max_bytes, ocr)
             paragraphs = classify(doc.paragraphs)
             doc.paragraphs = paragraphs
             chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, chunk_tokens(embedder, settings.embed_context))

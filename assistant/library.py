@@ -141,6 +141,7 @@ def add_uploads(
     files: list[tuple[Path, str]],
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    ocr_progress: Callable[[str, int, int], None] | None = None,
 ) -> UploadResult:
     """Save uploaded files (path, original name) into corpus/ and index them with one sync."""
     result = UploadResult()
@@ -153,7 +154,7 @@ def add_uploads(
         except OSError as e:
             result.rejected.append({"file": original, "reason": f"{original}: could not be saved ({e.strerror or e})"})
     if result.saved:
-        result.report = app.sync(progress=progress, log=log)
+        result.report = app.sync(progress=progress, log=log, ocr_progress=ocr_progress)
     return result
 
 
@@ -184,6 +185,6 @@ def delete_document(app, name: str, progress: Callable[[int, int], None] | None 
     return app.sync(progress=progress)
 
 
-def resync(app, progress: Callable[[int, int], None] | None = None) -> SyncReport:
-    """Index files dropped into corpus/ by hand (and purge removed ones)."""
-    return app.sync(progress=progress)
+def resync(app, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+    """Index files dropped into corpus/ by hand (and purge removed ones); `ocr_progress` hears of each scanned page."""
+    return app.sync(progress=progress, ocr_progress=ocr_progress)

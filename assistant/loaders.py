@@ -10,7 +10,10 @@ Paragraphs:
   (newlines kept in the text). In markdown, `# headings` stay their own paragraph; list items start one.
 - html: visible text only; block elements break paragraphs; whitespace collapsed.
 - pdf: lines re-joined per page (hyphenation undone); a paragraph ends at a blank line, at a clearly
-  short line ending a sentence, or after a short heading-like first line.
+  short line ending a sentence, or after a short heading-like first line; a paragraph cut by a page break
+  (no sentence end, the next page starts in lower case) is one, on the page it starts. A page without a text layer
+  (an image and next to no text: a scan) is read by OCR (`ocr.py`) when an OCR reader is given, and its
+  lines are re-joined the same way.
 - docx: body paragraphs and table cells in document order.
 html/pdf/docx text is the paragraphs joined by a blank line.
 """
@@ -29,7 +32,7 @@ from typing import Callable, Iterable
 
 from .errors import SkipFile
 from .metadata import VI_LETTERS, extract_meta
-from .types import LoadedDocument, Paragraph
+from .types import LoadedDocument, PageReader, Paragraph
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 _IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -62,18 +65,25 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def load_document(path: Path, max_bytes: int) -> LoadedDocument:
-    """Read a supported file into NFC text, paragraphs and metadata; raise SkipFile when it cannot be indexed."""
+def load_document(path: Path, max_bytes: int, ocr: PageReader | None = None) -> LoadedDocument:
+    """Read a supported file into NFC text, paragraphs and metadata; raise SkipFile when it cannot be indexed.
+
+    `ocr` reads the scanned pages of a PDF; without it they are left out (a PDF of scans only is skipped)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise SkipFile(f"unsupported file type {suffix or '(none)'}: supported are {supported}")
     data = _read(path, max_bytes)
     try:
-        text, paragraphs, html_meta = _PARSERS[suffix](data)
+        ocr_pages: list[int] = []
+        if suffix == ".pdf":
+            text, paragraphs, ocr_pages = parse_pdf(data, ocr, path.name)
+            html_meta = None
+        else:
+            text, paragraphs, html_meta = _PARSERS[suffix](data)
         if not paragraphs:
             raise SkipFile("empty file")
-        return LoadedDocument(text, paragraphs, extract_meta(text, paragraphs, path.name, html_meta))
+        return LoadedDocument(text, paragraphs, extract_meta(text, paragraphs, path.name, html_meta), ocr_pages)
     except SkipFile:
         raise
     except Exception as e:  # a parser bug or a file shape nobody anticipated: skip it, do not crash the sync
@@ -398,25 +408,40 @@ _NO_BREAK_END = re.compile(r"[,;:\-–(]$")
 _HYPHENS = ("-", "\u2010", "\u00ad")
 
 
-def _parse_pdf(data: bytes) -> tuple[str, list[Paragraph], None]:
-    """PDF via pypdf: text per page, lines re-joined into paragraphs, page numbers kept."""
-    pages = _pdf_pages(data)
-    pieces = [(para, n) for n, page in enumerate(pages, 1) for para in pdf_page_paragraphs(page)]
+SCANNED_MAX_CHARS = 20  # a page with an image and fewer letters than this is a scan (a stamped page number at most)
+
+
+def parse_pdf(data: bytes, ocr: PageReader | None = None, name: str = "") -> tuple[str, list[Paragraph], list[int]]:
+    """PDF via pypdf: text per page, lines re-joined into paragraphs, page numbers kept; scanned pages read by
+    `ocr` when given. Returns the text, the paragraphs and the pages whose text is OCR's."""
+    pages, scanned = _pdf_pages(data)
+    read = ocr.read(data, scanned, name) if ocr is not None and scanned else {}
+    for n, page in read.items():
+        pages[n - 1] = page.text
+    pieces = across_pages([(para, n) for n, page in enumerate(pages, 1) for para in pdf_page_paragraphs(page)])
     text, paragraphs = _joined(pieces)
     if not paragraphs:
-        raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
-    return text, paragraphs, None
+        if read:
+            scans = "its scanned page" if len(read) == 1 else f"its {len(read)} scanned pages"
+            raise SkipFile(f"OCR found no text on {scans} (blank or unreadable scans?)")
+        if scanned or ocr is None:  # no OCR here, or it is off (ASSISTANT_OCR_MAX_PAGES=0)
+            raise SkipFile("no text layer (scanned/image-only PDF): it needs OCR")
+        raise SkipFile("no text on any page: no text layer and no scanned image (blank pages or drawings only)")
+    return text, paragraphs, sorted(n for n in read if any(p.page == n for p in paragraphs))
 
 
-def _pdf_pages(data: bytes) -> list[str]:
-    """The extracted text of each page, normalised; encryption and corruption become SkipFile."""
+def _pdf_pages(data: bytes) -> tuple[list[str], list[int]]:
+    """The extracted text of each page, normalised, and the scanned pages (an image, next to no text);
+    encryption and corruption become SkipFile."""
     import pypdf
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):  # an owner-only password still allows reading
             raise SkipFile("encrypted PDF: remove the password and save it again")
-        return [normalize(page.extract_text() or "") for page in reader.pages]
+        texts = [normalize(page.extract_text() or "") for page in reader.pages]
+        scanned = [n for n, (page, text) in enumerate(zip(reader.pages, texts), 1) if len("".join(text.split())) < SCANNED_MAX_CHARS and _has_image(page)]
+        return texts, scanned
     except SkipFile:
         raise
     except pypdf.errors.FileNotDecryptedError:
@@ -425,6 +450,30 @@ def _pdf_pages(data: bytes) -> list[str]:
         raise SkipFile(f"encrypted PDF that needs an extra library to open ({_reason(e)})") from None
     except Exception as e:
         raise SkipFile(f"corrupt or unreadable PDF ({_reason(e)})") from None
+
+
+def across_pages(pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Re-join a paragraph that a page break cut: the last paragraph of a page that ends without a sentence
+    end, followed by a first paragraph of the next page that starts in lower case (or after a hyphen). The
+    paragraph keeps the page it starts on."""
+    out: list[tuple[str, int]] = []
+    last_page = 0
+    for para, page in pieces:
+        prev = out[-1][0] if out else ""
+        if prev and page == last_page + 1 and not _SENTENCE_END.search(prev) and (para[:1].islower() or prev.endswith(_HYPHENS)):
+            out[-1] = (_join_line(prev, para), out[-1][1])
+        else:
+            out.append((para, page))
+        last_page = page
+    return out
+
+
+def _has_image(page) -> bool:
+    """Whether a page draws an image (its resources or inline); one that cannot be listed is tried by OCR."""
+    try:
+        return len(page.images) > 0
+    except Exception:
+        return True
 
 
 def pdf_page_paragraphs(page_text: str) -> list[str]:
@@ -516,6 +565,5 @@ _PARSERS: dict[str, Callable[[bytes], tuple[str, list[Paragraph], dict | None]]]
     ".markdown": _parse_md,
     ".html": _parse_html,
     ".htm": _parse_html,
-    ".pdf": _parse_pdf,
     ".docx": _parse_docx,
 }

@@ -32,6 +32,8 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc);
 CREATE TABLE IF NOT EXISTS skipped (
   path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS embed_cache (key TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ocr_cache (
+  hash TEXT NOT NULL, recipe TEXT NOT NULL, page INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (hash, recipe, page));
 CREATE TABLE IF NOT EXISTS retired_documents (path TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS retired_paragraphs (
   doc TEXT NOT NULL, n INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
@@ -241,6 +243,28 @@ class Manifest:
     def cache_vectors(self, items: list[tuple[str, bytes]]) -> None:
         with self._tx():
             self.db.executemany("INSERT OR REPLACE INTO embed_cache VALUES (?, ?)", items)
+
+    # OCR cache (ocr.OcrCache): pages read from scans, by file content hash; kept across model changes ------
+    def ocr_cached(self, digest: str, recipe: str) -> dict[int, str]:
+        rows = self.db.execute("SELECT page, data FROM ocr_cache WHERE hash=? AND recipe=?", (digest, recipe))
+        return dict(rows.fetchall())
+
+    def cache_ocr(self, digest: str, recipe: str, page: int, data: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO ocr_cache VALUES (?, ?, ?, ?)", (digest, recipe, page, data))
+
+    def ocr_pages(self, digest: str) -> list[int]:
+        """Pages of this content that OCR has read (any recipe)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT page FROM ocr_cache WHERE hash=? ORDER BY page", (digest,))]
+
+    def doc_hash(self, path: str) -> str | None:
+        """The content hash of an indexed document (None when not indexed)."""
+        row = self.db.execute("SELECT hash FROM documents WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def ocr_page(self, digest: str, page: int) -> str | None:
+        """The latest OCR reading of one page (its text and word boxes, JSON), or None."""
+        row = self.db.execute("SELECT data FROM ocr_cache WHERE hash=? AND page=? ORDER BY rowid DESC LIMIT 1", (digest, page)).fetchone()
+        return row[0] if row else None
 
     def reset(self) -> None:
         """Forget every document (used when the embedding model changes)."""

@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     # ingest
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are skipped with a reason.")
     lock_timeout_s: float = Field(600.0, ge=0, description="How long an ingest waits for another one to finish.")
+    ocr_languages: str = Field(
+        "vie+eng+swe",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract language models that read scanned PDF pages (`+`-separated; each needs its package, "
+        "e.g. `tesseract-ocr-vie`).",
+    )
+    ocr_max_pages: int = Field(
+        100, ge=0,
+        description="Most scanned pages (pages without a text layer) OCR'd in one PDF; a file with more is skipped with a "
+        "reason (OCR takes a few seconds a page). 0 turns OCR off.",
+    )
+    ocr_dpi: int = Field(300, ge=100, le=600, description="Resolution scanned pages are rendered at for OCR (Tesseract reads 300 dpi best).")
+    tesseract_cmd: str = Field("tesseract", description="The Tesseract program that OCRs scanned pages: a name on PATH or a full path.")
 
     # retrieval
     retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Which retrievers answer a question.")

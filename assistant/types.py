@@ -37,6 +37,7 @@ class LoadedDocument:
     text: str
     paragraphs: list[Paragraph]
     meta: DocMeta = field(default_factory=DocMeta)
+    ocr_pages: list[int] = field(default_factory=list)  # PDF pages whose text was read by OCR
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Citation:
     char_start: int
     char_end: int
     score: float
+    ocr: bool = False  # the quote is OCR text of a scanned page (verbatim from the OCR text layer)
 
 
 @dataclass
@@ -120,6 +122,9 @@ class SyncReport:
     paragraphs: int = 0  # in the whole index after the sync
     chunks: int = 0
     seconds: float = 0.0
+    ocr_pages: int = 0  # scanned pages read by OCR in this sync
+    ocr_cached_pages: int = 0  # scanned pages whose OCR came from the cache (same content read before)
+    ocr_seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -128,6 +133,7 @@ class SyncReport:
     def to_json(self) -> dict:
         d = asdict(self)
         d["seconds"] = round(self.seconds, 3)
+        d["ocr_seconds"] = round(self.ocr_seconds, 3)
         return d
 
     def lines(self) -> list[tuple[bool, str]]:
@@ -141,7 +147,15 @@ class SyncReport:
     def summary(self) -> str:
         """One line: totals after the sync."""
         head = "nothing changed; " if not self.changed else ""
+        if self.ocr_pages or self.ocr_cached_pages:
+            head += f"OCR read {self.ocr_pages} scanned pages ({self.ocr_seconds:.1f} s), {self.ocr_cached_pages} from its cache; "
         return f"{head}{self.unchanged} unchanged; the index holds {self.paragraphs} paragraphs in {self.chunks} chunks ({self.seconds:.1f} s)"
+
+
+class PageReader(Protocol):
+    """Reads scanned PDF pages (ocr.Ocr); raises SkipFile when it cannot."""
+
+    def read(self, data: bytes, pages: list[int], name: str = "") -> dict: ...  # page -> an object with .text
 
 
 class Embedder(Protocol):

@@ -136,6 +136,12 @@ def _where(doc: str, meta: DocMeta | None, paragraph: int, page: int | None) -> 
     return " · ".join(bits)
 
 
+OCR_BADGE = (
+    '<span class="badge ocr" title="quoted from text that OCR read on the scanned page: '
+    'check names and numbers against the page image">OCR</span>'
+)
+
+
 def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
     """The panel under an answer: each citation with its document, paragraph and quote, clickable."""
     if not answer.citations:
@@ -145,7 +151,7 @@ def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
         items.append(
             f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
             f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
-            f'<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
+            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
         )
     return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
 
@@ -235,7 +241,7 @@ def _para_html(p: Paragraph, target: Target, css: str) -> str:
     return f'<div class="para {css}{kind}" id="para-{p.n}"{page}><span class="pn">¶{p.n}</span>{body}</div>'
 
 
-def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], what: str) -> str:
+def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], what: str, ocr_pages: frozenset[int] = frozenset()) -> str:
     title = doc_label(target.doc, meta)
     bits = []
     if meta and meta.date:
@@ -251,6 +257,8 @@ def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph],
     loc = f"¶{target.paragraph} of {len(paragraphs)}"
     if p is not None and p.page:
         loc += f" · page {p.page}"
+        if p.page in ocr_pages:
+            loc += f" {OCR_BADGE} text read by OCR from the scanned page"
     return (
         f'<div class="pv-head"><div class="pv-label">{esc(target.label)} {what}</div>'
         f'<div class="pv-title">{esc(title)}</div><div class="pv-meta">{" · ".join(bits)}</div>'
@@ -267,7 +275,8 @@ def _missing(target: Target, where: str = "") -> str:
     return f'<div class="pv missing">{esc(target.doc)}{esc(where)} is no longer in the library (deleted or changed).</div>'
 
 
-def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], radius: int = NEIGHBOURS) -> str:
+def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], radius: int = NEIGHBOURS,
+                          ocr_pages: frozenset[int] = frozenset()) -> str:
     """The cited paragraph with its quote highlighted and `radius` neighbours each side, plus the document's details."""
     i = _position(target, paragraphs)
     if i is None:
@@ -278,14 +287,15 @@ def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list
     after = f'<div class="more muted">… {_paragraphs(after_n)} after</div>' if after_n > 0 else ""
     body = "".join(_para_html(p, target, "target" if p.n == target.paragraph else "ctx") for p in shown)
     return (
-        f'<div class="pv">{_doc_head(target, meta, paragraphs, "in its document")}'
+        f'<div class="pv">{_doc_head(target, meta, paragraphs, "in its document", ocr_pages)}'
         f'<div class="pv-scroll">{before}{body}{after}</div>'
         f'<div class="pv-actions"><button type="button" class="btn-doc" data-action="doc">'
         f"Open the whole document at ¶{target.paragraph}</button></div></div>"
     )
 
 
-def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], window: int = DOC_WINDOW) -> str:
+def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], window: int = DOC_WINDOW,
+                         ocr_pages: frozenset[int] = frozenset()) -> str:
     """The whole document (up to `window` paragraphs each side), scrolled to and highlighting the target."""
     i = _position(target, paragraphs)
     if i is None:
@@ -296,16 +306,37 @@ def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[
         parts.append(f'<div class="more muted">… {_paragraphs(lo)} before</div>')
     for p in paragraphs[lo:hi]:
         if p.page and p.page != page:
-            parts.append(f'<div class="page-break muted">page {p.page}</div>')
+            scanned = " · scanned, text read by OCR" if p.page in ocr_pages else ""
+            parts.append(f'<div class="page-break muted">page {p.page}{scanned}</div>')
             page = p.page
         parts.append(_para_html(p, target, "target" if p.n == target.paragraph else "ctx"))
     if hi < len(paragraphs):
         parts.append(f'<div class="more muted">… {_paragraphs(len(paragraphs) - hi)} after</div>')
     return (
-        f'<div class="pv whole">{_doc_head(target, meta, paragraphs, "· whole document")}'
+        f'<div class="pv whole">{_doc_head(target, meta, paragraphs, "· whole document", ocr_pages)}'
         f'<div class="pv-scroll tall">{"".join(parts)}</div>'
         f'<div class="pv-actions"><button type="button" class="btn-doc" data-action="passage">'
         f"Back to the passage</button></div></div>"
+    )
+
+
+def render_scan(page, png: bytes, quote: str, doc: str) -> str:
+    """A scanned page's image with the quoted words' boxes (from Tesseract) outlined over it."""
+    import base64
+
+    from .ocr import quote_boxes
+
+    boxes = quote_boxes(page.words, quote)
+    marks = "".join(
+        f'<span class="scan-box" style="left:{100 * x / page.width:.2f}%;top:{100 * y / page.height:.2f}%;'
+        f'width:{100 * w / page.width:.2f}%;height:{100 * h / page.height:.2f}%"></span>'
+        for x, y, w, h in boxes
+    )
+    note = "the quoted words are outlined" if boxes else "the quote's words were not found among the page's OCR words"
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (
+        f'<div class="scan"><div class="scan-h muted">page {page.page} as scanned · {note}</div>'
+        f'<div class="scan-page"><img src="{src}" alt="{esc(doc)}, page {page.page}">{marks}</div></div>'
     )
 
 
@@ -317,10 +348,14 @@ def render_library(rows: list[dict]) -> str:
     for r in rows:
         status = "indexed" if r["status"] == "indexed" else "skipped"
         reason = f'<div class="reason">{esc(r.get("reason", ""))}</div>' if r.get("reason") else ""
+        ocr = ""
+        if r.get("ocr_pages"):
+            ocr = '<span class="badge ocr" title="scanned PDF: its text was read by OCR">OCR</span>'
+            reason += f'<div class="reason ocr">text read by OCR on {esc(_page_list(r["ocr_pages"]))}</div>'
         trs.append(
             f'<tr class="{status}"><td class="file">{esc(r["name"])}</td><td>{esc(r.get("title", ""))}</td>'
             f'<td>{esc(r.get("date", "") or "–")}</td><td>{esc(r.get("lang", "") or "–")}</td>'
-            f'<td class="num">{esc(r.get("paragraphs", 0))}</td><td><span class="badge {status}">{status}</span>{reason}</td></tr>'
+            f'<td class="num">{esc(r.get("paragraphs", 0))}</td><td><span class="badge {status}">{status}</span>{ocr}{reason}</td></tr>'
         )
     n_ok = sum(r["status"] == "indexed" for r in rows)
     return (
@@ -328,6 +363,10 @@ def render_library(rows: list[dict]) -> str:
         '<div class="table-wrap"><table class="library"><thead><tr><th>File</th><th>Title</th><th>Date</th>'
         f'<th>Lang</th><th>¶</th><th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table></div>'
     )
+
+
+def _page_list(pages: list[int]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
 
 
 def render_sync_report(report, saved: list[str] | None = None, rejected: list[dict] | None = None) -> str:
@@ -498,6 +537,11 @@ table.library td.file { font-family: var(--font-mono); font-size: 12.5px; max-wi
 .badge { font-size: 12px; padding: 1px 6px; border-radius: 8px; }
 .badge.indexed { background: #dcfce7; color: #166534; }
 .badge.skipped { background: #fef3c7; color: #92400e; }
+.badge.ocr { background: #e0e7ff; color: #3730a3; margin: 0 4px; }
+.scan { margin-top: 10px; }
+.scan-page { position: relative; display: inline-block; max-width: 100%; border: 1px solid var(--border-color-primary); }
+.scan-page img { display: block; width: 100%; height: auto; }
+.scan-box { position: absolute; background: rgba(250, 204, 21, 0.35); outline: 2px solid #ca8a04; }
 .reason { font-size: 12.5px; color: var(--body-text-color-subdued); }
 ul.report { margin: 0; padding-left: 18px; font-size: 14px; }
 ul.report li.bad { color: #b45309; }
@@ -638,10 +682,27 @@ def build_page(app) -> "gr.Blocks":
             try:
                 paragraphs = app.index.manifest.paragraphs(target.doc)
                 meta = _doc_meta(app, target.doc)
+                ocr_pages = frozenset(app.ocr_pages(target.doc))
             except Exception as e:
                 return render_message(_error_text(e, settings), "error")
-            render = render_document_view if whole else render_paragraph_view
-            return render(target, meta, paragraphs)
+            if whole:
+                return render_document_view(target, meta, paragraphs, ocr_pages=ocr_pages)
+            return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + _scan_html(target, paragraphs, ocr_pages)
+
+        def _scan_html(target: Target, paragraphs: list[Paragraph], ocr_pages: frozenset[int]) -> str:
+            """Under a cited paragraph of a scanned page: the page image, the quote's words outlined."""
+            p = next((x for x in paragraphs if x.n == target.paragraph), None)
+            if p is None or p.page not in ocr_pages:
+                return ""
+            try:
+                scan = app.scan_page(target.doc, p.page)
+            except Exception as e:  # the text view stands without the image
+                log.warning("cannot show the scanned page: %s", e)
+                return ""
+            if scan is None:
+                return ""
+            quote = p.text[target.start - p.start : target.end - p.start] if target.start >= p.start else p.text
+            return render_scan(scan[0], scan[1], quote, target.doc)
 
         def on_transcript_click(turns, evt: gr.EventData):
             data = getattr(evt, "_data", None) or {}
@@ -688,7 +749,7 @@ def build_page(app) -> "gr.Blocks":
                 return (gr.skip(),) * 5
             paths = [Path(f if isinstance(f, str) else f.name) for f in files]
             try:
-                res = add_uploads(app, [(p, p.name) for p in paths], progress=_progress(progress, "indexing"))
+                res = add_uploads(app, [(p, p.name) for p in paths], progress=_progress(progress, "indexing"), ocr_progress=_ocr_progress(progress))
                 status = render_sync_report(res.report, res.saved, res.rejected)
             except Exception as e:
                 status = render_message(_error_text(e, settings), "error")
@@ -700,7 +761,7 @@ def build_page(app) -> "gr.Blocks":
             from .library import resync
 
             try:
-                status = render_sync_report(resync(app, progress=_progress(progress, "indexing")))
+                status = render_sync_report(resync(app, progress=_progress(progress, "indexing"), ocr_progress=_ocr_progress(progress)))
             except Exception as e:
                 status = render_message(_error_text(e, settings), "error")
             return (status, *lists())
@@ -748,6 +809,16 @@ def _progress(progress, desc: str):
     def update(done: int, total: int) -> None:
         if total:
             progress((done, total), desc=desc, unit="passages")
+
+    return update
+
+
+def _ocr_progress(progress):
+    """Per-page progress of OCR on the page's bar: `OCR scan.pdf` n/total pages."""
+
+    def update(name: str, done: int, total: int) -> None:
+        if total:
+            progress((done, total), desc=f"OCR {name}", unit="pages")
 
     return update
 
@@ -800,7 +871,8 @@ def serve(settings: Settings) -> None:
     app = build(settings)
     auth_pair(settings)  # fail before the slow start when auth is half-configured
     print(f"indexing {settings.corpus_dir} …", file=sys.stderr)
-    report = app.sync(progress=_TerminalProgress(), log=lambda m: print(m, file=sys.stderr))
+    terminal = _TerminalProgress()
+    report = app.sync(progress=terminal, log=lambda m: print(m, file=sys.stderr), ocr_progress=terminal.ocr)
     for _, line in report.lines():
         print(f"  {line}", file=sys.stderr)
     print(f"index ready: {report.summary()}", file=sys.stderr)
@@ -836,3 +908,7 @@ class _TerminalProgress:
     def __call__(self, done: int, total: int) -> None:
         if total:
             print(f"\r  embedding {done}/{total} passages", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    def ocr(self, name: str, done: int, total: int) -> None:
+        if total:
+            print(f"\r  OCR {name}: page {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)

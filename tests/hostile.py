@@ -86,7 +86,7 @@ def encrypted_pdf() -> bytes:
 
 
 def image_only_pdf() -> bytes:
-    """A scanned page: an image and no text layer."""
+    """A scanned page of noise: an image and no text layer (OCR reads nothing in it)."""
     import pypdf
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
@@ -172,7 +172,7 @@ def make_hostile_corpus(root: Path, *, max_file_mb: float, unreadable: bool = Tr
     files: dict[str, tuple[bytes, Expect]] = {
         "corrupt.pdf": (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> garbage \x00\x01\x02", Expect("skipped", "corrupt or unreadable PDF")),
         "encrypted.pdf": (encrypted_pdf(), Expect("skipped", "encrypted PDF: remove the password")),
-        "scanned image-only.pdf": (image_only_pdf(), Expect("skipped", "no text layer (scanned/image-only PDF): it needs OCR")),
+        "scanned image-only.pdf": (image_only_pdf(), Expect("skipped", "OCR found no text on its scanned page (blank or unreadable scans?)")),
         "good report.pdf": (text_pdf(["Finland and Viet Nam signed a memorandum on teacher training in 2025."]), Expect("indexed", "teacher training")),
         "empty.txt": (b"", Expect("skipped", "empty file")),
         "blank lines.txt": (b"  \n\n\t\r\n\xc2\xa0\n", Expect("skipped", "empty file")),

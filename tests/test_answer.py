@@ -21,7 +21,8 @@ def test_json_contract(fake_app):
     assert d["answered"] and d["mode"] == "extractive" and d["language"] == "vi"
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in d["citations"]:
-        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score"}
+        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr"}
+        assert c["ocr"] is False  # a text document: no OCR
         text = fake_app.index.manifest.document_text(c["doc"])
         assert text[c["char_start"] : c["char_end"]] == c["quote"]
         para = {p.n: p for p in fake_app.index.manifest.paragraphs(c["doc"])}[c["paragraph"]]

@@ -49,7 +49,7 @@ def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_t
     for d in m.documents():
         assert rows[d.path] == {
             "name": d.path, "title": d.meta.title, "date": d.meta.date, "source": d.meta.source, "lang": d.meta.lang,
-            "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "",
+            "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "", "ocr_pages": [],
         }  # fmt: skip
         assert d.n_paragraphs > 0 and d.n_chunks >= d.n_paragraphs
     assert rows["004_03e94a76b2f901da.txt"]["lang"] == "sv" and rows["004_03e94a76b2f901da.txt"]["date"] == "2025-10-27"

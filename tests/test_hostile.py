@@ -132,7 +132,7 @@ def test_skip_reasons_say_what_to_do(hostile):
     reasons = {s["file"]: s["reason"] for s in report["skipped"]}
     assert "raise the setting or split the file" in reasons["too big.txt"]
     assert "ASSISTANT_MAX_FILE_MB limit of 6.0 MB" in reasons["too big.txt"]
-    assert "it needs OCR" in reasons["scanned image-only.pdf"]
+    assert "OCR found no text" in reasons["scanned image-only.pdf"]  # a scan of noise: OCR ran (Tesseract is there) and read nothing
     assert "remove the password" in reasons["encrypted.pdf"]
     assert "supported are .docx" in reasons["spreadsheet.xlsx"]
     assert "loop" in reasons["loop-a.txt"]

@@ -415,3 +415,10 @@ def test_seed_000_captions_and_nbsp_lines():
     assert texts(doc).count("Ảnh minh họa") == 2
     assert doc.paragraphs[2].text == "Thiên Trường"
     assert any(p.text.startswith("Việc Bộ KH&CN dẫn đầu") for p in doc.paragraphs)  # leading space stripped
+
+
+def test_pdf_paragraph_cut_by_a_page_break_is_one_paragraph(tmp_path):
+    doc = load(write(tmp_path, "cut.pdf", make_pdf([PAGE1[:3], ["nance during the forum.", *PAGE2[2:]]])))
+    assert [(p.page, p.text[:24]) for p in doc.paragraphs] == [(1, "Viet Nam and EU digital "), (1, "The European Union and V"), (2, "A research and innovatio")]
+    assert doc.paragraphs[1].text.endswith("data governance during the forum.")
+    assert loaders.across_pages([("Ends here.", 1), ("lower case, but after a sentence end", 2)]) == [("Ends here.", 1), ("lower case, but after a sentence end", 2)]
