@@ -8,10 +8,14 @@ No `from __future__ import annotations` here: Gradio reads handler annotations (
 at runtime, and string annotations naming the lazily imported `gr` would not resolve.
 """
 
+import faulthandler
 import html
 import logging
+import os
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -877,12 +881,41 @@ def serve(settings: Settings) -> None:
         print(f"  {line}", file=sys.stderr)
     print(f"index ready: {report.summary()}", file=sys.stderr)
     watcher = _start_watcher(app) if settings.watch else None
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupted)
     try:
         print(f"chat page on http://{settings.host}:{settings.port} (Ctrl+C stops it)", file=sys.stderr)
         launch(app, block=True, quiet=True)
     finally:
         if watcher is not None:
             watcher.stop()
+
+
+SHUTDOWN_GRACE_S = 10.0  # after Ctrl+C, how long threads may hold the process (an ingest cut short is recovered at the next start)
+
+
+def _interrupted(signum, frame) -> None:
+    """Ctrl+C: stop as Python does (KeyboardInterrupt in the main thread), with a bound on the shutdown."""
+    exit_when_stuck(SHUTDOWN_GRACE_S)
+    raise KeyboardInterrupt
+
+
+def exit_when_stuck(grace_s: float) -> threading.Timer:
+    """Ctrl+C must stop the page: if the process is still alive `grace_s` from now (a server thread waiting
+    on a client that keeps its connection open, a worker that does not return), say which threads hold it,
+    with their stacks, and exit. A daemon timer: a shutdown that finishes in time never sees it."""
+
+    def force() -> None:
+        held = [t.name for t in threading.enumerate() if t not in (threading.current_thread(), threading.main_thread())]
+        print(f"shutdown: still waiting after {grace_s:g} s on threads {', '.join(held)}; their stacks:", file=sys.stderr)
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
+        os._exit(0)
+
+    timer = threading.Timer(grace_s, force)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def _start_watcher(app):

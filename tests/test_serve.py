@@ -150,6 +150,30 @@ def _progress_log():
     return progress, calls
 
 
+STUCK_CHILD = """
+import threading, time
+from assistant.web import exit_when_stuck
+threading.Thread(target=threading.Event().wait, name="stuck-worker").start()  # never returns, not a daemon
+exit_when_stuck(%s)
+print("main thread done", flush=True)
+"""
+
+
+def test_a_shutdown_held_by_a_thread_ends_after_the_grace_time_and_names_it():
+    """Ctrl+C must stop the page even when a thread does not return: after the grace time the process says
+    which threads held it (with their stacks) and exits."""
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", STUCK_CHILD % "0.5"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "main thread done", r
+    assert "shutdown: still waiting after 0.5 s on threads stuck-worker;" in r.stderr, r.stderr
+    assert 'File "' in r.stderr and "wait" in r.stderr  # the stuck thread's stack
+    assert time.monotonic() - t0 < 30
+    # a process that ends in time never hears of the timer
+    quick = subprocess.run([sys.executable, "-c", "from assistant.web import exit_when_stuck\nexit_when_stuck(30)\nprint('ok')"],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert quick.returncode == 0 and quick.stdout.strip() == "ok" and "shutdown" not in quick.stderr
+
+
 def test_new_conversation_empties_the_transcript_state_and_viewer(page_app):
     clear = _named(web.build_page(page_app), "clear")
     assert clear() == (web.render_transcript([]), [], None, EMPTY_VIEWER)
