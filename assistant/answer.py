@@ -24,11 +24,11 @@ from .refusal import REFUSALS, question_language, refusal
 from .retrieve import retrieve
 from .store import Filter, Index
 from .support import (
-    answerability_features, answerability_model, conflicting_years, countries, coverage, missing_entities, names_a_rival, support,
+    answerability_features, answerability_model, conflicting_years, countries, coverage, entities, missing_entities, names_a_rival,
+    support,
 )
-from .types import Answer, DocMeta, Embedder, Hit
+from .types import Answer, Embedder, Hit, doc_language
 
-_NO_META = DocMeta()
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
 
 @dataclass
@@ -85,15 +85,14 @@ def about_the_question(question: str, cands: list[Candidate], index: Index, lang
     over the whole document: a paragraph that refers back need not repeat the name, its article does);
     all of them when no document does (the refusal rules decide then). "Kim ngạch thương mại Việt Nam -
     Brazil" is not answered from an article on textile exports that never names Brazil."""
-    if not cands:
+    if not cands or not entities(question):  # no entity asked (in any language): no document is read
         return cands
     docs = {c.hit.chunk.doc for c in cands}
-    naming = {d for d in docs if not missing_entities(question, [index.manifest.document_text(d) or ""], _lang_of_doc(index, d, lang) != lang)}
+    naming = {
+        d for d in docs
+        if not missing_entities(question, [index.manifest.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang)
+    }
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
-
-
-def _lang_of_doc(index: Index, doc: str, default: str) -> str:
-    return (index.doc_meta.get(doc) or _NO_META).lang or default
 
 
 def _features(question: str, hits: list[Hit], chosen: list[Candidate], index: Index, lang: str) -> dict[str, float]:
@@ -116,7 +115,7 @@ def _has_language(index: Index, lang: str) -> bool:
 
 
 def _lang_of(index: Index, hit: Hit, default: str) -> str:
-    return (index.doc_meta.get(hit.chunk.doc) or _NO_META).lang or default
+    return doc_language(index.doc_meta, hit.chunk.doc, default)
 
 
 def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) -> bool:

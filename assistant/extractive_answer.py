@@ -11,9 +11,7 @@ from .extractive import Candidate, candidates, choose, featurize
 from .refusal import question_language
 from .retrieve import lifted, stored_sentence_vectors
 from .store import Index
-from .types import Citation, DocMeta, Embedder, Hit
-
-_NO_META = DocMeta()
+from .types import Citation, Embedder, Hit, doc_language
 
 
 def sentence_vectors(embedder: Embedder, index: Index | None, texts: list[str]) -> np.ndarray:
@@ -67,7 +65,7 @@ def scored_candidates(
     counts only in documents of the question's language `lang`."""
     cands = candidates(hits)
     metas = getattr(index, "doc_meta", {})
-    langs = [(metas.get(c.hit.chunk.doc) or _NO_META).lang or lang for c in cands]
+    langs = [doc_language(metas, c.hit.chunk.doc, lang) for c in cands]
     same = [d == lang for d in langs]
     sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and embedder is not None and qvec is not None else None
     featurize(question, cands, sims, same, [lifted(lang, d) for d in langs])

@@ -16,7 +16,7 @@ from .citations import make_citation, verify
 from .metadata import _EN_WORDS, _SV_WORDS, _VI_WORDS, detect_language, meta_lines
 from .support import missing_entities
 from .text import fold, sentence_spans, words
-from .types import Answer, Chunk, Citation, DocMeta, Hit
+from .types import Answer, Chunk, Citation, DocMeta, Hit, doc_language
 
 MAX_LINE = 300  # a longer line (a glued web dump) is narrowed to the sentence holding the value
 
@@ -122,7 +122,7 @@ def pick_document(
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
     if texts:  # "the article about the Tokyo forum" is one that names Tokyo (support.missing_entities)
         lang = detect_language(question) or "vi"
-        docs = [d for d in docs if not missing_entities(question, [texts.get(d, "")], ((metas.get(d) or DocMeta()).lang or lang) != lang)] or docs
+        docs = [d for d in docs if not missing_entities(question, [texts.get(d, "")], doc_language(metas, d, lang) != lang)] or docs
 
     def heading(doc: str) -> str:
         return f"{(metas.get(doc) or DocMeta()).title} {head.get(doc, '')}".strip()

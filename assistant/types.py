@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Protocol, Sequence
+from typing import Literal, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -28,6 +28,12 @@ class DocMeta:
     date: str = ""  # ISO yyyy-mm-dd
     source: str = ""  # outlet name or URL
     lang: str = ""  # "vi" | "en" | "sv" | ...
+
+
+def doc_language(metas: Mapping[str, DocMeta], doc: str, default: str) -> str:
+    """The detected language of a document, `default` when it is unknown or was not detected."""
+    meta = metas.get(doc)
+    return (meta.lang if meta is not None else "") or default
 
 
 @dataclass
