@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .extractive import Candidate, choose
+from .extractive import Candidate, choose, evidence
 from .extractive_answer import quote, scored_candidates, sentence_vectors
 from .llm_answer import llm_answer
 from .meta_answer import asked_fields, metadata_answer
@@ -57,8 +57,9 @@ def gather(
     hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    chosen = choose(about_the_question(question, without_rivals(question, cands), index, lang), max_sentences)
-    features = _features(question, hits, chosen, index, lang)
+    eligible = about_the_question(question, without_rivals(question, cands), index, lang)
+    chosen = choose(eligible, max_sentences)
+    features = _features(question, hits, evidence(eligible), index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
@@ -66,7 +67,7 @@ def gather(
         # evidence decides whether to answer at all.
         plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
-        features = _features(question, plain, choose(plain_cands, max_sentences, bonus=0.0), index, lang)
+        features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
     return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang, frozenset(_lang_of(index, h, lang) for h in hits))
 
 
@@ -95,10 +96,9 @@ def about_the_question(question: str, cands: list[Candidate], index: Index, lang
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
 
 
-def _features(question: str, hits: list[Hit], chosen: list[Candidate], index: Index, lang: str) -> dict[str, float]:
-    """The refusal model's features of one ranking and its chosen sentences."""
+def _features(question: str, hits: list[Hit], best: Candidate | None, index: Index, lang: str) -> dict[str, float]:
+    """The refusal model's features of one ranking and its strongest sentence (extractive.evidence)."""
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    best = max(chosen, key=lambda c: c.score) if chosen else None
     return answerability_features(question, hits, best, top_lang != lang, top_lang == lang)
 
 

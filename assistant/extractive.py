@@ -2,23 +2,34 @@
 sentence is scored).
 
 Every sentence of the best passages is a candidate (captions included: they name the people in a photo;
-noise lines only when nothing else was retrieved). Each gets features (`SentenceFeatures`):
-- `sim`: cosine of the question with the sentence's own vector (the model, in every language);
-- `passage`: its passage's retrieval score relative to the best one (the retrieval evidence);
+noise lines only when nothing else was retrieved). Each gets features (`featurize`):
+- `sim`: cosine of the question with the sentence's own vector (the model, in every language), `sim_gap`
+  its distance below the best sentence's, `top_sim` / `second_sim` its place in that order;
+- `passage`: its passage's retrieval score relative to the best one, `best_passage` (the retrieval evidence);
 - `coverage`: share of the question's content terms in the sentence, counted only when question and
   document share a language (an English question's words in a Swedish sentence are no evidence for it;
   names and numbers are, through `anchors`);
 - `anchors`: share of the question's names and numbers found in the sentence (any language);
 - `kind_match`: the sentence holds the kind of thing asked for (a number for "how many", a date for
-  "when", a new person's name for "who").
-`score` weighs them (weights fitted on the development sets, evals/tools/fit_answer.py); the best
-sentence is quoted, and a second one when it scores within `WINDOW` of the first.
+  "when", a new person's name for "who");
+- `echo` / `novel` / `length`: how much of the question the sentence repeats and how much it adds;
+- its neighbours in the passage: `prev_gap` / `next_gap` (their `sim_gap`), `prev_echo`, `opens` (first
+  sentence). The answer often follows the sentence that sets it up ("Cuối buổi, một văn kiện đã được
+  công bố." then which one), so a sentence after one close to the question gains.
+
+`rank_score` weighs them with a listwise model fitted on the development sets (sentence_model.json,
+evals/tools/fit_sentences.py); the best sentence is quoted, and a second one when its score is within
+the model's `window` of the first. `score` is the evidence score the refusal model was fitted on (the
+quoted sentence's strength), kept apart so that choosing what to quote does not move refusals.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,8 +40,8 @@ from .text import fold, sentence_spans, words
 from .types import Hit
 
 PASSAGES = 5  # passages whose sentences compete
-WINDOW = 0.05  # a second sentence is quoted only when this close to the best
-# weights of score(); fitted on the development sets (evals/tools/fit_answer.py, README "Quality")
+WINDOW = 0.05  # evidence score (score()): the refusal model's sentence is the best one within this of the top
+# weights of score(), the evidence score; fitted on the development sets (evals/tools/fit_answer.py, README "Quality")
 # sentences quoted that hold a gold answer (development sets, 2,700 answerable questions): first guess
 # (passage .25, coverage .2, anchors .1, kind .08) -> fitted: seed .564 -> .604, xquad-en-mixed .702 -> .736,
 # viquad2 .740 -> .802, vinewsqa .658 -> .686, swequad .704 -> .718, xquad-vi .856 -> .894
@@ -108,7 +119,19 @@ class Candidate:
     kind_match: float = 0.0
     short: float = 0.0
     cross: float = 0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
-    score: float = 0.0
+    sim_gap: float = 0.0
+    top_sim: float = 0.0
+    second_sim: float = 0.0
+    best_passage: float = 0.0
+    echo: float = 0.0
+    novel: float = 0.0
+    length: float = 0.0
+    prev_gap: float = 0.0
+    next_gap: float = 0.0
+    prev_echo: float = 0.0
+    opens: float = 0.0
+    score: float = 0.0  # the evidence score (score())
+    ranking: float = 0.0  # rank_score(): what decides the quote
 
     @property
     def text(self) -> str:
@@ -162,6 +185,38 @@ def featurize(
             c.anchors = len(anchors & found) / len(anchors)
         c.kind_match = 1.0 if kind and kind_match(kind, t, q_words) else 0.0
         c.short = 1.0 if len(t) < 25 else 0.0
+        c.best_passage = 1.0 if c.rank == 0 else 0.0
+        s_words = [fold(w) for w in words(t)]
+        c.echo = len(q_words & set(s_words)) / len(q_words) if q_words else 0.0
+        c.novel = sum(1 for w in s_words if w not in q_words) / len(s_words) if s_words else 0.0
+        c.length = math.log1p(len(s_words))
+    _context(cands, sims is not None)
+
+
+NO_NEIGHBOUR = -0.3  # prev_gap / next_gap of a sentence with no neighbour on that side (far below any real one)
+
+
+def _context(cands: list[Candidate], have_sims: bool) -> None:
+    """The features that compare a sentence with the others: its place in the cosine order, and its
+    neighbours in its passage (the sentences before and after it)."""
+    top = max(c.sim for c in cands)
+    if have_sims:
+        order = sorted(range(len(cands)), key=lambda i: -cands[i].sim)
+        cands[order[0]].top_sim = 1.0
+        if len(order) > 1:
+            cands[order[1]].second_sim = 1.0
+    by_passage: dict[str, list[Candidate]] = {}
+    for c in cands:
+        c.sim_gap = c.sim - top
+        by_passage.setdefault(c.hit.chunk.id, []).append(c)
+    for group in by_passage.values():
+        group.sort(key=lambda c: c.start)
+        for prev, c in zip([None, *group], group):
+            c.prev_gap = prev.sim - top if prev is not None else NO_NEIGHBOUR
+            c.prev_echo = prev.echo if prev is not None else 0.0
+            c.opens = 0.0 if prev is not None else 1.0
+        for c, nxt in zip(group, [*group[1:], None]):
+            c.next_gap = nxt.sim - top if nxt is not None else NO_NEIGHBOUR
 
 
 def score(c: Candidate, weights: dict[str, float] = WEIGHTS, bonus: float = CROSS_LANGUAGE_BONUS) -> float:
@@ -173,15 +228,61 @@ def score(c: Candidate, weights: dict[str, float] = WEIGHTS, bonus: float = CROS
     )  # fmt: skip
 
 
-def choose(
-    cands: list[Candidate], max_sentences: int, weights: dict[str, float] = WEIGHTS, window: float = WINDOW,
-    bonus: float = CROSS_LANGUAGE_BONUS,
-) -> list[Candidate]:
-    """The best sentence, plus up to max_sentences - 1 more within `window` of it, in document order."""
-    if not cands:
-        return []
+RANK_FEATURES = (
+    "sim", "sim_gap", "top_sim", "second_sim", "passage", "best_passage", "coverage", "anchors", "kind_match", "short", "cross",
+    "echo", "novel", "length", "prev_gap", "next_gap", "prev_echo", "opens",
+)  # fmt: skip
+_MODEL_FILE = Path(__file__).with_name("sentence_model.json")
+
+
+@dataclass(frozen=True)
+class SentenceModel:
+    """Which sentence to quote: a linear score over `RANK_FEATURES` (a softmax over the candidates of a
+    question, fitted listwise on the development sets by evals/tools/fit_sentences.py); a second sentence
+    is quoted when its score is within `window` of the best (within a factor e^-window in probability)."""
+
+    weights: dict[str, float]
+    window: float
+
+    @classmethod
+    def load(cls, path: Path = _MODEL_FILE) -> SentenceModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls({k: float(data["weights"].get(k, 0.0)) for k in RANK_FEATURES}, float(data["window"]))
+
+
+_MODEL: list[SentenceModel] = []
+
+
+def sentence_model() -> SentenceModel:
+    """The packaged sentence model (read once)."""
+    if not _MODEL:
+        _MODEL.append(SentenceModel.load())
+    return _MODEL[0]
+
+
+def rank_score(c: Candidate, model: SentenceModel | None = None) -> float:
+    """How likely the sentence is the one that answers: the sentence model's weighted sum of its features."""
+    w = (model or sentence_model()).weights
+    return sum(w[k] * getattr(c, k) for k in RANK_FEATURES)
+
+
+def evidence(cands: list[Candidate], weights: dict[str, float] = WEIGHTS, window: float = WINDOW,
+             bonus: float = CROSS_LANGUAGE_BONUS) -> Candidate | None:
+    """The sentence the refusal model reads (support.answerability_features): the best by the evidence
+    score (score()), which the refusal model was fitted on. Sets each candidate's `score`."""
     for c in cands:
         c.score = score(c, weights, bonus)
-    ranked = sorted(cands, key=lambda c: -c.score)
-    chosen = [ranked[0]] + [c for c in ranked[1:max_sentences] if c.score >= ranked[0].score - window]
+    return max(cands, key=lambda c: c.score, default=None)
+
+
+def choose(cands: list[Candidate], max_sentences: int, model: SentenceModel | None = None) -> list[Candidate]:
+    """The best sentence by the sentence model, plus up to max_sentences - 1 more within its window, in
+    document order. Sets each candidate's `ranking`."""
+    if not cands:
+        return []
+    m = model or sentence_model()
+    for c in cands:
+        c.ranking = rank_score(c, m)
+    ranked = sorted(cands, key=lambda c: -c.ranking)
+    chosen = [ranked[0]] + [c for c in ranked[1:max_sentences] if c.ranking >= ranked[0].ranking - m.window]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))

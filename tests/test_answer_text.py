@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import CompletionResponse, CompletionRespo
 from llama_index.core.llms import CustomLLM
 from pydantic import Field
 
+from assistant.extractive import SentenceModel, sentence_model
 from assistant import answer as answer_mod
 from assistant import extractive_answer
 from assistant import citations as citations_mod
@@ -64,7 +65,8 @@ def app(fake_app):
 def two_sentences(monkeypatch):
     """Every answer quotes `max_answer_sentences` sentences (the score window opened wide)."""
     real = answer_mod.choose
-    monkeypatch.setattr(answer_mod, "choose", lambda cands, n, *a, **kw: real(cands, n, window=10.0))
+    wide = SentenceModel(sentence_model().weights, window=1e9)
+    monkeypatch.setattr(answer_mod, "choose", lambda cands, n, *a, **kw: real(cands, n, wide))
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from assistant import extractive as ex
-from assistant.extractive import Candidate, answer_kind, candidates, choose, featurize, kind_match, score
+from assistant.extractive import (
+    RANK_FEATURES, Candidate, SentenceModel, answer_kind, candidates, choose, evidence, featurize, kind_match, rank_score, score, sentence_model,
+)
 from assistant.support import anchor_terms
 from assistant.text import fold, words
 from assistant.types import Chunk, Hit
@@ -32,44 +34,58 @@ def test_score_is_the_weighted_sum_of_the_features():
     assert w["sim"] > 0 and all(v >= 0 for v in w.values())  # no feature counts against the direction its name says (a fitted 0 drops it)
 
 
+# choose()'s mechanics with a model whose score is the cosine: window, max_sentences, document order
+BY_SIM = SentenceModel({k: (1.0 if k == "sim" else 0.0) for k in RANK_FEATURES}, 0.05)
+
+
 @pytest.mark.parametrize("k", [1, 2, 3, 5])
 def test_choose_respects_max_sentences(k):
     cands = [cand(0.9, start=i * 100) for i in range(6)]  # all equal: all inside the window
-    assert len(choose(cands, k)) == k
+    assert len(choose(cands, k, BY_SIM)) == k
+    assert len(choose([cand(0.9, start=i * 100) for i in range(6)], k)) == k  # the packaged model too
 
 
 def test_choose_quotes_a_second_sentence_only_within_the_window():
-    w = ex.WINDOW
+    w = BY_SIM.window
     best, inside, outside = cand(0.90, start=0), cand(0.90 - w + 0.002, start=100), cand(0.90 - w - 0.002, start=200)
-    assert choose([outside, best, inside], 3) == [best, inside]
-    assert choose([best, outside], 2) == [best]
-    assert choose([best], 3) == [best]
-    assert choose([], 2) == []
+    assert choose([outside, best, inside], 3, BY_SIM) == [best, inside]
+    assert choose([best, outside], 2, BY_SIM) == [best]
+    assert choose([best], 3, BY_SIM) == [best]
+    assert choose([], 2, BY_SIM) == []
 
 
 def test_choose_takes_the_best_sentences_not_the_first():
     low, high = cand(0.2, start=0), cand(0.9, start=100)
-    assert choose([low, high], 1) == [high]
-    assert choose([low, cand(0.5, start=50), high], 2) == [high]  # 0.5 is far outside the window
+    assert choose([low, high], 1, BY_SIM) == [high]
+    assert choose([low, cand(0.5, start=50), high], 2, BY_SIM) == [high]  # 0.5 is far outside the window
 
 
 def test_chosen_sentences_come_in_document_order():
-    w = ex.WINDOW
+    w = BY_SIM.window
     late_best = cand(0.9, start=500)
     early = cand(0.9 - w / 2, start=10)
     middle = cand(0.9 - w / 3, start=200)
-    assert choose([late_best, middle, early], 3) == [early, middle, late_best]
+    assert choose([late_best, middle, early], 3, BY_SIM) == [early, middle, late_best]
     # offsets inside the chunk count too: two sentences of one passage
     text = "First sentence of the passage here. Second sentence of the passage here."
     h = hit(text, start=1000)
     a, b = Candidate(h, 0, 0, 35, sim=0.8), Candidate(h, 0, 36, len(text), sim=0.81)
-    assert [c.start for c in choose([b, a], 2)] == [0, 36]
+    assert [c.start for c in choose([b, a], 2, BY_SIM)] == [0, 36]
 
 
-def test_choose_sets_each_candidates_score():
+def test_choose_sets_each_candidates_ranking_and_evidence_its_score():
     cs = [cand(0.3, start=0), cand(0.7, start=10)]
     choose(cs, 1)
+    assert [c.ranking for c in cs] == [pytest.approx(rank_score(c)) for c in cs]
+    assert evidence(cs) is cs[1]
     assert [c.score for c in cs] == [pytest.approx(score(c)) for c in cs]
+    assert evidence([]) is None
+
+
+def test_the_packaged_sentence_model_weighs_every_feature_and_the_cosine_most_of_all():
+    m = sentence_model()
+    assert set(m.weights) == set(RANK_FEATURES) and m.window >= 0
+    assert m.weights["sim"] + m.weights["sim_gap"] > 0  # a closer sentence is a better one
 
 
 # ---------------------------------------------------------------- question kinds
@@ -212,6 +228,46 @@ def test_featurize_sim_passage_kind_and_short():
     cs = candidates(hs)
     featurize(EN_Q, cs, None, [True, True])
     assert [c.sim for c in cs] == [0.0, 0.0]  # no model: no similarity evidence
+
+
+def test_featurize_places_each_sentence_among_the_others_and_beside_its_neighbours():
+    q = "Thỏa thuận nào đã được ký kết giữa hai bên?"
+    text = "Hai đoàn làm việc tại Hà Nội. Cuối buổi, một thỏa thuận đã được ký kết giữa hai bên. Đó là bản ghi nhớ về đào tạo kỹ sư bán dẫn."
+    other = hit("Một câu ở bài khác, đủ dài để được tính.", doc="b.txt", score_=0.5, n=2)
+    cs = candidates([hit(text, score_=1.0), other])
+    featurize(q, cs, np.array([0.70, 0.90, 0.80, 0.40]), [True] * 4)
+    first, echo, answer, elsewhere = cs
+    assert [c.sim_gap for c in cs] == [pytest.approx(x) for x in (-0.2, 0.0, -0.1, -0.5)]
+    assert [c.top_sim for c in cs] == [0, 1, 0, 0] and [c.second_sim for c in cs] == [0, 0, 1, 0]
+    assert [c.best_passage for c in cs] == [1, 1, 1, 0]
+    assert [c.opens for c in cs] == [1, 0, 0, 1]  # each passage's first sentence
+    # the neighbours: the sentence after the one that restates the question knows it follows it
+    assert answer.prev_gap == pytest.approx(0.0) and answer.prev_echo == pytest.approx(echo.echo)
+    assert echo.next_gap == pytest.approx(-0.1) and echo.prev_gap == pytest.approx(-0.2)
+    assert first.prev_gap == ex.NO_NEIGHBOUR and answer.next_gap == ex.NO_NEIGHBOUR and elsewhere.prev_gap == ex.NO_NEIGHBOUR
+    # echo: share of the question's words the sentence repeats; novel: share of its words the question lacks
+    assert echo.echo > 0.6 and answer.echo < 0.3
+    assert answer.novel > echo.novel and 0.0 <= echo.novel <= 1.0
+    assert answer.length == pytest.approx(np.log1p(len(words(answer.text))))
+
+
+def test_without_a_model_no_sentence_is_placed_first_by_cosine():
+    cs = candidates([hit("Julien Guerrier visited Ninh Binh in March 2025. He met the minister.")])
+    featurize(EN_Q, cs, None, [True, True])
+    assert [c.top_sim for c in cs] == [0.0, 0.0] and [c.sim_gap for c in cs] == [0.0, 0.0]
+
+
+def test_a_sentence_that_follows_one_close_to_the_question_gains():
+    """News answers were often the sentence that sets the answer up, which the cosine ranks first, when
+    the next sentence says what it was. The packaged model lifts the sentence after a close one
+    (prev_gap), so it wins where the cosines are near."""
+    text = "Hai đoàn làm việc tại Hà Nội. Cuối buổi, một văn kiện đã được công bố. Đó là bản ghi nhớ về đào tạo kỹ sư."
+    after_close, after_far = candidates([hit(text)]), candidates([hit(text)])
+    q = "Văn kiện nào đã được công bố?"
+    featurize(q, after_close, np.array([0.50, 0.86, 0.85]), [True] * 3)
+    featurize(q, after_far, np.array([0.86, 0.40, 0.85]), [True] * 3)
+    assert after_close[2].prev_gap > after_far[2].prev_gap
+    assert rank_score(after_close[2]) > rank_score(after_far[2])  # the same sentence, the same cosine
 
 
 def test_a_number_in_the_question_boosts_the_sentence_that_holds_it():

@@ -22,13 +22,14 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answer import gather  # noqa: E402
 from assistant.app import build  # noqa: E402
+from assistant.extractive import RANK_FEATURES  # noqa: E402
 from assistant.evaluate import contains_gold, corpus_app, is_bench_folder, load_bench, load_questions, sample  # noqa: E402
 from assistant.store import Filter  # noqa: E402
 
-CAND_KEYS = ("rank", "sim", "passage", "coverage", "anchors", "kind_match", "short", "cross")
+CAND_KEYS = ("rank", *RANK_FEATURES)
 
 
-def rows(app, name: str, questions, log) -> list[dict]:
+def rows(app, name: str, questions, log, removed: bool = True) -> list[dict]:
     s = app.settings
     app.sync()
     index, embedder = app.index, app.embedder
@@ -37,7 +38,7 @@ def rows(app, name: str, questions, log) -> list[dict]:
     for i, q in enumerate(questions):
         weights = (s.dense_weight, s.dense_weight_other)
         runs = [("asked", None)]
-        if q.answerable and q.docs:
+        if removed and q.answerable and q.docs:
             runs.append(("removed", Filter(docs=[d for d in all_docs if d not in set(q.docs)])))
         for kind, flt in runs:
             ev = gather(q.question, embedder, index, mode=s.retrieval_mode, dense_weight=weights, k=s.top_k, flt=flt, max_sentences=s.max_answer_sentences)
@@ -71,6 +72,7 @@ def main() -> None:
     ap.add_argument("sets", nargs="+", type=Path)
     ap.add_argument("--sample", type=int, default=None)
     ap.add_argument("--skip", type=int, default=0, help="leave out the first N of the fixed order (the evaluation sample): tune on other questions")
+    ap.add_argument("--asked-only", action="store_true", help="skip the second run with the gold document removed (enough for fit_sentences.py)")
     args = ap.parse_args()
     base = build()
     with args.out.open("w", encoding="utf-8") as f:
@@ -84,7 +86,7 @@ def main() -> None:
             held = {q.id for q in sample(questions, args.skip)} if args.skip else set()
             questions = [q for q in sample(questions, (args.sample + args.skip) if args.sample else None) if q.id not in held]
             name = path.name if path.is_dir() else path.stem
-            for r in rows(app, name, questions, lambda m: print(m, file=sys.stderr, flush=True)):
+            for r in rows(app, name, questions, lambda m: print(m, file=sys.stderr, flush=True), not args.asked_only):
                 f.write(json.dumps(r) + "\n")
             f.flush()
 
