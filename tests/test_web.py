@@ -293,13 +293,13 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app)
 
 def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monkeypatch):
     seen = []
-    real_ask = page_app.ask
+    real_ask = page_app.ask_stream
 
     def spy(q, **kw):
         seen.append(kw.get("context", ""))
         return real_ask(q, **kw)
 
-    monkeypatch.setattr(page_app, "ask", spy)
+    monkeypatch.setattr(page_app, "ask_stream", spy)
     respond = ChatPage(page_app).respond
     *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5)
     *_, (html, turns, _) = respond("còn Nhật Bản thì sao?", turns, [], "", "", "", "extractive", 5)

@@ -257,24 +257,37 @@ class ChatPage:
     # ---- chat
 
     def respond(self, q, turns, docs, lang, dfrom, dto, answer_mode, k):
-        """Ask: the question joins the conversation at once, then its answer streams in a few words at a time."""
+        """Ask: the question joins the conversation at once, then its answer streams in: an LLM's text as
+        the model writes it (replaced by the checked answer when complete, then glosses), any other answer
+        a few words at a time."""
         q = (q or "").strip()
         if not q:
             yield gr.skip(), gr.skip(), gr.skip()
             return
         turns = list(turns or [])
-        turn = {"q": q, "context": followup_context(q, turns), "answer": None, "error": ""}
+        turn = {"q": q, "context": followup_context(q, turns), "answer": None, "error": "", "draft": ""}
         turns.append(turn)
         yield render_transcript(turns), turns, ""
         try:
             flt = make_filter(docs, lang, dfrom, dto)
-            answer = self.app.ask(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k))
-            turn["metas"] = _metas(self.app, answer)
+            for event in self.app.ask_stream(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k)):
+                if isinstance(event, str):
+                    turn["draft"] += event
+                    yield render_transcript(turns), turns, gr.skip()
+                    continue
+                first = turn["answer"] is None
+                turn["metas"] = _metas(self.app, event)
+                turn["answer"] = event
+                if first and not turn["draft"]:  # a whole answer: shown a few words at a time
+                    yield from self._type_out(turn, turns)
+                else:
+                    yield render_transcript(turns), turns, gr.skip()
         except Exception as e:  # the page's boundary: show the message in the conversation
             turn["error"] = error_text(e, self.settings)
             yield render_transcript(turns), turns, gr.skip()
-            return
-        turn["answer"] = answer
+
+    def _type_out(self, turn: dict, turns: list[dict]):
+        answer = turn["answer"]
         for prefix in stream_steps(answer.answer):
             turn["shown"] = prefix
             yield render_transcript(turns), turns, gr.skip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..gloss import LABEL as GLOSS_LABEL
 from ..types import Answer, DocMeta
 
 NOT_IN_DOCS = "Not in the documents"
@@ -79,9 +80,38 @@ def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
         items.append(
             f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
             f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
-            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
+            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span>{render_gloss(c.gloss)}</button></li>'
         )
     return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
+
+
+def render_gloss(gloss: str | None) -> str:
+    """The LLM's translation under a quote, labelled as such (the quote above stays the citation)."""
+    if not gloss:
+        return ""
+    return f'<span class="gloss"><span class="gloss-label">{GLOSS_LABEL}:</span> {esc(gloss)}</span>'
+
+
+def render_removed(answer: Answer) -> str:
+    """What the citation check took out of an LLM answer, struck through with the reason: never dropped unseen."""
+    if not answer.removed:
+        return ""
+    items = []
+    for r in answer.removed:
+        markers = "".join(f"[{n}]" for n in r.markers)
+        if r.sentence_kept:
+            what = f'{esc(r.text)} <del class="removed-marker">{esc(markers)}</del>'
+            note = f"marker removed: {r.reason}"
+        else:
+            what = f"<del>{esc(r.text)}{' ' + esc(markers) if markers else ''}</del>"
+            note = f"removed: {r.reason}"
+        items.append(f'<li>{what} <span class="removed-note">{esc(note)}</span></li>')
+    return f'<div class="removed"><div class="removed-h">Taken out by the citation check</div><ul>{"".join(items)}</ul></div>'
+
+
+def render_draft(text: str) -> str:
+    """An LLM answer while it streams: the model's own text, escaped, not yet checked."""
+    return f'<div class="a draft">{esc(text)}<span class="cursor">▍</span></div><div class="draft-note muted">checking citations when the answer is complete…</div>'
 
 
 def render_nearest(answer: Answer, metas: dict[str, DocMeta], turn: int, limit: int = 3) -> str:
@@ -113,6 +143,8 @@ def render_turn(i: int, turn: dict) -> str:
     if turn.get("error"):
         body = f'<div class="a error"><strong>Error:</strong> {esc(turn["error"])}</div>'
         return f'<div class="turn done" id="turn-{i}">{q}{body}</div>'
+    if answer is None and turn.get("draft"):
+        return f'<div class="turn streaming" id="turn-{i}">{q}{render_draft(turn["draft"])}</div>'
     if answer is None:
         body = '<div class="a pending"><span class="dots">Searching the documents…</span></div>'
         return f'<div class="turn pending" id="turn-{i}">{q}{body}</div>'
@@ -124,6 +156,7 @@ def render_turn(i: int, turn: dict) -> str:
     cursor = '<span class="cursor">▍</span>' if streaming else ""
     body = f'<div class="{cls}">{text}{cursor}</div>'
     if not streaming:
+        body += render_removed(answer)
         body += render_sources(answer, metas, i) if answer.answered else render_nearest(answer, metas, i)
         total = answer.timings_ms.get("total")
         if total is not None:
