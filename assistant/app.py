@@ -5,15 +5,19 @@ Nothing heavy happens until used: the embedding model loads on the first ask/ing
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .errors import AssistantError
 from .settings import Settings
 from .store import Filter, Index
 from .types import Answer, Embedder, SyncReport
+
+log = logging.getLogger(__name__)
 
 
 def offline_defaults() -> None:
@@ -39,6 +43,7 @@ class App:
         self._writer: Index | None = None
         self._llm = None
         self._load_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -77,11 +82,20 @@ class App:
                     self.index.refresh()
 
     def llm(self):
-        if self._llm is None:
-            from .llm import build_llm
+        with self._llm_lock:
+            if self._llm is None:
+                from .llm import build_llm
 
-            self._llm = build_llm(self.settings)
-        return self._llm
+                self._llm = build_llm(self.settings)
+            return self._llm
+
+    def warm_llm(self) -> None:
+        """Build the configured LLM ahead (importing its client takes seconds), so the page's first LLM
+        question does not wait for it; a setting error is logged here and reported again by that question."""
+        try:
+            self.llm()
+        except AssistantError as e:
+            log.warning("LLM not ready: %s", e)
 
     def ask(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Answer:
         """Answer a question with the current settings (keyword overrides for one call)."""

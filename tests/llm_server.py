@@ -159,6 +159,12 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(f"data: {data}\n\n".encode())
                 self.wfile.flush()
 
+            try:
+                self._events(model, reply, event)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (closed the stream): nothing more to send
+
+        def _events(self, model: str, reply: Reply, event) -> None:
             event(json.dumps(_chunk(model, {"role": "assistant", "content": ""})))
             if reply.raw is not None:
                 self.wfile.write(reply.raw)

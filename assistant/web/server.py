@@ -42,6 +42,8 @@ def launch(app: App, *, block: bool = True, quiet: bool = False) -> gr.Blocks:
     auth = auth_pair(settings)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print(f"warning: the page listens on {settings.host} without a password; set ASSISTANT_AUTH_USER/PASSWORD", file=sys.stderr)
+    if settings.llm_model:
+        threading.Thread(target=app.warm_llm, name="llm-warm-up", daemon=True).start()
     page = ChatPage(app).build()
     page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
     page.launch(
