@@ -7,7 +7,6 @@ read or set: every LLM is built here and passed down explicitly.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,10 +222,8 @@ def failure(llm, e: Exception) -> ModelUnavailable:
     if status == 401 or status == 403:
         return ModelUnavailable(f"the LLM server at {where} refused the API key (HTTP {status}{detail}): set ASSISTANT_LLM_API_KEY")
     if status == 404:
-        return ModelUnavailable(
-            f"the LLM server at {where} has no model {model!r} (HTTP 404{detail}): check ASSISTANT_LLM_MODEL "
-            "(and ASSISTANT_LLM_BASE_URL: OpenAI-compatible servers usually end in /v1)"
-        )
+        v1 = " (and ASSISTANT_LLM_BASE_URL: OpenAI-compatible servers usually end in /v1)" if getattr(llm, "api_base", None) else ""
+        return ModelUnavailable(f"the LLM server at {where} has no model {model!r} (HTTP 404{detail}): check ASSISTANT_LLM_MODEL{v1}")
     if isinstance(status, int):
         return ModelUnavailable(f"the LLM server at {where} failed (HTTP {status}{detail}): see the server's log; {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
     if any(isinstance(x, httpx.TimeoutException) or type(x).__name__ == "APITimeoutError" for x in chain):
@@ -237,7 +234,8 @@ def failure(llm, e: Exception) -> ModelUnavailable:
         )
     if any(isinstance(x, (httpx.ConnectError, ConnectionError)) for x in chain):
         return ModelUnavailable(f"the LLM server at {where} is not reachable ({_reason(e)}): start it or {SETTINGS_HINT}")
-    if any(isinstance(x, (json.JSONDecodeError, httpx.DecodingError, KeyError, AttributeError, TypeError)) for x in chain):
+    # a body that is not JSON (ValueError), JSON of another shape (the client then fails to read it)
+    if any(isinstance(x, (ValueError, httpx.DecodingError, KeyError, IndexError, AttributeError, TypeError)) for x in chain):
         return ModelUnavailable(
             f"the LLM server at {where} sent a reply that is not an OpenAI-compatible chat completion ({type(e).__name__}: {e}): "
             f"{SETTINGS_HINT} (is it an LLM server?)"

@@ -177,6 +177,7 @@ FAILURES = {
     "401": "refused the API key (HTTP 401: Incorrect API key provided.): set ASSISTANT_LLM_API_KEY",
     "404-model": "has no model 'nope' (HTTP 404: The model `nope` does not exist.): check ASSISTANT_LLM_MODEL",
     "malformed": "sent a reply that is not an OpenAI-compatible chat completion (JSONDecodeError",
+    "wrong-shape": "sent a reply that is not an OpenAI-compatible chat completion (TypeError",
     "empty": "sent an empty reply: check ASSISTANT_LLM_MODEL and the server's log",
     "slow": "did not answer within 0.4 s: raise ASSISTANT_LLM_TIMEOUT_S for a slow model, or check ASSISTANT_LLM_BASE_URL",
 }
@@ -188,10 +189,11 @@ def failing(kind: str, server: LLMServer) -> tuple[str, dict]:
         return "http://127.0.0.1:9/v1", {}
     server.hang_everything = kind == "hangs"
     server.api_key = "the-right-key" if kind == "401" else ""
-    raw = b'{"id": "x", "choices": [' if kind == "malformed" else None
+    raw = {"malformed": (b'{"id": "x", "choices": [', b"data: {not json\n\n"),
+           "wrong-shape": (b'{"foo": 1}', b'data: {"foo": 1}\n\n')}.get(kind)  # fmt: skip
     server.replies = lambda body: Reply(
         status=500 if kind == "500" else 200, text="boom" if kind == "500" else "", hang=kind == "slow",
-        raw=(b"data: {not json\n\n" if body.get("stream") else raw) if kind == "malformed" else None,
+        raw=raw[bool(body.get("stream"))] if raw else None,
     )  # fmt: skip
     extra = {"llm_api_key": "a-wrong-key"} if kind == "401" else {"llm_model": "nope"} if kind == "404-model" else {}
     return server.url, {**extra, "llm_timeout_s": 0.4} if kind == "slow" else extra
