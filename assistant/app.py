@@ -92,8 +92,10 @@ class App:
     def warm_llm(self) -> None:
         """Build the configured LLM ahead (importing its client takes seconds), so the page's first LLM
         question does not wait for it; a setting error is logged here and reported again by that question."""
+        from .llm import prepare
+
         try:
-            self.llm()
+            prepare(self.llm())
         except AssistantError as e:
             log.warning("LLM not ready: %s", e)
 

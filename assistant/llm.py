@@ -112,6 +112,13 @@ def _llamacpp(settings: Settings):
     )
 
 
+def prepare(llm) -> None:
+    """Import what the provider's client would import on its first request (the openai client loads its
+    chat module then: about a second), so the first question does not wait for it."""
+    if getattr(llm, "api_base", None):
+        importlib.import_module("openai.resources.chat.completions")
+
+
 def server_url(settings: Settings) -> str | None:
     """The server an LLM provider talks to; None for in-process models."""
     if settings.llm_provider == "ollama":

@@ -266,3 +266,14 @@ def test_ask_mode_llm_with_a_dead_server_exits_1_naming_the_setting(cli_env, mon
     assert res.exit_code == 1
     assert "Error: the LLM server at http://127.0.0.1:9/v1 is not reachable" in res.stderr
     assert "ASSISTANT_LLM_BASE_URL" in res.stderr and res.stdout == ""
+
+
+def test_warming_the_llm_builds_it_once_and_reports_a_setting_error_later(folders, server, caplog):
+    app = app_for(folders, server.url)
+    app.warm_llm()
+    built = app.llm()
+    app.warm_llm()
+    assert app.llm() is built and built.api_base == server.url
+    unset = app_for(folders, server.url, llm_model="")
+    unset.warm_llm()  # nothing raised at start-up: the first LLM question says what to set
+    assert "LLM not ready" in caplog.text and "ASSISTANT_LLM_MODEL" in caplog.text
