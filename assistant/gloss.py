@@ -15,11 +15,11 @@ from typing import Mapping
 from .errors import ModelUnavailable
 from .llm import chat
 from .metadata import detect_language
+from .refusal import LANGUAGE_NAMES
 from .types import Answer, Citation, DocMeta, doc_language
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = {"vi": "Vietnamese", "en": "English", "sv": "Swedish"}
 LABEL = "Machine translation (LLM)"
 
 SYSTEM = """You translate quotations for a reader who does not read their language.
@@ -41,7 +41,7 @@ def quote_language(c: Citation, metas: Mapping[str, DocMeta], default: str) -> s
 
 def needs_gloss(answer: Answer, metas: Mapping[str, DocMeta]) -> list[Citation]:
     """The citations of an LLM answer quoted in another language than the question's."""
-    if answer.mode != "llm" or not answer.answered or answer.language not in LANGUAGES:
+    if answer.mode != "llm" or not answer.answered or answer.language not in LANGUAGE_NAMES:
         return []
     return [c for c in answer.citations if quote_language(c, metas, answer.language) != answer.language]
 
@@ -54,7 +54,7 @@ def glossed(answer: Answer, llm, metas: Mapping[str, DocMeta]) -> Answer:
     if not todo:
         return answer
     try:
-        reply = chat(llm, SYSTEM.format(language=LANGUAGES[answer.language]), prompt(todo))
+        reply = chat(llm, SYSTEM.format(language=LANGUAGE_NAMES[answer.language]), prompt(todo))
     except ModelUnavailable as e:
         log.warning("no translation under the quotes: %s", e)
         return answer

@@ -243,9 +243,9 @@ def failure(llm, e: Exception) -> ModelUnavailable:
         return ModelUnavailable(f"the LLM server at {where} is not reachable ({_reason(e)}): start it or {SETTINGS_HINT}")
     # a body that is not JSON (ValueError), JSON of another shape (the client then fails to read it)
     if any(isinstance(x, (ValueError, httpx.DecodingError, KeyError, IndexError, AttributeError, TypeError)) for x in chain):
+        kind = "an OpenAI-compatible chat completion" if getattr(llm, "api_base", None) else "a chat reply of its provider"
         return ModelUnavailable(
-            f"the LLM server at {where} sent a reply that is not an OpenAI-compatible chat completion ({type(e).__name__}: {e}): "
-            f"{SETTINGS_HINT} (is it an LLM server?)"
+            f"the LLM server at {where} sent a reply that is not {kind} ({type(e).__name__}: {e}): {SETTINGS_HINT} (is it an LLM server?)"
         )
     return ModelUnavailable(f"the LLM failed to answer ({type(e).__name__}: {e}): {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from .citations import make_citation, numbered, verified
 from .extractive_answer import extractive
-from .refusal import refusal
+from .refusal import LANGUAGE_NAMES, refusal
 from .support import content_terms, gives_instructions
 from .errors import ModelUnavailable
 from .llm import chat, stream_chat
@@ -37,7 +37,6 @@ from .text import fold, nfc, sentence_spans, words
 from .types import Answer, Citation, Embedder, Hit, Removed
 
 NOT_IN_DOCUMENTS = "NOT_IN_DOCUMENTS"
-LANGUAGES = {"vi": "Vietnamese", "en": "English", "sv": "Swedish"}
 MIN_TERM_SHARE = 0.4
 # multilingual-e5-small: translations of a passage sentence scored 0.84-0.90, wrong or unrelated
 # claims (another name, another city) 0.69-0.80. Other embedding models may need another value.
@@ -143,9 +142,9 @@ def extractive_answer(
 
 def build_prompt(question: str, lang: str, hits: list[Hit]) -> tuple[str, str]:
     """(system, user) messages: rules, then the fenced numbered sources and the question."""
-    system = SYSTEM_PROMPT.format(language=LANGUAGES.get(lang, "the language of the question"), refuse=NOT_IN_DOCUMENTS)
+    system = SYSTEM_PROMPT.format(language=LANGUAGE_NAMES.get(lang, "the language of the question"), refuse=NOT_IN_DOCUMENTS)
     sources = "\n\n".join(source_block(n, hit) for n, hit in enumerate(hits, 1))
-    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\n\nAnswer in {LANGUAGES.get(lang, 'the language of the question')}, citing sources as [n]:"
+    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\n\nAnswer in {LANGUAGE_NAMES.get(lang, 'the language of the question')}, citing sources as [n]:"
     return system, user
 
 
