@@ -277,3 +277,28 @@ def test_warming_the_llm_builds_it_once_and_reports_a_setting_error_later(folder
     unset = app_for(folders, server.url, llm_model="")
     unset.warm_llm()  # nothing raised at start-up: the first LLM question says what to set
     assert "LLM not ready" in caplog.text and "ASSISTANT_LLM_MODEL" in caplog.text
+
+
+def test_a_streamed_answer_read_across_a_commit_is_given_again_from_the_new_generation(tmp_path, server, monkeypatch):
+    from assistant import answer as answer_mod
+
+    shutil.copytree(SEEDS, tmp_path / "corpus")
+    reader, writer = app_for(tmp_path, server.url, llm_gloss=False), app_for(tmp_path, server.url, llm_gloss=False)
+    server.replies = copying_model()
+    reader.sync()
+    reader.ask(QUESTION_VI)  # the reader's view is loaded
+    (tmp_path / "corpus" / "new.txt").write_text("Tài liệu mới\n\nĐại sứ Liên minh châu Âu Julien Guerrier thăm Huế.\n", encoding="utf-8")
+    real, calls = answer_mod._ask_once, []
+
+    def once(*a, **kw):
+        calls.append(kw["stream"])
+        for event in real(*a, **kw):
+            yield event
+        if len(calls) == 1:
+            writer.sync()  # published after this read began
+
+    monkeypatch.setattr(answer_mod, "_ask_once", once)
+    events = list(reader.ask_stream(QUESTION_VI))
+    assert calls == [True, False]  # streamed, then answered again (not streamed) from the new generation
+    answers = [e for e in events if isinstance(e, Answer)]
+    assert len(answers) == 2 and reader.index.view_is_current()

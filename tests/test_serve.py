@@ -173,13 +173,13 @@ def test_new_conversation_empties_the_transcript_state_and_viewer(page_app):
 
 def test_filter_inputs_reach_app_ask_as_one_filter_with_both_dates(page_app, monkeypatch):
     seen = []
-    real_ask = page_app.ask
+    real_ask = page_app.ask_stream
 
     def spy(q, **kw):
         seen.append((q, kw))
         return real_ask(q, **kw)
 
-    monkeypatch.setattr(page_app, "ask", spy)
+    monkeypatch.setattr(page_app, "ask_stream", spy)
     respond = ChatPage(page_app).respond
     docs = ["000_b0dddf86d6f85ffe.txt", "002_ac641c82a5bb9970.txt"]
     _last(respond("  Diễn đàn Hợp tác Số  ", [], docs, "vi", " 2025-10-01 ", "2025-10-31", "extractive", 4.0))
