@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .extractive import Candidate, choose, evidence
 from .extractive_answer import quote, scored_candidates, sentence_vectors
-from .llm_answer import llm_answer
+from .gloss import glossed, needs_gloss
+from .llm_answer import llm_answer, stream_llm_answer
 from .meta_answer import asked_fields, metadata_answer
 from .refusal import REFUSALS, question_language, refusal
 from .retrieve import retrieve
@@ -156,26 +158,48 @@ def ask(
     llm=None,
     llm_fallback: bool = False,
     context: str = "",
+    gloss: bool = False,
 ) -> Answer:
-    """Answer one question from the index; `context` (earlier turns) only widens retrieval. An answer is
-    read from one index generation: when a writer published a new one while it was being read (chunk
-    texts and citations are read on demand), the question is answered again from the new one."""
+    """Answer one question from the index; `context` (earlier turns) only widens retrieval; `gloss` adds
+    the LLM's translation under quotes in another language (LLM mode). An answer is read from one index
+    generation: when a writer published a new one while it was being read (chunk texts and citations are
+    read on demand), the question is answered again from the new one."""
     kw = dict(mode=mode, dense_weight=dense_weight, k=k, flt=flt, min_score=min_score, max_sentences=max_sentences,
-              llm=llm, llm_fallback=llm_fallback, context=context)  # fmt: skip
+              llm=llm, llm_fallback=llm_fallback, context=context, gloss=gloss)  # fmt: skip
     for _ in range(GENERATION_RETRIES):
-        answer = _ask_once(question, embedder, index, **kw)
+        answer = _final(_ask_once(question, embedder, index, stream=False, **kw))
         if index.view_is_current():
             break
     return answer
 
 
+def ask_stream(question: str, embedder: Embedder, index: Index, **kw) -> Iterator[str | Answer]:
+    """`ask`, streamed: an LLM answer's text pieces (str) as the model writes them, then each Answer as it
+    is complete (the checked one, then the one with glosses); the last item is the final Answer. Other
+    answers arrive whole. If the index changed while it was read, the answer is given again (not streamed)."""
+    yield from _ask_once(question, embedder, index, stream=True, **kw)
+    if not index.view_is_current():
+        yield ask(question, embedder, index, **kw)
+
+
 GENERATION_RETRIES = 3  # a writer publishes once per ingest: a second read is from a settled index
 
 
+def _final(events: Iterator[str | Answer]) -> Answer:
+    """The last Answer of an unstreamed `_ask_once` (it yields nothing else)."""
+    answer = None
+    for event in events:
+        answer = event
+    if not isinstance(answer, Answer):
+        raise TypeError(f"an answer ended in {answer!r}, not an Answer")
+    return answer
+
+
 def _ask_once(
-    question: str, embedder: Embedder, index: Index, *, mode: str, dense_weight: float | tuple[float, float], k: int,
-    flt: Filter | None, min_score: float | None, max_sentences: int, llm, llm_fallback: bool, context: str,
-) -> Answer:
+    question: str, embedder: Embedder, index: Index, *, mode: str = "hybrid", dense_weight: float | tuple[float, float] = 0.4,
+    k: int = 5, flt: Filter | None = None, min_score: float | None = None, max_sentences: int = 2, llm=None,
+    llm_fallback: bool = False, context: str = "", gloss: bool = False, stream: bool,
+) -> Iterator[str | Answer]:
     t0 = time.perf_counter()
     ev = gather(question, embedder, index, mode=mode, dense_weight=dense_weight, k=k, flt=flt, max_sentences=max_sentences, context=context)
     t1 = time.perf_counter()
@@ -190,9 +214,18 @@ def _ask_once(
     # another date or name of its text ("Sáng 30/5, ..." is the event's day, not the article's)
     if meta is None and (about_document or not answerable(ev, question, mode, min_score)):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
-        return refusal(question, lang, hits, timings, "llm" if llm else "extractive")
+        yield refusal(question, lang, hits, timings, "llm" if llm else "extractive")
+        return
+    first: float | None = None
     if meta is not None:
         answer = meta
+    elif llm is not None and stream:
+        for event in stream_llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec):
+            if isinstance(event, str):
+                first = first or time.perf_counter()
+                yield event
+            else:
+                answer = event
     elif llm is not None:
         answer = llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec)
     else:
@@ -200,5 +233,12 @@ def _ask_once(
         answer = Answer(question, bool(cits), text if cits else REFUSALS.get(lang, REFUSALS["en"]), lang, cits, "extractive", {}, hits)
     t2 = time.perf_counter()
     answer.timings_ms = {"retrieve": timings["retrieve"], "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+    if first is not None:
+        answer.timings_ms["first_token"] = (first - t1) * 1000  # from the request to the LLM's first text
     answer.hits = hits
-    return answer
+    if gloss and llm is not None and needs_gloss(answer, index.doc_meta):
+        if stream:
+            yield answer  # the checked answer now; its quotes' translations follow
+        answer = glossed(answer, llm, index.doc_meta)
+        answer.timings_ms = {**answer.timings_ms, "gloss": (time.perf_counter() - t2) * 1000, "total": (time.perf_counter() - t0) * 1000}
+    yield answer

@@ -5,15 +5,19 @@ Nothing heavy happens until used: the embedding model loads on the first ask/ing
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+from .errors import AssistantError
 from .settings import Settings
 from .store import Filter, Index
 from .types import Answer, Embedder, SyncReport
+
+log = logging.getLogger(__name__)
 
 
 def offline_defaults() -> None:
@@ -39,6 +43,7 @@ class App:
         self._writer: Index | None = None
         self._llm = None
         self._load_lock = threading.Lock()
+        self._llm_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
@@ -77,28 +82,59 @@ class App:
                     self.index.refresh()
 
     def llm(self):
-        if self._llm is None:
-            from .llm import build_llm
+        with self._llm_lock:
+            if self._llm is None:
+                from .llm import build_llm
 
-            self._llm = build_llm(self.settings)
-        return self._llm
+                self._llm = build_llm(self.settings)
+            return self._llm
+
+    def warm_llm(self) -> None:
+        """Build the configured LLM ahead (importing its client takes seconds), so the page's first LLM
+        question does not wait for it; a setting error is logged here and reported again by that question."""
+        from .llm import prepare
+
+        try:
+            prepare(self.llm())
+        except AssistantError as e:
+            log.warning("LLM not ready: %s", e)
 
     def ask(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Answer:
         """Answer a question with the current settings (keyword overrides for one call)."""
         from .answer import ask
 
-        s = self.settings.model_copy(update=overrides) if overrides else self.settings
-        llm = self.llm() if s.answer_mode == "llm" else None
+        s, kw = self._ask_args(flt, context, overrides)
         with self._read_lock:
-            answer = ask(
-                question, self.embedder, self.index,
-                mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,
-                flt=flt if flt is not None else Filter.from_settings(s),
-                min_score=s.min_score, max_sentences=s.max_answer_sentences,
-                llm=llm, llm_fallback=s.llm_fallback, context=context,
-            )
+            answer = ask(question, self.embedder, self.index, **kw)
             mark_ocr(answer, self.index.manifest)
             return answer
+
+    def ask_stream(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Iterator[str | Answer]:
+        """`ask`, streamed (answer.ask_stream): an LLM answer's text pieces as the model writes them, then
+        each complete Answer; the last item is the final one. The index is read under the lock one step
+        at a time, so other questions are answered between a stream's pieces."""
+        from .answer import ask_stream
+
+        s, kw = self._ask_args(flt, context, overrides)
+        events = ask_stream(question, self.embedder, self.index, **kw)
+        while True:
+            with self._read_lock:
+                event = next(events, None)
+                if event is None:
+                    return
+                if isinstance(event, Answer):
+                    mark_ocr(event, self.index.manifest)
+            yield event
+
+    def _ask_args(self, flt: Filter | None, context: str, overrides: dict) -> tuple[Settings, dict]:
+        s = self.settings.model_copy(update=overrides) if overrides else self.settings
+        llm = self.llm() if s.answer_mode == "llm" else None
+        return s, dict(
+            mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,
+            flt=flt if flt is not None else Filter.from_settings(s),
+            min_score=s.min_score, max_sentences=s.max_answer_sentences,
+            llm=llm, llm_fallback=s.llm_fallback, context=context, gloss=s.llm_gloss,
+        )
 
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import AssistantError
+from .gloss import LABEL as GLOSS_LABEL
 from .settings import Settings, settings_table
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ Examples:
   assistant ingest                      # index corpus/ (incremental)
   assistant ask "Đại sứ EU tại Việt Nam là ai?"
   assistant ask "Who is the EU ambassador to Vietnam?" --json
+  assistant ask "Who is the EU ambassador to Vietnam?" --mode llm   # streamed on a terminal
   assistant ask --file questions.txt --json
   assistant docs
   assistant serve                       # the chat page on http://127.0.0.1:7860
@@ -118,12 +120,36 @@ def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, to
     )
     app = _app(settings)
     questions = [question] if question else [q.strip() for q in qfile.read_text(encoding="utf-8").splitlines() if q.strip()]
+    live = not as_json and settings.answer_mode == "llm" and _is_tty(sys.stderr)
     for q in questions:
-        answer = app.ask(q)
+        answer = _streamed(app, q) if live else app.ask(q)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
             click.echo(format_answer(answer))
+
+
+def _is_tty(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _streamed(app, question: str):
+    """Ask with the LLM's text printed to stderr as it is written (a draft: the checked answer, with its
+    sources, follows on stdout); returns the final Answer."""
+    from .types import Answer
+
+    answer, drafting = None, False
+    for event in app.ask_stream(question):
+        if isinstance(event, Answer):
+            answer = event
+            continue
+        if not drafting:
+            click.echo(click.style("LLM draft (checked below): ", dim=True), err=True, nl=False)
+            drafting = True
+        click.echo(click.style(event, dim=True), err=True, nl=False)
+    if drafting:
+        click.echo("", err=True)
+    return answer
 
 
 def format_answer(answer) -> str:
@@ -134,12 +160,18 @@ def format_answer(answer) -> str:
             page = f" p.{c.page}" if c.page else ""
             ocr = " (OCR text of the scanned page)" if c.ocr else ""
             lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page}{ocr} — \"{c.quote}\"")
+            if c.gloss:
+                lines.append(f"    {GLOSS_LABEL}: {c.gloss}")
     elif answer.hits:
         from .refusal import NEAREST
 
         lines.append(NEAREST.get(answer.language, NEAREST["en"]) + ":")
         for h in answer.hits[:3]:
             lines.append(f"  {h.chunk.doc} ¶{h.chunk.paragraph} — {h.chunk.text[:140]}…")
+    for r in answer.removed:
+        markers = "".join(f"[{n}]" for n in r.markers)
+        what = f"{markers} removed from \"{r.text}\"" if r.sentence_kept else f"removed: \"{r.text}\" {markers}".rstrip()
+        lines.append(f"{what} — {r.reason}")
     lines.append(f"({answer.mode}, {answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 
@@ -159,7 +191,7 @@ def settings_cmd(as_json: bool) -> None:
 @click.option("--port", type=int, help="Port (default 7860).")
 def serve(host, port) -> None:
     """Start the chat page."""
-    from .web import serve as run
+    from .web.server import serve as run
 
     run(_settings(host=host, port=port))
 
@@ -212,8 +244,9 @@ Examples:
 def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample) -> None:
     """Score a question file (JSON lines) or a development-set folder (questions.jsonl + corpus/):
     retrieval, answers, citations, refusals, latency."""
-    from .evaluate import CONFIGS, check_baseline, evaluate_file, is_bench_folder
-    from .report import language_table, metrics_table
+    from .measure.evaluate import CONFIGS, check_baseline, evaluate_file
+    from .measure.questions import is_bench_folder
+    from .measure.report import language_table, metrics_table
 
     if fail_under is not None and baseline is None:
         raise click.UsageError("--fail-under needs --baseline FILE")
@@ -235,7 +268,7 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
     sync_bar.close()
     bar.close()
     if report_dir is not None:
-        from .report import write_report
+        from .measure.report import write_report
 
         files = write_report(results, report_dir, title=f"Evaluation of {qfile.name}")
         _err(f"report written: {', '.join(str(f) for f in files)}")
@@ -304,7 +337,7 @@ Examples:
 @click.option("--no-cache", is_flag=True, help="Embed every chunk (ignore vectors cached by earlier bench runs).")
 def bench(chunks: str, as_json: bool, no_cache: bool) -> None:
     """Measure ingest, resync, query latency, memory and cold start on generated Vietnamese corpora."""
-    from .bench import format_table, run, to_json
+    from .measure.bench import format_table, run, to_json
 
     try:
         sizes = sorted({int(c.replace("_", "")) for c in chunks.split(",") if c.strip()})

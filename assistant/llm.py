@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ConfigError, ModelUnavailable
@@ -17,6 +18,7 @@ OLLAMA_URL = "http://127.0.0.1:11434"
 PROBE_TIMEOUT_S = 1.0  # connect <= 0.5 s, then <= 1 s per read: the whole probe stays under 2 s
 CONTEXT_WINDOW = 8192  # explicit: Ollama would otherwise ask the server and allocate the model's full context
 MAX_OUTPUT_TOKENS = 512
+CONNECT_TIMEOUT_S = 1.0  # a chat request to a server that stopped listening fails in this bound, not llm_timeout_s
 SETTINGS_HINT = "check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_PROVIDER"
 
 
@@ -56,6 +58,9 @@ def _openai_like(settings: Settings):
 
     # Local servers ignore the key, but the openai client refuses an empty one.
     key = settings.llm_api_key or os.environ.get("OPENAI_API_KEY") or "not-needed"
+    # No retries (llama-index's own retry and the openai client's would each try again: up to 4 requests,
+    # with back-off, before a failing server is reported); reads wait llm_timeout_s (per streamed chunk),
+    # connecting waits CONNECT_TIMEOUT_S.
     return OpenAILike(
         model=settings.llm_model,
         api_base=settings.llm_base_url,
@@ -66,8 +71,24 @@ def _openai_like(settings: Settings):
         max_tokens=MAX_OUTPUT_TOKENS,
         temperature=0.0,
         timeout=settings.llm_timeout_s,
-        max_retries=1,
+        max_retries=0,
+        http_client=_http_client(),
     )
+
+
+def _http_client():
+    """An httpx client whose connect time-out is CONNECT_TIMEOUT_S whatever the openai client asks for
+    (it passes one float, llm_timeout_s, as every time-out of a request)."""
+    import httpx
+
+    class ConnectBound(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            timeout = dict(request.extensions.get("timeout") or {})
+            timeout["connect"] = min(timeout.get("connect") or CONNECT_TIMEOUT_S, CONNECT_TIMEOUT_S)
+            request.extensions["timeout"] = timeout
+            return super().handle_request(request)
+
+    return httpx.Client(transport=ConnectBound())
 
 
 def _llamacpp(settings: Settings):
@@ -89,6 +110,13 @@ def _llamacpp(settings: Settings):
         context_window=CONTEXT_WINDOW,
         verbose=False,
     )
+
+
+def prepare(llm) -> None:
+    """Import what the provider's client would import on its first request (the openai client loads its
+    chat module then: about a second), so the first question does not wait for it."""
+    if getattr(llm, "api_base", None):
+        importlib.import_module("openai.resources.chat.completions")
 
 
 def server_url(settings: Settings) -> str | None:
@@ -145,15 +173,96 @@ def _reason(e: Exception) -> str:
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
-def chat(llm, system: str, user: str) -> str:
-    """One chat turn (system + user); any failure becomes ModelUnavailable naming the settings."""
+def _messages(system: str, user: str) -> list:
     from llama_index.core.llms import ChatMessage
 
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+
+
+def chat(llm, system: str, user: str) -> str:
+    """One chat turn (system + user); any failure becomes ModelUnavailable naming the setting to fix."""
     check_llm(llm)
     try:
-        response = llm.chat([ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)])
+        response = llm.chat(_messages(system, user))
     except Exception as e:  # providers raise httpx / openai / ollama errors of many kinds
+        raise failure(llm, e) from e
+    return _nonempty(llm, response.message.content or "")
+
+
+def stream_chat(llm, system: str, user: str) -> Iterator[str]:
+    """One chat turn streamed: the reply's text pieces as the server sends them. Failures (before or
+    during the stream) become ModelUnavailable naming the setting to fix."""
+    check_llm(llm)
+    seen = False
+    try:
+        for chunk in llm.stream_chat(_messages(system, user)):
+            if chunk.delta:
+                seen = True
+                yield chunk.delta
+    except Exception as e:
+        raise failure(llm, e) from e
+    if not seen:
+        _nonempty(llm, "")
+
+
+def _nonempty(llm, text: str) -> str:
+    if not text.strip():
         raise ModelUnavailable(
-            f"the LLM failed to answer ({type(e).__name__}: {e}): {SETTINGS_HINT} and ASSISTANT_LLM_MODEL"
-        ) from e
-    return response.message.content or ""
+            f"the LLM at {_where(llm)} sent an empty reply: check ASSISTANT_LLM_MODEL and the server's log"
+        )
+    return text
+
+
+def _where(llm) -> str:
+    url = getattr(llm, "api_base", None) or getattr(llm, "base_url", None)
+    return url if isinstance(url, str) and url else "the configured provider"
+
+
+def failure(llm, e: Exception) -> ModelUnavailable:
+    """The error a user can act on for an LLM request that failed: what happened, and the setting to fix."""
+    import httpx
+
+    where, model = _where(llm), getattr(llm, "model", "")
+    status = getattr(e, "status_code", None)
+    detail = _server_message(e)
+    chain = _chain(e)
+    if status == 401 or status == 403:
+        return ModelUnavailable(f"the LLM server at {where} refused the API key (HTTP {status}{detail}): set ASSISTANT_LLM_API_KEY")
+    if status == 404:
+        v1 = " (and ASSISTANT_LLM_BASE_URL: OpenAI-compatible servers usually end in /v1)" if getattr(llm, "api_base", None) else ""
+        return ModelUnavailable(f"the LLM server at {where} has no model {model!r} (HTTP 404{detail}): check ASSISTANT_LLM_MODEL{v1}")
+    if isinstance(status, int):
+        return ModelUnavailable(f"the LLM server at {where} failed (HTTP {status}{detail}): see the server's log; {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
+    if any(isinstance(x, httpx.TimeoutException) or type(x).__name__ == "APITimeoutError" for x in chain):
+        timeout = getattr(llm, "timeout", None) or getattr(llm, "request_timeout", None)
+        within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
+        return ModelUnavailable(
+            f"the LLM server at {where} did not answer{within}: raise ASSISTANT_LLM_TIMEOUT_S for a slow model, or {SETTINGS_HINT}"
+        )
+    if any(isinstance(x, (httpx.ConnectError, ConnectionError)) for x in chain):
+        return ModelUnavailable(f"the LLM server at {where} is not reachable ({_reason(e)}): start it or {SETTINGS_HINT}")
+    # a body that is not JSON (ValueError), JSON of another shape (the client then fails to read it)
+    if any(isinstance(x, (ValueError, httpx.DecodingError, KeyError, IndexError, AttributeError, TypeError)) for x in chain):
+        kind = "an OpenAI-compatible chat completion" if getattr(llm, "api_base", None) else "a chat reply of its provider"
+        return ModelUnavailable(
+            f"the LLM server at {where} sent a reply that is not {kind} ({type(e).__name__}: {e}): {SETTINGS_HINT} (is it an LLM server?)"
+        )
+    return ModelUnavailable(f"the LLM failed to answer ({type(e).__name__}: {e}): {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
+
+
+def _chain(e: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and cur not in out:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _server_message(e: Exception) -> str:
+    """`: <the server's own error message>` when its error body has one."""
+    body = getattr(e, "body", None)
+    msg = body.get("message") if isinstance(body, dict) else None
+    if not msg and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        msg = body["error"].get("message")
+    return f": {str(msg)[:200]}" if msg else ""

@@ -11,6 +11,7 @@ REFUSALS = {
     "en": "The documents do not contain an answer to this question.",
     "sv": "Dokumenten innehåller inget svar på den frågan.",
 }
+LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "sv": "Swedish"}  # in prompts to an LLM
 NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
 
 

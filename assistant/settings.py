@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("", description="API key for an OpenAI-compatible server.")
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for an LLM answer.")
     llm_fallback: bool = Field(False, description="Fall back to an extractive answer when the LLM fails.")
+    llm_gloss: bool = Field(
+        True,
+        description="In llm mode, show the LLM's translation (labelled as machine translation) under each quote in "
+        "another language than the question; one more LLM request per answer. The quote stays the citation.",
+    )
 
     # chroma server mode
     chroma_host: str = Field("", description="Use a Chroma server at this host instead of the embedded store.")

@@ -82,6 +82,18 @@ class Citation:
     char_end: int
     score: float
     ocr: bool = False  # the quote is OCR text of a scanned page (verbatim from the OCR text layer)
+    gloss: str | None = None  # LLM mode: a machine translation of a quote in another language than the question
+
+
+@dataclass
+class Removed:
+    """A sentence of an LLM reply, or some of its `[n]` markers, that failed the citation check: shown as
+    removed (struck through, with the reason), never dropped unseen."""
+
+    text: str  # the model's sentence, markers taken out
+    markers: list[int]  # the source numbers the model wrote that failed (its numbering of the retrieved passages)
+    reason: str  # e.g. "not supported by the source"
+    sentence_kept: bool  # the sentence stays in the answer with its other, verified citations
 
 
 @dataclass
@@ -94,6 +106,7 @@ class Answer:
     mode: str
     timings_ms: dict[str, float]
     hits: list[Hit] = field(default_factory=list)  # nearest passages, also when refused
+    removed: list[Removed] = field(default_factory=list)  # LLM mode: what the citation check took out
 
     def to_json(self) -> dict:
         """The `--json` contract of `assistant ask`."""
@@ -105,6 +118,7 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "mode": self.mode,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "removed": [asdict(r) for r in self.removed],
         }
 
 

@@ -17,12 +17,14 @@ def test_json_contract(fake_app):
     fake_app.sync()
     a = fake_app.ask("Julien Guerrier Đại sứ Liên minh châu Âu", min_score=0.0)
     d = a.to_json()
-    assert set(d) == {"question", "answered", "answer", "language", "citations", "mode", "timings_ms"}
+    assert set(d) == {"question", "answered", "answer", "language", "citations", "mode", "timings_ms", "removed"}
+    assert d["removed"] == []  # LLM mode only: what the citation check took out
     assert d["answered"] and d["mode"] == "extractive" and d["language"] == "vi"
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in d["citations"]:
-        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr"}
+        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr", "gloss"}
         assert c["ocr"] is False  # a text document: no OCR
+        assert c["gloss"] is None  # extractive: the original only
         text = fake_app.index.manifest.document_text(c["doc"])
         assert text[c["char_start"] : c["char_end"]] == c["quote"]
         para = {p.n: p for p in fake_app.index.manifest.paragraphs(c["doc"])}[c["paragraph"]]

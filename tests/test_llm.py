@@ -582,3 +582,16 @@ def test_support_rule_numbers_and_terms():
     assert support_span("Ông Julien Guerrier phát biểu ở Ninh Bình ngày 27/10.", p, "vi", None) is not None
     assert support_span("Ông Julien Guerrier phát biểu ở Ninh Bình ngày 28/10.", p, "vi", None) is None
     assert support_span("Diễn đàn có nhiều doanh nghiệp công nghệ tham gia.", p, "vi", None) is None
+
+
+def test_the_ollama_integration_streams_through_the_post_check(server, hits, index):
+    from assistant.llm_answer import stream_llm_answer
+
+    message = {"role": "assistant", "content": f"{AMBASSADOR_VI} [1] Ông là John Smith [1]."}
+    url = server({"/api/version": (200, {"version": "0.9.0"}),
+                  "/api/chat": (200, {"model": "m", "created_at": "2025-01-01T00:00:00Z", "done": True, "message": message})})  # fmt: skip
+    llm = build_llm(Settings(llm_provider="ollama", llm_model="m", llm_base_url=url))
+    emb = HashEmbedder()
+    *pieces, a = stream_llm_answer(QUESTION, "vi", hits, llm, index, fallback=False, embedder=emb, qvec=emb.embed_queries([QUESTION])[0])
+    assert "".join(pieces) == message["content"]  # one NDJSON line: one piece
+    assert a.answered and a.answer == f"{AMBASSADOR_VI} [1]" and [r.text for r in a.removed] == ["Ông là John Smith."]

@@ -51,7 +51,7 @@ def make_corpus(base: Path) -> Path:
 
 
 @contextmanager
-def running_page(base: Path, *, real: bool = False, user: str = "", password: str = "", timeout: float = 240):
+def running_page(base: Path, *, real: bool = False, user: str = "", password: str = "", llm_url: str = "", timeout: float = 240):
     """Start serve_page.py; yield (url, corpus); stop it (this process only) afterwards."""
     corpus = make_corpus(base)
     port = free_port()
@@ -60,6 +60,8 @@ def running_page(base: Path, *, real: bool = False, user: str = "", password: st
         cmd += ["--user", user, "--password", password]
     if real:
         cmd.append("--real")
+    if llm_url:
+        cmd += ["--llm-url", llm_url]
     log = open(base / "server.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
