@@ -163,10 +163,11 @@ def ask(
     """Answer one question from the index; `context` (earlier turns) only widens retrieval; `gloss` adds
     the LLM's translation under quotes in another language (LLM mode). An answer is read from one index
     generation: when a writer published a new one while it was being read (chunk texts and citations are
-    read on demand), the question is answered again from the new one."""
+    read on demand), the question is answered again from the new one (here when the index follows writes
+    itself; App, whose threads share one view, reloads it between questions and asks again)."""
     kw = dict(mode=mode, dense_weight=dense_weight, k=k, flt=flt, min_score=min_score, max_sentences=max_sentences,
               llm=llm, llm_fallback=llm_fallback, context=context, gloss=gloss)  # fmt: skip
-    for _ in range(GENERATION_RETRIES):
+    for _ in range(GENERATION_RETRIES if index.follows_writes else 1):
         answer = _final(_ask_once(question, embedder, index, stream=False, **kw))
         if index.view_is_current():
             break
@@ -178,7 +179,7 @@ def ask_stream(question: str, embedder: Embedder, index: Index, **kw) -> Iterato
     is complete (the checked one, then the one with glosses); the last item is the final Answer. Other
     answers arrive whole. If the index changed while it was read, the answer is given again (not streamed)."""
     yield from _ask_once(question, embedder, index, stream=True, **kw)
-    if not index.view_is_current():
+    if index.follows_writes and not index.view_is_current():
         yield ask(question, embedder, index, **kw)
 
 

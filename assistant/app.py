@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 
 from .errors import AssistantError
 from .settings import Settings
+from .lock import ReadWriteLock
 from .store import Filter, Index
 from .types import Answer, Embedder, SyncReport
 
@@ -44,7 +45,7 @@ class App:
         self._llm = None
         self._load_lock = threading.Lock()
         self._llm_lock = threading.Lock()
-        self._read_lock = threading.Lock()
+        self._view = ReadWriteLock()  # questions read the view together; a reload waits for them
         self._write_lock = threading.Lock()
 
     @property
@@ -63,7 +64,17 @@ class App:
         with self._load_lock:
             if self._index is None:
                 self._index = Index(self.settings, model_id)
+                self._index.follows_writes = False  # reloaded by _current_view, between questions
             return self._index
+
+    def _current_view(self) -> Index:
+        """The reading index with the newest published generation loaded: a reload waits for the
+        questions in flight (they finish on the old view) and holds new ones until it is done."""
+        index = self.index
+        if index.needs_refresh():
+            with self._view.writing():
+                index.refresh()
+        return index
 
     def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None,
              ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
@@ -78,7 +89,7 @@ class App:
                 return sync(self.settings, self.embedder, self._writer, progress, log, ocr_progress)
             finally:
                 self._writer.release_memory()
-                with self._read_lock:
+                with self._view.writing():
                     self.index.refresh()
 
     def llm(self):
@@ -101,30 +112,37 @@ class App:
 
     def ask(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Answer:
         """Answer a question with the current settings (keyword overrides for one call)."""
-        from .answer import ask
+        from .answer import GENERATION_RETRIES, ask
 
         s, kw = self._ask_args(flt, context, overrides)
-        with self._read_lock:
-            answer = ask(question, self.embedder, self.index, **kw)
-            mark_ocr(answer, self.index.manifest)
-            return answer
+        for _ in range(GENERATION_RETRIES):  # a writer published while the question was read: ask again
+            index = self._current_view()
+            with self._view.reading():
+                answer = ask(question, self.embedder, index, **kw)
+                mark_ocr(answer, index.manifest)
+                if index.view_is_current():
+                    break
+        return answer
 
     def ask_stream(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Iterator[str | Answer]:
         """`ask`, streamed (answer.ask_stream): an LLM answer's text pieces as the model writes them, then
-        each complete Answer; the last item is the final one. The index is read under the lock one step
-        at a time, so other questions are answered between a stream's pieces."""
+        each complete Answer; the last item is the final one. The view is read one step at a time (other
+        questions read it alongside); if a writer published meanwhile, the answer is given again, whole."""
         from .answer import ask_stream
 
         s, kw = self._ask_args(flt, context, overrides)
-        events = ask_stream(question, self.embedder, self.index, **kw)
+        index = self._current_view()
+        events = ask_stream(question, self.embedder, index, **kw)
         while True:
-            with self._read_lock:
+            with self._view.reading():
                 event = next(events, None)
                 if event is None:
-                    return
+                    break
                 if isinstance(event, Answer):
-                    mark_ocr(event, self.index.manifest)
+                    mark_ocr(event, index.manifest)
             yield event
+        if not index.view_is_current():
+            yield self.ask(question, flt=flt, context=context, **overrides)
 
     def _ask_args(self, flt: Filter | None, context: str, overrides: dict) -> tuple[Settings, dict]:
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
@@ -138,7 +156,7 @@ class App:
 
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""
-        with self._read_lock:
+        with self._view.reading():
             m = self.index.manifest
             digest = m.doc_hash(doc)
             return set(m.ocr_pages(digest)) if digest else set()
@@ -150,7 +168,7 @@ class App:
         from .library import document_path
         from .ocr import OcrPage, render_png
 
-        with self._read_lock:
+        with self._view.reading():
             m = self.index.manifest
             digest = m.doc_hash(doc)
             data = m.ocr_page(digest, page) if digest else None

@@ -1,12 +1,15 @@
-"""Exclusive file locks (fcntl, released on crash): one writer of an index, one rebuild of a model."""
+"""Locks: exclusive file locks (fcntl, released on crash) for one writer of an index and one rebuild of a
+model; a readers-writer lock for the threads of one process that read one index view."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .errors import IndexBusy
 
@@ -79,3 +82,46 @@ class IndexLock(FileLock):
 
     def waiting(self, holder: str) -> str:
         return f"another ingest is running (pid {holder}); waiting for it to finish…"
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer: questions read one index view together, a reload of the view
+    waits for the questions in flight and holds new ones back until it is done (a waiting writer goes
+    before readers that arrive after it, so a steady stream of questions cannot starve a reload)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()

@@ -141,7 +141,8 @@ def retrieve(
     """The k best chunks for the question under the given filter. `dense_weight`: one weight, or
     (same-language, cross-language) weights applied per document (doc_weights); `bonus`: added to the
     cosine of chunks not in the question's language (CROSS_LANGUAGE_BONUS), for ranking only."""
-    index.refresh()
+    if index.follows_writes:
+        index.refresh()
     docs = index.allowed_docs(flt)
     dense: list[tuple[str, float]] = []
     lexical: list[tuple[str, float]] = []

@@ -107,6 +107,9 @@ class Index:
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
+        # retrieval reloads the view when a writer published (one reader); False: its owner does, between
+        # the questions of the threads that share it (App)
+        self.follows_writes = True
 
     # vectors -----------------------------------------------------------------------------
     @property
@@ -302,8 +305,14 @@ class Index:
         lex.add([c.id for c in chunks], [c.doc for c in chunks], [c.text for c in chunks], [lang.get(c.doc, "") for c in chunks])
 
     # reads -------------------------------------------------------------------------------
+    def needs_refresh(self) -> bool:
+        """No view is loaded yet, or a writer published a new generation since it was."""
+        return not self.chunks or self.manifest.get("generation") != self._view_generation
+
     def refresh(self) -> None:
-        """(Re)load the in-memory view when another process (or this one) changed the index."""
+        """(Re)load the in-memory view when another process (or this one) changed the index. Not safe
+        while other threads read the view: an index shared by threads sets `follows_writes = False`
+        and its owner reloads between questions (App, with lock.ReadWriteLock)."""
         generation = self.manifest.get("generation")
         if generation == self._view_generation and self.chunks:
             return

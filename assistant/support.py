@@ -223,12 +223,19 @@ def missing_entities(question: str, passages: list[str], cross_lingual: bool = F
     """Entities of the question that none of the passages mention. A language the question names for a
     document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
     documents is in it (`languages`): the Swedish article need not name Sweden."""
-    text = " " + " ".join(fold(w) for p in passages for w in words(p)) + " "
+    text = " " + " ".join(folded_text(p) for p in passages) + " "
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
     return [
         " ".join(sorted(forms)) for forms in entities(question, cross_lingual)
         if forms not in spoken and not any(f" {f} " in text for f in forms) and not _named_short(forms, passages)
     ]
+
+
+@lru_cache(maxsize=64)
+def folded_text(text: str) -> str:
+    """The text's words, folded, space-separated: what entity names are looked up in. Cached, as whole
+    documents are read for every question (answer.about_the_question) and folding them is the cost."""
+    return " ".join(fold(w) for w in words(text))
 
 
 def _named_short(forms: set[str], passages: list[str]) -> bool:

