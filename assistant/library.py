@@ -175,7 +175,7 @@ def delete_document(app, name: str, progress: Callable[[int, int], None] | None 
     """Remove a document's file from corpus/, then sync so it leaves the index too."""
     target = document_path(Path(app.settings.corpus_dir), name)
     if not (target.exists() or target.is_symlink()):
-        known = {r["name"] for r in app.documents()}
+        known = {r.name for r in app.documents()}
         if name not in known:
             raise AssistantError(f"{name} is not in the library (already deleted?)")
     elif target.is_dir() and not target.is_symlink():

@@ -118,6 +118,34 @@ class Repair:
 
 
 @dataclass
+class DocumentRow:
+    """One document of the library (`App.documents()`): indexed, or skipped with the reason a user can act on."""
+
+    name: str  # path under corpus/
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    lang: str = ""
+    paragraphs: int = 0
+    chunks: int = 0
+    status: Literal["indexed", "skipped"] = "indexed"
+    reason: str = ""  # why it was skipped
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text OCR read
+
+    @property
+    def indexed(self) -> bool:
+        return self.status == "indexed"
+
+    @property
+    def meta(self) -> DocMeta:
+        return DocMeta(self.title, self.date, self.source, self.lang)
+
+    def to_json(self) -> dict:
+        """The `assistant docs --json` row."""
+        return asdict(self)
+
+
+@dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)

@@ -101,8 +101,8 @@ def test_mixed_pdf_ocrs_only_the_page_without_a_text_layer(ocr_app):
     paragraphs = app.index.manifest.paragraphs("mixed.pdf")
     assert paragraphs[0].page == 1 and paragraphs[0].text == PAGE1[0]  # the text layer, not OCR
     assert paragraphs[-1].page == 2 and _cer(paragraphs[-1].text, MIXED_SCAN) < 0.03
-    rows = {r["name"]: r for r in app.documents()}
-    assert rows["mixed.pdf"]["ocr_pages"] == [2] and rows["quyet-dinh.pdf"]["ocr_pages"] == [1, 2]
+    rows = {r.name: r for r in app.documents()}
+    assert rows["mixed.pdf"].ocr_pages == [2] and rows["quyet-dinh.pdf"].ocr_pages == [1, 2]
 
 
 def _check_ocr_answer(app, answer) -> None:
@@ -197,7 +197,7 @@ def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_index
     reason = report.skipped[0]["reason"]
     assert reason.startswith("no text layer on page 1 (scanned/image-only PDF): OCR needs Tesseract, which is not installed")
     assert f"`{INSTALL}`" in reason
-    assert app.documents()[0]["reason"] == reason
+    assert app.documents()[0].reason == reason
     # installed meanwhile: the next sync (here `assistant ingest --json`) retries the unchanged file and indexes it
     monkeypatch.setenv("PATH", os.path.dirname(real) + os.pathsep + os.environ["PATH"])
     app2 = build(_settings(tmp_path), embedder=HashEmbedder())

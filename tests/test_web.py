@@ -10,7 +10,7 @@ import pytest
 from assistant.errors import AssistantError, ConfigError
 from assistant.followup import followup_context, is_followup
 from assistant.settings import Settings
-from assistant.types import Answer, Chunk, Citation, DocMeta, Hit, Paragraph
+from assistant.types import Answer, Chunk, Citation, DocMeta, DocumentRow, Hit, Paragraph
 from assistant.web.page import ChatPage, make_filter, stream_steps
 from assistant.web.render import esc, render_answer_text, render_library, render_sync_report, render_turn, safe_url
 from assistant.web.server import auth_pair
@@ -190,8 +190,8 @@ def test_highlight_clips_offsets():
 
 def test_library_table_escapes_names_and_reasons():
     rows = [
-        {"name": XSS[1] + ".txt", "title": EVIL, "date": "2025-01-01", "lang": "vi", "paragraphs": 3, "status": "indexed", "reason": ""},
-        {"name": "bad.pdf", "title": "", "date": "", "lang": "", "paragraphs": 0, "status": "skipped", "reason": "no text layer: needs OCR " + XSS[0]},
+        DocumentRow(XSS[1] + ".txt", title=EVIL, date="2025-01-01", lang="vi", paragraphs=3),
+        DocumentRow("bad.pdf", status="skipped", reason="no text layer: needs OCR " + XSS[0]),
     ]
     html = render_library(rows)
     assert_inert(html)
