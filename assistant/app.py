@@ -151,7 +151,7 @@ class App:
         corpus = Path(self.settings.corpus_dir)
         if corpus.is_dir():
             for s in scan(corpus)[1]:
-                skipped.setdefault(s["file"], s["reason"])
+                skipped.setdefault(s.file, s.reason)
         indexed = {r.name for r in rows}
         rows += [DocumentRow(p, status="skipped", reason=r) for p, r in sorted(skipped.items()) if p not in indexed]
         return rows

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import AssistantError
-from .types import SyncReport
+from .types import Skipped, SyncReport
 
 MAX_NAME_CHARS = 120  # stem length kept; long names are cut, the suffix is preserved
 _RESERVED = re.compile(r'[<>:"/\\|?*]')  # invalid on Windows or a path separator
@@ -32,7 +32,7 @@ class UploadResult:
     """What happened to each uploaded file, and the sync that indexed the saved ones."""
 
     saved: list[str] = field(default_factory=list)  # names inside corpus/
-    rejected: list[dict] = field(default_factory=list)  # {"file": original name, "reason": text}
+    rejected: list[Skipped] = field(default_factory=list)  # by original name
     report: SyncReport | None = None
 
 
@@ -150,9 +150,9 @@ def add_uploads(
         try:
             result.saved.append(save_upload(Path(src), original, Path(settings.corpus_dir), settings.upload_max_mb).name)
         except UploadRejected as e:
-            result.rejected.append({"file": original, "reason": str(e)})
+            result.rejected.append(Skipped(original, str(e)))
         except OSError as e:
-            result.rejected.append({"file": original, "reason": f"{original}: could not be saved ({e.strerror or e})"})
+            result.rejected.append(Skipped(original, f"{original}: could not be saved ({e.strerror or e})"))
     if result.saved:
         result.report = app.sync(progress=progress, log=log, ocr_progress=ocr_progress)
     return result

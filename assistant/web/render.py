@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..types import Answer, DocMeta, DocumentRow
+from ..types import Answer, DocMeta, DocumentRow, Skipped, SyncReport
 
 NOT_IN_DOCS = "Not in the documents"
 
@@ -172,13 +172,13 @@ def _page_list(pages: list[int]) -> str:
     return f"page {pages[0]}" if len(pages) == 1 else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
 
 
-def render_sync_report(report, saved: list[str] | None = None, rejected: list[dict] | None = None) -> str:
+def render_sync_report(report: SyncReport | None, saved: list[str] | None = None, rejected: list[Skipped] | None = None) -> str:
     """What an upload / delete / re-sync did, in plain words."""
     lines = []
     for name in saved or []:
         lines.append(f'<li class="ok">saved <b>{esc(name)}</b> into corpus/</li>')
     for r in rejected or []:
-        lines.append(f'<li class="bad">not saved: {esc(r["reason"])}</li>')
+        lines.append(f'<li class="bad">not saved: {esc(r.reason)}</li>')
     if report is not None:
         lines += [f'<li class="{"ok" if ok else "bad"}">{esc(line)}</li>' for ok, line in report.lines()]
         lines.append(f'<li class="muted">{esc(report.summary())}</li>')
