@@ -100,13 +100,21 @@ def corpus_fingerprint(corpus: Path, model_id: str, extra: str = "") -> str:
     return h.hexdigest()[:20]
 
 
+def index_code_files() -> list[Path]:
+    """The source files of INDEX_CODE: a module's file, or every module of a subpackage (loaders/)."""
+    here = Path(__file__).resolve().parent.parent  # the package: INDEX_CODE names its top-level modules
+    files: list[Path] = []
+    for name in INDEX_CODE:
+        path = here / name
+        files += sorted(path.glob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+    return files
+
+
 def _code_hash() -> str:
     """Hash of the source of INDEX_CODE: a change in loading or chunking must not reuse a stale index."""
-    here = Path(__file__).resolve().parent.parent  # the package: INDEX_CODE names its top-level modules
     h = hashlib.sha256()
-    for name in INDEX_CODE:
-        path = here / f"{name}.py"
-        h.update(path.read_bytes() if path.exists() else name.encode())
+    for path in index_code_files():
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
