@@ -13,10 +13,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import AssistantError
 from .types import Skipped, SyncReport
+
+if TYPE_CHECKING:
+    from .app import App
 
 MAX_NAME_CHARS = 120  # stem length kept; long names are cut, the suffix is preserved
 _RESERVED = re.compile(r'[<>:"/\\|?*]')  # invalid on Windows or a path separator
@@ -137,7 +140,7 @@ def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) 
 
 
 def add_uploads(
-    app,
+    app: App,
     files: list[tuple[Path, str]],
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
@@ -171,7 +174,7 @@ def document_path(corpus_dir: Path, name: str) -> Path:
     return target
 
 
-def delete_document(app, name: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
+def delete_document(app: App, name: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
     """Remove a document's file from corpus/, then sync so it leaves the index too."""
     target = document_path(Path(app.settings.corpus_dir), name)
     if not (target.exists() or target.is_symlink()):
@@ -185,6 +188,6 @@ def delete_document(app, name: str, progress: Callable[[int, int], None] | None 
     return app.sync(progress=progress)
 
 
-def resync(app, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+def resync(app: App, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
     """Index files dropped into corpus/ by hand (and purge removed ones); `ocr_progress` hears of each scanned page."""
     return app.sync(progress=progress, ocr_progress=ocr_progress)
