@@ -16,7 +16,7 @@ from .errors import AssistantError
 from .settings import Settings
 from .lock import ReadWriteLock
 from .store import Filter, Index
-from .types import Answer, Embedder, SyncReport
+from .types import Answer, DocumentRow, Embedder, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class App:
             return None
         return OcrPage.from_json(data), render_png(pdf, page, dpi)
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[DocumentRow]:
         """Indexed and skipped documents, for `assistant docs` and the page's library. Skipped are the files a
         sync could not load (recorded in the manifest) and those it never tries (unsupported type, a name that
         is not UTF-8, a broken link), found by walking corpus/ again: a user looks for every file there."""
@@ -195,8 +195,8 @@ class App:
         m = Manifest(path)
         try:
             rows = [
-                {"name": d.path, **asdict(d.meta), "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "",
-                 "ocr_pages": m.ocr_pages(d.hash)}
+                DocumentRow(d.path, **asdict(d.meta), paragraphs=d.n_paragraphs, chunks=d.n_chunks, status="indexed",
+                            ocr_pages=m.ocr_pages(d.hash))
                 for d in m.documents()
             ]
             skipped = {p: r for p, (_, _, r) in m.skipped().items()}
@@ -205,13 +205,9 @@ class App:
         corpus = Path(self.settings.corpus_dir)
         if corpus.is_dir():
             for s in scan(corpus)[1]:
-                skipped.setdefault(s["file"], s["reason"])
-        indexed = {r["name"] for r in rows}
-        rows += [
-            {"name": p, "title": "", "date": "", "source": "", "lang": "", "paragraphs": 0, "chunks": 0, "status": "skipped", "reason": r, "ocr_pages": []}
-            for p, r in sorted(skipped.items())
-            if p not in indexed
-        ]
+                skipped.setdefault(s.file, s.reason)
+        indexed = {r.name for r in rows}
+        rows += [DocumentRow(p, status="skipped", reason=r) for p, r in sorted(skipped.items()) if p not in indexed]
         return rows
 
 

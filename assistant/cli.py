@@ -86,16 +86,16 @@ def docs(as_json: bool) -> None:
     """List indexed documents: name, title, date, language, paragraphs, chunks, status."""
     rows = _app(_settings()).documents()
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        click.echo(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=1))
         return
     if not rows:
         click.echo("no documents indexed yet: put files into corpus/ and run `assistant ingest`")
         return
     for r in rows:
-        status = r["status"] if r["status"] == "indexed" else f"skipped: {r['reason']}"
-        if r.get("ocr_pages"):
-            status += f" (OCR: pages {','.join(map(str, r['ocr_pages']))})"
-        click.echo(f"{r['name']}\t{r['title'][:60]}\t{r['date'] or '-'}\t{r['lang'] or '-'}\t{r['paragraphs']} ¶\t{r['chunks']} chunks\t{status}")
+        status = r.status if r.indexed else f"skipped: {r.reason}"
+        if r.ocr_pages:
+            status += f" (OCR: pages {','.join(map(str, r.ocr_pages))})"
+        click.echo(f"{r.name}\t{r.title[:60]}\t{r.date or '-'}\t{r.lang or '-'}\t{r.paragraphs} ¶\t{r.chunks} chunks\t{status}")
 
 
 @main.command()

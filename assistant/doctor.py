@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from .manifest import vector_key
 from .settings import Settings
 from .store import Index
 from .types import SyncReport
+
+if TYPE_CHECKING:
+    from .app import App
 
 SEARCH_SAMPLE = 20  # chunks whose own vector must come back first from the vector search
 Log = Callable[[str], None]
@@ -71,7 +74,7 @@ class DoctorReport:
         }
 
 
-def run(app, *, fix: bool = True, model_id: str | None = None, log: Log | None = None, progress=None) -> DoctorReport:
+def run(app: App, *, fix: bool = True, model_id: str | None = None, log: Log | None = None, progress=None) -> DoctorReport:
     """Check the index of `app` and, with fix, repair it; model_id defaults to the configured model's."""
     settings: Settings = app.settings
     wanted = model_id or configured_model_id(settings)

@@ -20,7 +20,7 @@ from .ocr import Ocr, OcrProgress, skip_may_clear
 from .settings import Settings
 from .store import Index
 from .text import sentence_spans
-from .types import Chunk, Embedder, LoadedDocument, SyncReport
+from .types import Chunk, Embedder, LoadedDocument, Renamed, Skipped, SyncReport
 
 Progress = Callable[[int, int], None]  # (chunks embedded so far, total)
 BATCH_CHUNKS = 256
@@ -38,10 +38,10 @@ class Pending:
     chunks: list[Chunk]
 
 
-def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[dict]]:
+def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[Skipped]]:
     """Regular files under corpus/ by relative path, and unsupported ones as skips. Ignored files vanish."""
     found: dict[str, os.stat_result] = {}
-    skipped: list[dict] = []
+    skipped: list[Skipped] = []
     for root, dirs, files in os.walk(corpus, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not is_ignored(d))
         for name in sorted(files):
@@ -51,17 +51,17 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[dict]]:
             rel = full.relative_to(corpus).as_posix()
             if not _valid_name(rel):  # SQLite, JSON and the page all need text names
                 shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
-                skipped.append({"file": shown, "reason": "the file name is not valid UTF-8 (copied from an old archive or disk?): rename the file"})
+                skipped.append(Skipped(shown, "the file name is not valid UTF-8 (copied from an old archive or disk?): rename the file"))
                 continue
             try:
                 st = full.stat()
             except OSError as e:
-                skipped.append({"file": rel, "reason": f"cannot read file: {e.strerror or e} (broken link or loop?)"})
+                skipped.append(Skipped(rel, f"cannot read file: {e.strerror or e} (broken link or loop?)"))
                 continue
             if not _is_regular(st):
                 continue
             if full.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append({"file": rel, "reason": f"unsupported file type {full.suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"})
+                skipped.append(Skipped(rel, f"unsupported file type {full.suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
                 continue
             found[rel] = st
     return found, skipped
@@ -109,8 +109,8 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
         todo = _diff(settings, index, corpus, files, report, ocr)
         if todo or report.removed or report.renamed:
             index.begin()
-            for old, new in [(r["from"], r["to"]) for r in report.renamed]:
-                index.rename(old, new, files[new].st_mtime_ns)
+            for r in report.renamed:
+                index.rename(r.old, r.new, files[r.new].st_mtime_ns)
             for path in report.removed:
                 index.delete(path)
             pending = _load_all(settings, embedder, corpus, todo, index, report, ocr)
@@ -162,7 +162,7 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
             prev_skip[2].startswith(_READ_ERROR) or "ASSISTANT_MAX_FILE_MB" in prev_skip[2] or skip_may_clear(prev_skip[2], ocr)
         )
         if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec and not retry:
-            report.skipped.append({"file": path, "reason": prev_skip[2]})
+            report.skipped.append(Skipped(path, prev_skip[2]))
             continue
         if st.st_size > settings.max_file_mb * 1024 * 1024:
             todo.append((path, "", st))  # the loader refuses it with the size reason, without reading it
@@ -172,7 +172,7 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
         except OSError as e:
             hint = " (give your user read access to it)" if isinstance(e, PermissionError) else ""
             reason = f"{_READ_ERROR}: {e.strerror or e}{hint}"
-            report.skipped.append({"file": path, "reason": reason})
+            report.skipped.append(Skipped(path, reason))
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
         if rec and rec.hash == digest:
@@ -190,11 +190,11 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
     for path, digest, st in todo:
         if path not in known and digest in by_hash:
             old = by_hash.pop(digest)
-            report.renamed.append({"from": old, "to": path})
+            report.renamed.append(Renamed(old, path))
             gone.pop(old)
         elif digest and present_hash.get(digest, path) != path:
             reason = f"same content as {present_hash[digest]}: not indexed twice"
-            report.skipped.append({"file": path, "reason": reason})
+            report.skipped.append(Skipped(path, reason))
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
         else:
             if digest:
@@ -218,7 +218,7 @@ def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index:
             _check_fits(chunks, embedder)
         except SkipFile as e:
             reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
-            report.skipped.append({"file": path, "reason": reason})
+            report.skipped.append(Skipped(path, reason))
             index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
         rec = DocRecord(path, digest, st.st_size, st.st_mtime_ns, doc.meta)

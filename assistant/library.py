@@ -13,10 +13,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import AssistantError
-from .types import SyncReport
+from .types import Skipped, SyncReport
+
+if TYPE_CHECKING:
+    from .app import App
 
 MAX_NAME_CHARS = 120  # stem length kept; long names are cut, the suffix is preserved
 _RESERVED = re.compile(r'[<>:"/\\|?*]')  # invalid on Windows or a path separator
@@ -32,7 +35,7 @@ class UploadResult:
     """What happened to each uploaded file, and the sync that indexed the saved ones."""
 
     saved: list[str] = field(default_factory=list)  # names inside corpus/
-    rejected: list[dict] = field(default_factory=list)  # {"file": original name, "reason": text}
+    rejected: list[Skipped] = field(default_factory=list)  # by original name
     report: SyncReport | None = None
 
 
@@ -137,7 +140,7 @@ def save_upload(src: Path, original_name: str, corpus_dir: Path, max_mb: float) 
 
 
 def add_uploads(
-    app,
+    app: App,
     files: list[tuple[Path, str]],
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
@@ -150,9 +153,9 @@ def add_uploads(
         try:
             result.saved.append(save_upload(Path(src), original, Path(settings.corpus_dir), settings.upload_max_mb).name)
         except UploadRejected as e:
-            result.rejected.append({"file": original, "reason": str(e)})
+            result.rejected.append(Skipped(original, str(e)))
         except OSError as e:
-            result.rejected.append({"file": original, "reason": f"{original}: could not be saved ({e.strerror or e})"})
+            result.rejected.append(Skipped(original, f"{original}: could not be saved ({e.strerror or e})"))
     if result.saved:
         result.report = app.sync(progress=progress, log=log, ocr_progress=ocr_progress)
     return result
@@ -171,11 +174,11 @@ def document_path(corpus_dir: Path, name: str) -> Path:
     return target
 
 
-def delete_document(app, name: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
+def delete_document(app: App, name: str, progress: Callable[[int, int], None] | None = None) -> SyncReport:
     """Remove a document's file from corpus/, then sync so it leaves the index too."""
     target = document_path(Path(app.settings.corpus_dir), name)
     if not (target.exists() or target.is_symlink()):
-        known = {r["name"] for r in app.documents()}
+        known = {r.name for r in app.documents()}
         if name not in known:
             raise AssistantError(f"{name} is not in the library (already deleted?)")
     elif target.is_dir() and not target.is_symlink():
@@ -185,6 +188,6 @@ def delete_document(app, name: str, progress: Callable[[int, int], None] | None 
     return app.sync(progress=progress)
 
 
-def resync(app, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+def resync(app: App, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
     """Index files dropped into corpus/ by hand (and purge removed ones); `ocr_progress` hears of each scanned page."""
     return app.sync(progress=progress, ocr_progress=ocr_progress)

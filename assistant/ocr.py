@@ -26,7 +26,7 @@ from typing import Callable, Protocol
 
 from .chunking import content_hash
 from .errors import SkipFile
-from .loaders import _SENTENCE_END
+from .loaders.pdf import SENTENCE_END
 
 RECIPE_VERSION = "2"  # bump when what Tesseract is asked for changes (not page_text: it runs on cached rows)
 PAGE_TIMEOUT_S = 300  # one page that takes longer is a hung Tesseract, not a slow one
@@ -276,7 +276,7 @@ def page_text(rows: list[Row]) -> tuple[str, list[Box]]:
 def _continues(line: str, next_word: str) -> bool:
     """A line without a sentence end followed by one starting in lower case is one sentence: Tesseract
     sometimes starts a new paragraph at a full line in the middle of one."""
-    return not _SENTENCE_END.search(line) and next_word[:1].islower()
+    return not SENTENCE_END.search(line) and next_word[:1].islower()
 
 
 def skip_may_clear(reason: str, ocr: Ocr) -> bool:

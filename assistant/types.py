@@ -132,13 +132,57 @@ class Repair:
 
 
 @dataclass
+class DocumentRow:
+    """One document of the library (`App.documents()`): indexed, or skipped with the reason a user can act on."""
+
+    name: str  # path under corpus/
+    title: str = ""
+    date: str = ""
+    source: str = ""
+    lang: str = ""
+    paragraphs: int = 0
+    chunks: int = 0
+    status: Literal["indexed", "skipped"] = "indexed"
+    reason: str = ""  # why it was skipped
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text OCR read
+
+    @property
+    def indexed(self) -> bool:
+        return self.status == "indexed"
+
+    @property
+    def meta(self) -> DocMeta:
+        return DocMeta(self.title, self.date, self.source, self.lang)
+
+    def to_json(self) -> dict:
+        """The `assistant docs --json` row."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed (or not saved), and why, in words a user can act on."""
+
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """A document whose file moved: its passages and vectors were kept and re-pointed from `old` to `new`."""
+
+    old: str
+    new: str
+
+
+@dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    renamed: list[dict] = field(default_factory=list)  # {"from": old, "to": new}
+    renamed: list[Renamed] = field(default_factory=list)
     unchanged: int = 0
-    skipped: list[dict] = field(default_factory=list)  # {"file": name, "reason": text}
+    skipped: list[Skipped] = field(default_factory=list)
     paragraphs: int = 0  # in the whole index after the sync
     chunks: int = 0
     seconds: float = 0.0
@@ -151,7 +195,9 @@ class SyncReport:
         return bool(self.added or self.updated or self.removed or self.renamed)
 
     def to_json(self) -> dict:
+        """The `--json` report: skips as {"file", "reason"}, renames as {"from", "to"}."""
         d = asdict(self)
+        d["renamed"] = [{"from": r.old, "to": r.new} for r in self.renamed]
         d["seconds"] = round(self.seconds, 3)
         d["ocr_seconds"] = round(self.ocr_seconds, 3)
         return d
@@ -160,9 +206,9 @@ class SyncReport:
         """What changed, one (ok, plain-words line) per file, skips last: every surface (ingest, watch,
         the page's Library tab, serve's start-up) reports a sync with these."""
         out = [(True, f"indexed {n}") for n in self.added] + [(True, f"re-indexed {n}") for n in self.updated]
-        out += [(True, f"renamed {r['from']} → {r['to']}") for r in self.renamed]
+        out += [(True, f"renamed {r.old} → {r.new}") for r in self.renamed]
         out += [(True, f"removed {n} from the index") for n in self.removed]
-        return out + [(False, f"skipped {s['file']}: {s['reason']}") for s in self.skipped]
+        return out + [(False, f"skipped {s.file}: {s.reason}") for s in self.skipped]
 
     def summary(self) -> str:
         """One line: totals after the sync."""

@@ -20,6 +20,8 @@ from .types import SyncReport
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver
 
+    from .app import App
+
 log = logging.getLogger(__name__)
 _NOT_CHANGES = {"opened", "closed_no_write"}  # watchdog event types of a file being read
 
@@ -27,7 +29,7 @@ _NOT_CHANGES = {"opened", "closed_no_write"}  # watchdog event types of a file b
 class CorpusWatcher:
     """Watch app.settings.corpus_dir and call app.sync() after changes settle."""
 
-    def __init__(self, app, debounce_s: float = 2.0, on_sync: Callable[[SyncReport], None] | None = None):
+    def __init__(self, app: App, debounce_s: float = 2.0, on_sync: Callable[[SyncReport], None] | None = None):
         self.app = app
         self.debounce_s = debounce_s
         self.on_sync = on_sync

@@ -144,7 +144,7 @@ def main() -> None:
         seconds = [json.loads(app.index.manifest.ocr_page(d.hash, n) or "{}").get("seconds", 0.0)
                    for d in app.index.manifest.documents() for n in app.index.manifest.ocr_pages(d.hash)]  # fmt: skip
         results["variants"][variant] = {
-            "dpi": dpi, "noisy": noisy, "pages": pages, "skipped": report.skipped,
+            "dpi": dpi, "noisy": noisy, "pages": pages, "skipped": report.to_json()["skipped"],
             "ocr_seconds_per_page": round(sum(seconds) / max(1, len(seconds)), 2),
             "sync_seconds": round(time.monotonic() - t0, 1),
             "cer_mean": round(sum(cers.values()) / len(cers), 4),

@@ -138,16 +138,20 @@ def test_percentile_interpolates_like_numpy():
 
 
 def test_the_eval_index_fingerprint_reads_the_index_building_modules():
-    """INDEX_CODE names modules of the package (not of assistant/measure/): a name that matched no file would
-    silently leave its code out of the fingerprint, and a stale evaluation index would be reused."""
+    """INDEX_CODE names modules and subpackages of the package (not of assistant/measure/): a name that matched
+    no file would leave its code out of the fingerprint, and a stale evaluation index would be reused."""
     import hashlib
 
-    from assistant.measure.evaluate import INDEX_CODE, _code_hash
+    from assistant.measure.evaluate import INDEX_CODE, _code_hash, index_code_files
 
     package = ROOT / "assistant"
-    assert all((package / f"{name}.py").is_file() for name in INDEX_CODE), INDEX_CODE
-    assert not any(name in INDEX_CODE for name in ("evaluate", "metrics", "questions", "bench"))
-    expected = hashlib.sha256(b"".join((package / f"{name}.py").read_bytes() for name in INDEX_CODE)).hexdigest()[:16]
+    assert all((package / f"{name}.py").is_file() or (package / name / "__init__.py").is_file() for name in INDEX_CODE), INDEX_CODE
+    assert not any(name in INDEX_CODE for name in ("measure", "evaluate", "metrics", "questions", "bench"))
+    files = index_code_files()
+    assert all(f.is_file() for f in files)
+    assert {f.relative_to(package).as_posix() for f in files} >= {"ingest.py", "loaders/__init__.py", "loaders/pdf.py"}
+    assert set((package / "loaders").glob("*.py")) <= set(files)  # a new loader module is fingerprinted too
+    expected = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
     assert _code_hash() == expected
 
 

@@ -221,9 +221,9 @@ def test_raising_the_size_limit_indexes_a_file_skipped_for_its_size(tmp_path):
     corpus.mkdir()
     (corpus / "report.txt").write_text("Việt Nam và Phần Lan hợp tác về giáo dục đại học.\n\n" * 400, encoding="utf-8")
     small = _app(corpus, tmp_path / "index", max_file_mb=0.01).sync()
-    assert small.skipped and "ASSISTANT_MAX_FILE_MB limit of 0.01 MB" in small.skipped[0]["reason"]
+    assert small.skipped and "ASSISTANT_MAX_FILE_MB limit of 0.01 MB" in small.skipped[0].reason
     still = _app(corpus, tmp_path / "index", max_file_mb=0.02).sync()
-    assert "limit of 0.02 MB" in still.skipped[0]["reason"], "the reason names the current limit"
+    assert "limit of 0.02 MB" in still.skipped[0].reason, "the reason names the current limit"
     assert _app(corpus, tmp_path / "index", max_file_mb=1).sync().added == ["report.txt"]
 
 
@@ -247,8 +247,8 @@ def test_an_unbreakable_run_of_characters_skips_its_file_not_the_sync(tmp_path):
     (corpus / "plain.txt").write_text("Việt Nam và Thụy Điển hợp tác về đổi mới sáng tạo.\n", encoding="utf-8")
     report = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=SubwordEmbedder(max_tokens=512)).sync()
     assert report.added == ["plain.txt"]
-    assert [s["file"] for s in report.skipped] == ["notes with image.md"]
-    assert "characters without a space" in report.skipped[0]["reason"] and "512 tokens" in report.skipped[0]["reason"]
+    assert [s.file for s in report.skipped] == ["notes with image.md"]
+    assert "characters without a space" in report.skipped[0].reason and "512 tokens" in report.skipped[0].reason
 
 
 # --- prompt injection in extractive mode ------------------------------------------------------------

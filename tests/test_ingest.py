@@ -10,6 +10,7 @@ import time
 import pytest
 
 from assistant.store import Filter
+from assistant.types import Renamed
 
 
 def test_first_ingest_indexes_all_seeds_with_exact_anchors(fake_app):
@@ -79,7 +80,8 @@ def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
     before = {d.path: d.n_chunks for d in m.documents()}["001_42eb7389f324bfd9.txt"]
     ids_before = set(m.doc_chunk_ids("001_42eb7389f324bfd9.txt"))
     r = fake_app.sync()
-    assert r.renamed == [{"from": "001_42eb7389f324bfd9.txt", "to": "eu-digital.txt"}]
+    assert r.renamed == [Renamed("001_42eb7389f324bfd9.txt", "eu-digital.txt")]
+    assert r.to_json()["renamed"] == [{"from": "001_42eb7389f324bfd9.txt", "to": "eu-digital.txt"}]  # the --json shape
     assert calls == []
     docs = {d.path: d.n_chunks for d in m.documents()}
     assert "001_42eb7389f324bfd9.txt" not in docs and docs["eu-digital.txt"] == before > 0
@@ -94,8 +96,9 @@ def test_duplicate_content_is_skipped_with_reason(fake_app):
     corpus = fake_app.settings.corpus_dir
     shutil.copy(corpus / "000_b0dddf86d6f85ffe.txt", corpus / "copy.txt")
     r = fake_app.sync()
-    assert [s["file"] for s in r.skipped] == ["copy.txt"]
-    assert "same content as 000_b0dddf86d6f85ffe.txt" in r.skipped[0]["reason"]
+    assert [s.file for s in r.skipped] == ["copy.txt"]
+    assert "same content as 000_b0dddf86d6f85ffe.txt" in r.skipped[0].reason
+    assert r.to_json()["skipped"] == [{"file": "copy.txt", "reason": r.skipped[0].reason}]  # the --json shape
 
 
 def test_bad_files_are_skipped_and_the_rest_indexes(fake_app):
@@ -105,12 +108,12 @@ def test_bad_files_are_skipped_and_the_rest_indexes(fake_app):
     (corpus / "image.png").write_bytes(b"\x89PNG\r\n")
     (corpus / ".hidden.txt").write_text("x")
     r = fake_app.sync()
-    skipped = {s["file"]: s["reason"] for s in r.skipped}
+    skipped = {s.file: s.reason for s in r.skipped}
     assert set(skipped) == {"broken.pdf", "empty.txt", "image.png"}
     assert "empty" in skipped["empty.txt"] and "unsupported" in skipped["image.png"]
     assert len(r.added) == 5
     r2 = fake_app.sync()
-    assert not r2.changed and {s["file"] for s in r2.skipped} == set(skipped)
+    assert not r2.changed and {s.file for s in r2.skipped} == set(skipped)
 
 
 DATED = {"000_b0dddf86d6f85ffe.txt": "2025-10-29", "002_ac641c82a5bb9970.txt": "2025-10-21", "004_03e94a76b2f901da.txt": "2025-10-27"}

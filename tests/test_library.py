@@ -121,10 +121,10 @@ def test_upload_is_saved_indexed_and_bad_files_are_reported(fake_app, tmp_path):
     progress = []
     res = add_uploads(fake_app, [(good, "../Mekong – Cần Thơ.txt"), (bad, "virus.exe")], progress=lambda d, t: progress.append((d, t)))
     assert res.saved == ["Mekong – Cần Thơ.txt"]
-    assert res.rejected and "unsupported file type .exe" in res.rejected[0]["reason"]
+    assert res.rejected and "unsupported file type .exe" in res.rejected[0].reason
     assert res.report is not None and res.report.added == ["Mekong – Cần Thơ.txt"]
     assert progress and progress[-1][0] == progress[-1][1]
-    names = {r["name"] for r in fake_app.documents()}
+    names = {r.name for r in fake_app.documents()}
     assert "Mekong – Cần Thơ.txt" in names and not (fake_app.settings.corpus_dir / "virus.exe").exists()
 
 
@@ -137,11 +137,11 @@ def test_nothing_saved_means_no_sync(fake_app, tmp_path):
 
 def test_delete_removes_file_and_index_entry(fake_app):
     fake_app.sync()
-    name = sorted(r["name"] for r in fake_app.documents())[0]
+    name = sorted(r.name for r in fake_app.documents())[0]
     report = delete_document(fake_app, name)
     assert report.removed == [name]
     assert not (fake_app.settings.corpus_dir / name).exists()
-    assert name not in {r["name"] for r in fake_app.documents()}
+    assert name not in {r.name for r in fake_app.documents()}
     with pytest.raises(AssistantError, match="not in the library"):
         delete_document(fake_app, name)
 

@@ -101,8 +101,8 @@ def test_mixed_pdf_ocrs_only_the_page_without_a_text_layer(ocr_app):
     paragraphs = app.index.manifest.paragraphs("mixed.pdf")
     assert paragraphs[0].page == 1 and paragraphs[0].text == PAGE1[0]  # the text layer, not OCR
     assert paragraphs[-1].page == 2 and _cer(paragraphs[-1].text, MIXED_SCAN) < 0.03
-    rows = {r["name"]: r for r in app.documents()}
-    assert rows["mixed.pdf"]["ocr_pages"] == [2] and rows["quyet-dinh.pdf"]["ocr_pages"] == [1, 2]
+    rows = {r.name: r for r in app.documents()}
+    assert rows["mixed.pdf"].ocr_pages == [2] and rows["quyet-dinh.pdf"].ocr_pages == [1, 2]
 
 
 def _check_ocr_answer(app, answer) -> None:
@@ -194,10 +194,10 @@ def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_index
     app = build(settings, embedder=HashEmbedder())
     report = app.sync()
     assert report.added == [] and len(report.skipped) == 1
-    reason = report.skipped[0]["reason"]
+    reason = report.skipped[0].reason
     assert reason.startswith("no text layer on page 1 (scanned/image-only PDF): OCR needs Tesseract, which is not installed")
     assert f"`{INSTALL}`" in reason
-    assert app.documents()[0]["reason"] == reason
+    assert app.documents()[0].reason == reason
     # installed meanwhile: the next sync (here `assistant ingest --json`) retries the unchanged file and indexes it
     monkeypatch.setenv("PATH", os.path.dirname(real) + os.pathsep + os.environ["PATH"])
     app2 = build(_settings(tmp_path), embedder=HashEmbedder())
@@ -212,7 +212,7 @@ def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_index
 def test_a_missing_language_model_names_its_package(tmp_path, scans):
     _corpus(tmp_path, {"quyet-dinh.pdf": scans["quyet-dinh.pdf"]})
     report = build(_settings(tmp_path, ocr_languages="vie+kor"), embedder=HashEmbedder()).sync()
-    reason = report.skipped[0]["reason"]
+    reason = report.skipped[0].reason
     assert "language models that are not installed (kor)" in reason
     assert "`sudo apt-get install tesseract-ocr tesseract-ocr-kor`" in reason and "vie" in reason.split("installed ones")[1]
 
@@ -220,11 +220,11 @@ def test_a_missing_language_model_names_its_package(tmp_path, scans):
 def test_page_limit_and_ocr_off(tmp_path, scans):
     _corpus(tmp_path, {"quyet-dinh.pdf": scans["quyet-dinh.pdf"]})
     report = build(_settings(tmp_path, ocr_max_pages=1), embedder=HashEmbedder()).sync()
-    reason = report.skipped[0]["reason"]
+    reason = report.skipped[0].reason
     assert reason.startswith("2 scanned pages need OCR, more than the ASSISTANT_OCR_MAX_PAGES limit of 1")
     assert skip_may_clear(reason, Ocr("vie", DPI, 2)) and not skip_may_clear(reason, Ocr("vie", DPI, 1))
     off = build(_settings(tmp_path, ocr_max_pages=0), embedder=HashEmbedder()).sync()  # the setting changed: retried
-    assert off.skipped[0]["reason"] == "no text layer (scanned/image-only PDF): it needs OCR"
+    assert off.skipped[0].reason == "no text layer (scanned/image-only PDF): it needs OCR"
     assert report.ocr_pages == off.ocr_pages == 0
 
 
@@ -243,7 +243,7 @@ def test_a_blank_pdf_is_not_mistaken_for_a_scan(tmp_path):
     writer.write(out)
     _corpus(tmp_path, {"blank.pdf": out.getvalue()})
     report = build(_settings(tmp_path), embedder=HashEmbedder()).sync()
-    reason = report.skipped[0]["reason"]
+    reason = report.skipped[0].reason
     assert reason == "no text on any page: no text layer and no scanned image (blank pages or drawings only)"
     assert report.ocr_pages == 0 and not skip_may_clear(reason, Ocr("vie", DPI, 5))
 

@@ -103,8 +103,8 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
     from fakes import HashEmbedder
 
     rows = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder()).documents()
-    assert sorted(r["name"] for r in rows if r["status"] == "indexed") == SEED_DOCS
-    assert sum(r["paragraphs"] for r in rows) == 157
+    assert sorted(r.name for r in rows if r.indexed) == SEED_DOCS
+    assert sum(r.paragraphs for r in rows) == 157
 
 
 # ----------------------------------------------------------------------------------- handlers, no browser
@@ -309,7 +309,7 @@ def test_confirmed_delete_removes_the_file_and_its_passages_and_updates_the_list
     assert f"<li class=\"ok\">removed {name} from the index</li>" in status
     assert box == {"__type__": "update", "visible": False}
     assert not (Path(page_app.settings.corpus_dir) / name).exists()
-    assert sorted(r["name"] for r in page_app.documents()) == [n for n in SEED_DOCS if n != name]
+    assert sorted(r.name for r in page_app.documents()) == [n for n in SEED_DOCS if n != name]
     assert "4 indexed, 0 skipped" in table
     assert name not in [v for _, v in docs_update["choices"]] and delete_update["value"] is None
     assert page_app.index.manifest.paragraphs(name) == []
@@ -338,7 +338,7 @@ def test_upload_saves_into_corpus_and_indexes_and_an_empty_upload_does_nothing(p
     src.parent.mkdir()
     src.write_text("Hoa dã quỳ\n\nĐà Lạt có hoa dã quỳ nở vào tháng mười một hằng năm.\n", encoding="utf-8")
     status, table, docs_update, delete_update, cleared = on_upload([str(src)], progress)
-    saved = [r["name"] for r in page_app.documents() if r["name"] not in SEED_DOCS]
+    saved = [r.name for r in page_app.documents() if r.name not in SEED_DOCS]
     assert len(saved) == 1 and (Path(page_app.settings.corpus_dir) / saved[0]).read_text(encoding="utf-8") == src.read_text(encoding="utf-8")
     assert f"<li class=\"ok\">saved <b>{esc(saved[0])}</b> into corpus/</li>" in status
     assert f"<li class=\"ok\">indexed {esc(saved[0])}</li>" in status

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.types import Renamed
+
 DEBOUNCE = 0.3
 WAIT = 15.0  # "within seconds", with room for a loaded CI machine
 
@@ -103,7 +105,7 @@ def test_dropped_changed_renamed_and_deleted_files_are_synced(watched):
     quiet(rec)
     embedded_before = len(rec.embedded)
     new.rename(corpus / "renamed.txt")
-    took = wait_for(lambda: any(r.renamed == [{"from": "mới thêm.txt", "to": "renamed.txt"}] for r in rec.reports))
+    took = wait_for(lambda: any(r.renamed == [Renamed("mới thêm.txt", "renamed.txt")] for r in rec.reports))
     print(f"renamed file moved after {took:.1f} s")
     assert len(rec.embedded) == embedded_before, "a rename must not re-embed"
     assert app.ask("Chile gió ngoài khơi", retrieval_mode="lexical").hits[0].chunk.doc == "renamed.txt"

@@ -10,7 +10,7 @@ import pytest
 from assistant.errors import AssistantError, ConfigError
 from assistant.followup import followup_context, is_followup
 from assistant.settings import Settings
-from assistant.types import Answer, Chunk, Citation, DocMeta, Hit, Paragraph
+from assistant.types import Answer, Chunk, Citation, DocMeta, DocumentRow, Hit, Paragraph, Skipped
 from assistant.web.page import ChatPage, make_filter, stream_steps
 from assistant.web.render import esc, render_answer_text, render_library, render_sync_report, render_turn, safe_url
 from assistant.web.server import auth_pair
@@ -190,8 +190,8 @@ def test_highlight_clips_offsets():
 
 def test_library_table_escapes_names_and_reasons():
     rows = [
-        {"name": XSS[1] + ".txt", "title": EVIL, "date": "2025-01-01", "lang": "vi", "paragraphs": 3, "status": "indexed", "reason": ""},
-        {"name": "bad.pdf", "title": "", "date": "", "lang": "", "paragraphs": 0, "status": "skipped", "reason": "no text layer: needs OCR " + XSS[0]},
+        DocumentRow(XSS[1] + ".txt", title=EVIL, date="2025-01-01", lang="vi", paragraphs=3),
+        DocumentRow("bad.pdf", status="skipped", reason="no text layer: needs OCR " + XSS[0]),
     ]
     html = render_library(rows)
     assert_inert(html)
@@ -201,8 +201,8 @@ def test_library_table_escapes_names_and_reasons():
 def test_sync_report_rendering_escapes():
     from assistant.types import SyncReport
 
-    r = SyncReport(added=[XSS[1]], skipped=[{"file": XSS[0], "reason": "empty file"}], paragraphs=10)
-    html = render_sync_report(r, saved=[XSS[1]], rejected=[{"file": "x", "reason": XSS[0]}])
+    r = SyncReport(added=[XSS[1]], skipped=[Skipped(XSS[0], "empty file")], paragraphs=10)
+    html = render_sync_report(r, saved=[XSS[1]], rejected=[Skipped("x", XSS[0])])
     assert_inert(html)
     assert "saved" in html and "not saved" in html and "10 paragraphs" in html
 

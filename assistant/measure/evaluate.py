@@ -12,7 +12,7 @@ import hashlib
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import AssistantError, ConfigError
 from .metrics import (
@@ -20,6 +20,9 @@ from .metrics import (
     summarize,
 )  # fmt: skip
 from .questions import Question, load_bench, load_questions, sample
+
+if TYPE_CHECKING:
+    from ..app import App
 
 # Configurations `--compare` knows: setting overrides for our pipeline, None for llama-index's default.
 CONFIGS: dict[str, dict[str, Any] | None] = {
@@ -100,13 +103,21 @@ def corpus_fingerprint(corpus: Path, model_id: str, extra: str = "") -> str:
     return h.hexdigest()[:20]
 
 
+def index_code_files() -> list[Path]:
+    """The source files of INDEX_CODE: a module's file, or every module of a subpackage (loaders/)."""
+    here = Path(__file__).resolve().parent.parent  # the package: INDEX_CODE names its top-level modules
+    files: list[Path] = []
+    for name in INDEX_CODE:
+        path = here / name
+        files += sorted(path.glob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+    return files
+
+
 def _code_hash() -> str:
     """Hash of the source of INDEX_CODE: a change in loading or chunking must not reuse a stale index."""
-    here = Path(__file__).resolve().parent.parent  # the package: INDEX_CODE names its top-level modules
     h = hashlib.sha256()
-    for name in INDEX_CODE:
-        path = here / f"{name}.py"
-        h.update(path.read_bytes() if path.exists() else name.encode())
+    for path in index_code_files():
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -114,7 +125,7 @@ def default_eval_root() -> Path:
     return Path.home() / ".cache" / "assistant" / "eval-index"
 
 
-def corpus_app(app, corpus: Path, root: Path | None = None):
+def corpus_app(app: App, corpus: Path, root: Path | None = None):
     """An App over another corpus with its own index (never the user's), reused by content hash."""
     from ..app import App
 
@@ -127,7 +138,7 @@ def corpus_app(app, corpus: Path, root: Path | None = None):
     return App(s.model_copy(update={"corpus_dir": corpus.resolve(), "index_dir": index_dir}), app.embedder)
 
 
-def evaluate(app, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None) -> dict:
+def evaluate(app: App, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None) -> dict:
     """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings."""
     overrides = overrides or {}
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
@@ -147,14 +158,14 @@ def evaluate(app, questions: list[Question], name: str = "", overrides: dict | N
     return result(rows, _config(app, s, name or s.retrieval_mode))
 
 
-def ranking(app, question: str, overrides: dict) -> list:
+def ranking(app: App, question: str, overrides: dict) -> list:
     """The top K_RETRIEVE hits exactly as App.ask retrieves them (same weights and filters), without
     answering: an unreachable refusal threshold stops ask right after retrieval."""
     answer = app.ask(question, **{**overrides, "top_k": K_RETRIEVE, "min_score": math.inf, "answer_mode": "extractive"})
     return answer.hits
 
 
-def evaluate_llamaindex(app, questions: list[Question], progress: Progress | None = None) -> dict:
+def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress | None = None) -> dict:
     """Retrieval metrics of llama-index's out-of-the-box pipeline on the same corpus and model."""
     from .baseline import LlamaIndexDefault
 
@@ -194,7 +205,7 @@ def result(rows: list[dict], config: dict) -> dict:
     return {"metrics": summarize(rows), "by_lang": by_language(rows), "config": config, "questions": rows}
 
 
-def _config(app, s, name: str) -> dict:
+def _config(app: App, s, name: str) -> dict:
     import os
     import sys
 
@@ -213,7 +224,7 @@ def _config(app, s, name: str) -> dict:
     }  # fmt: skip
 
 
-def run(app, questions: list[Question], names: list[str], progress: Progress | None = None, log: Callable[[str], None] | None = None) -> list[dict]:
+def run(app: App, questions: list[Question], names: list[str], progress: Progress | None = None, log: Callable[[str], None] | None = None) -> list[dict]:
     """Evaluate each named configuration over the same questions (`CONFIGS`, or the current settings for "")."""
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
@@ -275,7 +286,7 @@ def evaluate_file(
     return results, problems
 
 
-def _missing_docs(app, questions: list[Question]) -> set[str]:
+def _missing_docs(app: App, questions: list[Question]) -> set[str]:
     known = {d.path for d in app.index.manifest.documents()}
     return {d for q in questions for d in q.docs} - known
 

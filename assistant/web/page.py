@@ -101,9 +101,7 @@ def _metas(app: "App", answer: Answer) -> dict[str, DocMeta]:
 def _doc_meta(app: "App", doc: str) -> DocMeta | None:
     meta = app.index.doc_meta.get(doc)
     if meta is None:
-        for r in app.documents():
-            if r["name"] == doc and r["status"] == "indexed":
-                return DocMeta(r["title"], r["date"], r["source"], r["lang"])
+        return next((r.meta for r in app.documents() if r.name == doc and r.indexed), None)
     return meta
 
 
@@ -111,9 +109,9 @@ def doc_choices(app: "App") -> list[tuple[str, str]]:
     """(label, file name) of each indexed document, for the filter and delete dropdowns."""
     out = []
     for r in app.documents():
-        if r["status"] == "indexed":
-            label = f'{r["title"][:70]} ({r["name"]})' if r["title"] else r["name"]
-            out.append((label, r["name"]))
+        if r.indexed:
+            label = f"{r.title[:70]} ({r.name})" if r.title else r.name
+            out.append((label, r.name))
     return out
 
 

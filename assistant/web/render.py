@@ -10,7 +10,7 @@ import html
 import re
 
 from ..gloss import LABEL as GLOSS_LABEL
-from ..types import Answer, DocMeta
+from ..types import Answer, DocMeta, DocumentRow, Skipped, SyncReport
 
 NOT_IN_DOCS = "Not in the documents"
 
@@ -176,24 +176,24 @@ def render_transcript(turns: list[dict]) -> str:
     return '<div class="transcript">' + "".join(render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
 
 
-def render_library(rows: list[dict]) -> str:
+def render_library(rows: list[DocumentRow]) -> str:
     """The documents table: title, date, language, paragraphs, status and skip reason."""
     if not rows:
         return '<div class="muted">No documents yet: upload files below, or put them into corpus/ and press Re-sync.</div>'
     trs = []
     for r in rows:
-        status = "indexed" if r["status"] == "indexed" else "skipped"
-        reason = f'<div class="reason">{esc(r.get("reason", ""))}</div>' if r.get("reason") else ""
+        status = "indexed" if r.indexed else "skipped"
+        reason = f'<div class="reason">{esc(r.reason)}</div>' if r.reason else ""
         ocr = ""
-        if r.get("ocr_pages"):
+        if r.ocr_pages:
             ocr = '<span class="badge ocr" title="scanned PDF: its text was read by OCR">OCR</span>'
-            reason += f'<div class="reason ocr">text read by OCR on {esc(_page_list(r["ocr_pages"]))}</div>'
+            reason += f'<div class="reason ocr">text read by OCR on {esc(_page_list(r.ocr_pages))}</div>'
         trs.append(
-            f'<tr class="{status}"><td class="file">{esc(r["name"])}</td><td>{esc(r.get("title", ""))}</td>'
-            f'<td>{esc(r.get("date", "") or "–")}</td><td>{esc(r.get("lang", "") or "–")}</td>'
-            f'<td class="num">{esc(r.get("paragraphs", 0))}</td><td><span class="badge {status}">{status}</span>{ocr}{reason}</td></tr>'
+            f'<tr class="{status}"><td class="file">{esc(r.name)}</td><td>{esc(r.title)}</td>'
+            f'<td>{esc(r.date or "–")}</td><td>{esc(r.lang or "–")}</td>'
+            f'<td class="num">{esc(r.paragraphs)}</td><td><span class="badge {status}">{status}</span>{ocr}{reason}</td></tr>'
         )
-    n_ok = sum(r["status"] == "indexed" for r in rows)
+    n_ok = sum(r.indexed for r in rows)
     return (
         f'<div class="lib-count muted">{n_ok} indexed, {len(rows) - n_ok} skipped</div>'
         '<div class="table-wrap"><table class="library"><thead><tr><th>File</th><th>Title</th><th>Date</th>'
@@ -205,13 +205,13 @@ def _page_list(pages: list[int]) -> str:
     return f"page {pages[0]}" if len(pages) == 1 else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
 
 
-def render_sync_report(report, saved: list[str] | None = None, rejected: list[dict] | None = None) -> str:
+def render_sync_report(report: SyncReport | None, saved: list[str] | None = None, rejected: list[Skipped] | None = None) -> str:
     """What an upload / delete / re-sync did, in plain words."""
     lines = []
     for name in saved or []:
         lines.append(f'<li class="ok">saved <b>{esc(name)}</b> into corpus/</li>')
     for r in rejected or []:
-        lines.append(f'<li class="bad">not saved: {esc(r["reason"])}</li>')
+        lines.append(f'<li class="bad">not saved: {esc(r.reason)}</li>')
     if report is not None:
         lines += [f'<li class="{"ok" if ok else "bad"}">{esc(line)}</li>' for ok, line in report.lines()]
         lines.append(f'<li class="muted">{esc(report.summary())}</li>')
