@@ -52,9 +52,18 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except AssistantError as e:
-            if os.environ.get("ASSISTANT_DEBUG") in ("1", "true", "True"):
+            if _debug():
                 raise
             raise click.ClickException(str(e)) from e
+
+
+def _debug() -> bool:
+    """settings.debug (ASSISTANT_DEBUG), as the page reads it; read from the environment as pydantic
+    would only when the settings themselves are what failed to load."""
+    try:
+        return Settings().debug
+    except Exception:
+        return os.environ.get("ASSISTANT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @click.group(cls=Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

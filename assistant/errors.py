@@ -17,8 +17,12 @@ class IndexBusy(AssistantError):
     """Another process holds the index lock."""
 
 
-class IndexError_(AssistantError):
-    """The index on disk is missing, unreadable or built with another model."""
+class CorpusMissing(AssistantError):
+    """The corpus folder does not exist; the message names the setting."""
+
+
+class IndexUnavailable(AssistantError):
+    """The index cannot be read: its store (a Chroma server) is unreachable or its files are unreadable."""
 
 
 class ModelUnavailable(AssistantError):

@@ -12,8 +12,8 @@ from typing import Callable
 import numpy as np
 
 from .chunking import QUOTABLE_KINDS, classify, content_hash, context_budget, make_chunks, passage_text
-from .errors import SkipFile
-from .loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
+from .errors import CorpusMissing, SkipFile
+from .loaders import SUPPORTED_SUFFIXES, is_ignored, load_document, unsupported_type
 from .lock import IndexLock
 from .manifest import DocRecord, vector_key
 from .ocr import Ocr, OcrProgress, skip_may_clear
@@ -61,7 +61,7 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[Skipped]]:
             if not _is_regular(st):
                 continue
             if full.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(Skipped(rel, f"unsupported file type {full.suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
+                skipped.append(Skipped(rel, unsupported_type(full.suffix)))
                 continue
             found[rel] = st
     return found, skipped
@@ -89,7 +89,7 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
     t0 = time.monotonic()
     corpus = Path(settings.corpus_dir)
     if not corpus.is_dir():
-        raise SkipFile(f"corpus folder {corpus} does not exist: create it or set ASSISTANT_CORPUS_DIR")
+        raise CorpusMissing(f"corpus folder {corpus} does not exist: create it or set ASSISTANT_CORPUS_DIR")
     report = SyncReport()
     with IndexLock(index.dir, settings.lock_timeout_s, on_wait=log):
         if index.model_changed():

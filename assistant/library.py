@@ -78,11 +78,10 @@ def check_upload(original_name: str, size: int, max_mb: float) -> str:
     if not safe:
         raise UploadRejected(f"{shown}: the file name has no usable characters; rename it and upload again")
     suffix = Path(safe).suffix.lower()
-    allowed = supported_suffixes()
-    if suffix not in allowed:
-        raise UploadRejected(
-            f"{shown}: unsupported file type {suffix or '(no extension)'}; supported are {', '.join(sorted(allowed))}"
-        )
+    if suffix not in supported_suffixes():
+        from .loaders import unsupported_type
+
+        raise UploadRejected(f"{shown}: {unsupported_type(suffix)}")
     if size > max_mb * 1024 * 1024:
         raise UploadRejected(
             f"{shown}: {size / 1024 / 1024:.1f} MB is over the upload limit of {max_mb:g} MB "

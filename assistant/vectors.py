@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexError_
+from .errors import IndexUnavailable
 from .settings import Settings
 
 CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
@@ -103,7 +103,7 @@ class ChromaVectors:
         except Exception as e:  # a Chroma server that went away raises httpx errors
             if not self.settings.chroma_host or not type(e).__module__.startswith("httpx"):
                 raise
-            raise IndexError_(_server_unreachable(self.settings, e)) from e
+            raise IndexUnavailable(_server_unreachable(self.settings, e)) from e
 
     def reopen(self) -> None:
         """Make searches see what other processes wrote since Chroma was opened here.
@@ -132,7 +132,7 @@ def _client(settings: Settings, index_dir: Path):
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as e:  # chromadb raises plain ValueError/ConnectionError here
-            raise IndexError_(_server_unreachable(settings, e)) from e
+            raise IndexUnavailable(_server_unreachable(settings, e)) from e
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chroma_settings)
 
 

@@ -14,7 +14,7 @@ from fakes import HashEmbedder
 from procs import free_port, stop
 
 from assistant.app import build
-from assistant.errors import IndexError_
+from assistant.errors import IndexUnavailable
 from assistant.settings import Settings
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -89,7 +89,7 @@ def test_ingest_and_ask_through_a_chroma_server_that_restarts(tmp_path, corpus):
         assert again.sync().changed is False  # nothing re-embedded after the restart
 
         stop(proc)  # the server goes away under a running app: a clear error, not a traceback from httpx
-        with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST"):
+        with pytest.raises(IndexUnavailable, match="ASSISTANT_CHROMA_HOST"):
             again.ask(QUESTION, min_score=0.0)
     finally:
         stop(proc)
@@ -131,6 +131,6 @@ def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus
 def test_unreachable_server_names_the_setting(tmp_path, corpus):
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=free_port())
     app = build(settings, embedder=HashEmbedder())
-    with pytest.raises(IndexError_, match="ASSISTANT_CHROMA_HOST") as err:
+    with pytest.raises(IndexUnavailable, match="ASSISTANT_CHROMA_HOST") as err:
         app.sync()
     assert f"127.0.0.1:{settings.chroma_port}" in str(err.value)

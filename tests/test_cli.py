@@ -160,3 +160,23 @@ def test_eval_fail_under_exits_1_only_when_a_gated_metric_dropped_more_than_the_
     assert tolerated.exit_code == 0, tolerated.output
     default = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(better))  # no --fail-under: tolerance 0
     assert default.exit_code == 1, default.output
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_a_missing_corpus_is_a_short_message_naming_the_setting_and_debug_shows_the_traceback(tmp_path, monkeypatch):
+    """`assistant ingest` over a corpus folder that does not exist: one line naming ASSISTANT_CORPUS_DIR
+    (exit 1, no traceback); with ASSISTANT_DEBUG=1 (settings.debug, as the page reads it) the error itself."""
+    from assistant.errors import CorpusMissing
+
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setattr(cli, "_app", lambda settings: build(settings, embedder=HashEmbedder()))
+    monkeypatch.delenv("ASSISTANT_DEBUG", raising=False)
+    res = CliRunner().invoke(cli.main, ["ingest"])
+    assert res.exit_code == 1 and "does not exist: create it or set ASSISTANT_CORPUS_DIR" in res.output
+    assert "Traceback" not in res.output and not isinstance(res.exception, CorpusMissing)
+    monkeypatch.setenv("ASSISTANT_DEBUG", "1")
+    res = CliRunner().invoke(cli.main, ["ingest"])
+    assert isinstance(res.exception, CorpusMissing)

@@ -40,6 +40,11 @@ __all__ = [
 ]  # fmt: skip
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+
+
+def unsupported_type(suffix: str) -> str:
+    """Why a file of this type is not indexed, naming the types that are (sync, the loaders, uploads)."""
+    return f"unsupported file type {suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"
 _IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 _IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp")
 
@@ -61,8 +66,7 @@ def load_document(path: Path, max_bytes: int, ocr: PageReader | None = None) -> 
     `ocr` reads the scanned pages of a PDF; without it they are left out (a PDF of scans only is skipped)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise SkipFile(f"unsupported file type {suffix or '(none)'}: supported are {supported}")
+        raise SkipFile(unsupported_type(suffix))
     data = _read(path, max_bytes)
     try:
         ocr_pages: list[int] = []
