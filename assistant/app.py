@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -86,6 +87,7 @@ class App:
     def ask(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Answer:
         """Answer a question with the current settings (keyword overrides for one call)."""
         from .answer import ask
+        from .corroborate import corroborate_all
 
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
         llm = self.llm() if s.answer_mode == "llm" else None
@@ -98,6 +100,11 @@ class App:
                 llm=llm, llm_fallback=s.llm_fallback, context=context,
             )
             mark_ocr(answer, self.index.manifest)
+            if answer.answered:
+                t = time.perf_counter()
+                corroborate_all(answer.citations, self.embedder, self.index)
+                ms = (time.perf_counter() - t) * 1000
+                answer.timings_ms = {**answer.timings_ms, "corroborate": ms, "total": answer.timings_ms.get("total", 0.0) + ms}
             return answer
 
     def ocr_pages(self, doc: str) -> set[int]:

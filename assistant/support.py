@@ -79,6 +79,12 @@ def _base_alias(word: str) -> str:
     return word[:-1] if word.endswith("s") and word not in _ALIAS_GROUP and word[:-1] in _ALIAS_GROUP else word
 
 
+@lru_cache(maxsize=1)
+def alias_words() -> frozenset[str]:
+    """Every folded word of the alias table ("europeiska", "unionen", "ha", "noi"): not a person's name."""
+    return frozenset(w for a in _ALIAS_GROUP for w in a.split())
+
+
 def is_alias(name: str) -> bool:
     """True for a country/place/organisation of the alias table (in any of its languages)."""
     return " ".join(fold(w) for w in words(name)) in _ALIAS_GROUP
