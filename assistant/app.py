@@ -107,6 +107,17 @@ class App:
                 answer.timings_ms = {**answer.timings_ms, "corroborate": ms, "total": answer.timings_ms.get("total", 0.0) + ms}
             return answer
 
+    def brief(self, answers: list[Answer], title: str = "Brief"):
+        """A brief of these answers (brief.Brief): their quotes with titles, outlets, dates and permalinks."""
+        from .brief import build_brief
+
+        with self._read_lock:
+            index = self.index
+            index.refresh()
+            starts = {(d, p.n): p.start for d in {c.doc for a in answers for c in a.citations} for p in index.manifest.paragraphs(d)}
+            metas = dict(index.doc_meta)
+        return build_brief(answers, metas, self.settings.page_url, lambda doc, n: starts.get((doc, n)), title)
+
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""
         with self._read_lock:
