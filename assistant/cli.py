@@ -177,7 +177,7 @@ def settings_cmd(as_json: bool) -> None:
 @click.option("--port", type=int, help="Port (default 7860).")
 def serve(host, port) -> None:
     """Start the chat page."""
-    from .web import serve as run
+    from .web.server import serve as run
 
     run(_settings(host=host, port=port))
 

@@ -1,6 +1,6 @@
 """The page's library services: save uploads into corpus/ safely, delete documents, then sync.
 
-No gradio here: `web.py` calls these and shows their results. File names are sanitised so an upload
+No gradio here: the page (`web/page.py`) calls these and shows their results. File names are sanitised so an upload
 can never write outside corpus/ or overwrite an existing file (a clash gets a numeric suffix).
 """
 

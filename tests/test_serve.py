@@ -1,6 +1,6 @@
 """`assistant serve` end to end (a child process, the hash embedder) and the page's handlers called without a browser.
 
-The child runs the real CLI entry (`assistant.cli.main(["serve", ...])` -> web.serve: start-up sync, watcher,
+The child runs the real CLI entry (`assistant.cli.main(["serve", ...])` -> web.server.serve: start-up sync, watcher,
 launch); only `assistant.app.build` is wrapped so that it gets `fakes.HashEmbedder` instead of the model.
 """
 
@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import web
 from assistant.store import Filter
+from assistant.web.page import ChatPage, doc_choices
+from assistant.web.render import NOT_IN_DOCS, esc, render_library, render_message, render_transcript
+from assistant.web.views import Target, render_document_view, render_paragraph_view
 from procs import ask_page, free_port, stop
 
 TESTS = Path(__file__).resolve().parent
@@ -115,17 +117,6 @@ def page_app(fake_app):
     return fake_app
 
 
-def _named(page, name):
-    """The handler whose function is called `name` (the page's handlers have api_name=False)."""
-    fns = [f.fn for f in page.fns.values() if getattr(f.fn, "__name__", "") == name]
-    assert len(fns) == 1, (name, fns)
-    return fns[0]
-
-
-def _ask_fn(page):
-    return next(f.fn for f in page.fns.values() if f.api_name == "ask")
-
-
 def _last(gen):
     *_, last = gen
     return last
@@ -152,7 +143,7 @@ def _progress_log():
 
 STUCK_CHILD = """
 import threading, time
-from assistant.web import exit_when_stuck
+from assistant.web.server import exit_when_stuck
 threading.Thread(target=threading.Event().wait, name="stuck-worker").start()  # never returns, not a daemon
 exit_when_stuck(%s)
 print("main thread done", flush=True)
@@ -169,14 +160,14 @@ def test_a_shutdown_held_by_a_thread_ends_after_the_grace_time_and_names_it():
     assert 'File "' in r.stderr and "wait" in r.stderr  # the stuck thread's stack
     assert time.monotonic() - t0 < 30
     # a process that ends in time never hears of the timer
-    quick = subprocess.run([sys.executable, "-c", "from assistant.web import exit_when_stuck\nexit_when_stuck(30)\nprint('ok')"],
+    quick = subprocess.run([sys.executable, "-c", "from assistant.web.server import exit_when_stuck\nexit_when_stuck(30)\nprint('ok')"],
                            capture_output=True, text=True, timeout=60)  # fmt: skip
     assert quick.returncode == 0 and quick.stdout.strip() == "ok" and "shutdown" not in quick.stderr
 
 
 def test_new_conversation_empties_the_transcript_state_and_viewer(page_app):
-    clear = _named(web.build_page(page_app), "clear")
-    assert clear() == (web.render_transcript([]), [], None, EMPTY_VIEWER)
+    clear = ChatPage(page_app).clear
+    assert clear() == (render_transcript([]), [], None, EMPTY_VIEWER)
     assert "Ask a question about the documents" in clear()[0]
 
 
@@ -189,7 +180,7 @@ def test_filter_inputs_reach_app_ask_as_one_filter_with_both_dates(page_app, mon
         return real_ask(q, **kw)
 
     monkeypatch.setattr(page_app, "ask", spy)
-    respond = _ask_fn(web.build_page(page_app))
+    respond = ChatPage(page_app).respond
     docs = ["000_b0dddf86d6f85ffe.txt", "002_ac641c82a5bb9970.txt"]
     _last(respond("  Diễn đàn Hợp tác Số  ", [], docs, "vi", " 2025-10-01 ", "2025-10-31", "extractive", 4.0))
     assert seen == [
@@ -202,41 +193,41 @@ def test_filter_inputs_reach_app_ask_as_one_filter_with_both_dates(page_app, mon
 
 
 def test_a_refused_question_renders_the_nearest_passages_and_one_opens_in_the_viewer(page_app):
-    page = web.build_page(page_app)
-    html, turns, _ = _last(_ask_fn(page)("What is the capital of Australia?", [], [], "", "", "", "extractive", 5))
+    page = ChatPage(page_app)
+    html, turns, _ = _last(page.respond("What is the capital of Australia?", [], [], "", "", "", "extractive", 5))
     answer = turns[0]["answer"]
     assert not answer.answered and answer.hits, answer
     assert html.count('class="sources refused"') == 1 and "Sources" not in html
-    assert f"{web.NOT_IN_DOCS}; " in html
+    assert f"{NOT_IN_DOCS}; " in html
     assert html.count('data-action="hit"') == min(3, len(answer.hits))
-    assert html == web.render_transcript([{**turns[0]}])
+    assert html == render_transcript([{**turns[0]}])
     assert 'data-action="cite"' not in html
 
-    viewer, target = _named(page, "on_transcript_click")(turns, _event(action="hit", turn="0", n="1"))
+    viewer, target = page.on_transcript_click(turns, _event(action="hit", turn="0", n="1"))
     ch = answer.hits[1].chunk
-    assert target == web.Target(ch.doc, ch.paragraph, -1, -1, "nearest passage")
+    assert target == Target(ch.doc, ch.paragraph, -1, -1, "nearest passage")
     paragraphs = page_app.index.manifest.paragraphs(ch.doc)
-    assert viewer == web.render_paragraph_view(target, page_app.index.doc_meta.get(ch.doc), paragraphs)
+    assert viewer == render_paragraph_view(target, page_app.index.doc_meta.get(ch.doc), paragraphs)
     assert "nearest passage in its document" in viewer and "<mark>" not in viewer
 
 
 def test_a_citation_click_opens_its_paragraph_and_the_viewer_switches_to_the_whole_document(page_app):
-    page = web.build_page(page_app)
-    _, turns, _ = _last(_ask_fn(page)("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
+    page = ChatPage(page_app)
+    _, turns, _ = _last(page.respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
     answer = turns[0]["answer"]
     assert answer.answered and answer.citations
     c = answer.citations[-1]
-    click = _named(page, "on_transcript_click")
+    click = page.on_transcript_click
     viewer, target = click(turns, _event(action="cite", turn="0", n=str(c.n)))
-    assert target == web.Target(c.doc, c.paragraph, c.char_start, c.char_end, f"[{c.n}]")
+    assert target == Target(c.doc, c.paragraph, c.char_start, c.char_end, f"[{c.n}]")
     meta = page_app.index.doc_meta.get(c.doc)
     paragraphs = page_app.index.manifest.paragraphs(c.doc)
-    assert viewer == web.render_paragraph_view(target, meta, paragraphs)
-    assert f"<mark>{web.esc(c.quote)}</mark>" in viewer
+    assert viewer == render_paragraph_view(target, meta, paragraphs)
+    assert f"<mark>{esc(c.quote)}</mark>" in viewer
 
-    on_viewer = _named(page, "on_viewer_click")
+    on_viewer = page.on_viewer_click
     whole = on_viewer(target, _event(action="doc"))
-    assert whole == web.render_document_view(target, meta, paragraphs)
+    assert whole == render_document_view(target, meta, paragraphs)
     assert whole.count('class="para ') == len(paragraphs)  # the seed documents are shorter than DOC_WINDOW
     assert on_viewer(target, _event(action="passage")) == viewer
 
@@ -256,65 +247,65 @@ def test_a_citation_click_opens_its_paragraph_and_the_viewer_switches_to_the_who
     ],
 )
 def test_transcript_clicks_that_point_nowhere_change_nothing(page_app, data):
-    page = web.build_page(page_app)
-    _, turns, _ = _last(_ask_fn(page)("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
+    page = ChatPage(page_app)
+    _, turns, _ = _last(page.respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
     assert turns[0]["answer"].citations and len(turns[0]["answer"].hits) < 99
-    assert _named(page, "on_transcript_click")(turns, _event(**data)) == (SKIP, SKIP)
+    assert page.on_transcript_click(turns, _event(**data)) == (SKIP, SKIP)
 
 
 def test_transcript_click_on_a_turn_still_pending_or_failed_changes_nothing(page_app):
-    click = _named(web.build_page(page_app), "on_transcript_click")
+    click = ChatPage(page_app).on_transcript_click
     assert click([{"q": "q", "answer": None, "error": "x"}], _event(action="cite", turn="0", n="1")) == (SKIP, SKIP)
 
 
 def test_viewer_clicks_without_a_target_or_with_another_action_change_nothing(page_app):
-    on_viewer = _named(web.build_page(page_app), "on_viewer_click")
-    t = web.Target(SEED_DOCS[0], 1)
+    on_viewer = ChatPage(page_app).on_viewer_click
+    t = Target(SEED_DOCS[0], 1)
     assert on_viewer(None, _event(action="doc")) == SKIP
     assert on_viewer(t, _event(action="cite")) == SKIP
     assert on_viewer(t, _event()) == SKIP
 
 
 def test_viewer_of_a_document_deleted_since_the_answer_says_it_is_gone(page_app):
-    on_viewer = _named(web.build_page(page_app), "on_viewer_click")
-    html = on_viewer(web.Target("gone.txt", 3, label="[1]"), _event(action="doc"))
+    on_viewer = ChatPage(page_app).on_viewer_click
+    html = on_viewer(Target("gone.txt", 3, label="[1]"), _event(action="doc"))
     assert html == '<div class="pv missing">gone.txt is no longer in the library (deleted or changed).</div>'
 
 
 def test_library_tab_lists_the_documents_and_the_delete_choice_is_reset(page_app):
-    table, docs_update, delete_update = _named(web.build_page(page_app), "lists")()
-    choices = web._doc_choices(page_app)
+    table, docs_update, delete_update = ChatPage(page_app).lists()
+    choices = doc_choices(page_app)
     assert sorted(v for _, v in choices) == SEED_DOCS
-    assert table == web.render_library(page_app.documents())
+    assert table == render_library(page_app.documents())
     assert "5 indexed, 0 skipped" in table
     assert docs_update == {"__type__": "update", "choices": choices}
     assert delete_update == {"__type__": "update", "choices": choices, "value": None}
 
 
 def test_delete_asks_for_confirmation_first_and_cancel_hides_it(page_app):
-    page = web.build_page(page_app)
-    ask_delete = _named(page, "ask_delete")
+    page = ChatPage(page_app)
+    ask_delete = page.ask_delete
     assert ask_delete(None) == (
-        web.render_message("Choose a document to delete first.", "warn"), {"__type__": "update", "visible": False}, ""
+        render_message("Choose a document to delete first.", "warn"), {"__type__": "update", "visible": False}, ""
     )
     name = SEED_DOCS[1]
     assert ask_delete(name) == (
         "",
         {"__type__": "update", "visible": True},
-        web.render_message(f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"),
+        render_message(f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"),
     )
     assert (Path(page_app.settings.corpus_dir) / name).exists()  # asking deletes nothing
-    assert _named(page, "<lambda>")() == {"__type__": "update", "visible": False}
+    assert page.cancel_delete() == {"__type__": "update", "visible": False}
 
 
 def test_confirmed_delete_removes_the_file_and_its_passages_and_updates_the_lists(page_app):
-    page = web.build_page(page_app)
-    do_delete = _named(page, "do_delete")
+    page = ChatPage(page_app)
+    do_delete = page.do_delete
     progress, _ = _progress_log()
-    assert do_delete(None, progress) == (SKIP, {"__type__": "update", "visible": False}, *_named(page, "lists")())
+    assert do_delete(None, progress) == (SKIP, {"__type__": "update", "visible": False}, *page.lists())
     name = SEED_DOCS[1]
     status, box, table, docs_update, delete_update = do_delete(name, progress)
-    assert status.startswith(web.render_message(f"Deleted {name}.", "info") + '<ul class="report">')
+    assert status.startswith(render_message(f"Deleted {name}.", "info") + '<ul class="report">')
     assert f"<li class=\"ok\">removed {name} from the index</li>" in status
     assert box == {"__type__": "update", "visible": False}
     assert not (Path(page_app.settings.corpus_dir) / name).exists()
@@ -326,20 +317,20 @@ def test_confirmed_delete_removes_the_file_and_its_passages_and_updates_the_list
 
 
 def test_resync_indexes_a_file_put_into_corpus_by_hand(page_app):
-    page = web.build_page(page_app)
+    page = ChatPage(page_app)
     new = Path(page_app.settings.corpus_dir) / "new_note.txt"
     new.write_text("Ghi chú mới\n\nThành phố Đà Lạt nổi tiếng với hoa dã quỳ vào tháng mười một.\n", encoding="utf-8")
     progress, calls = _progress_log()
-    status, table, docs_update, _ = _named(page, "on_resync")(progress)
+    status, table, docs_update, _ = page.on_resync(progress)
     assert '<li class="ok">indexed new_note.txt</li>' in status
     assert "6 indexed, 0 skipped" in table and "new_note.txt" in [v for _, v in docs_update["choices"]]
     assert calls and calls[-1][1:] == ("indexing", "passages") and calls[-1][0][0] == calls[-1][0][1]
-    assert _named(page, "on_resync")(progress)[0].count("nothing changed") == 1
+    assert page.on_resync(progress)[0].count("nothing changed") == 1
 
 
 def test_upload_saves_into_corpus_and_indexes_and_an_empty_upload_does_nothing(page_app, tmp_path):
-    page = web.build_page(page_app)
-    on_upload = _named(page, "on_upload")
+    page = ChatPage(page_app)
+    on_upload = page.on_upload
     progress, _ = _progress_log()
     assert on_upload(None, progress) == (SKIP,) * 5
     assert on_upload([], progress) == (SKIP,) * 5
@@ -349,7 +340,7 @@ def test_upload_saves_into_corpus_and_indexes_and_an_empty_upload_does_nothing(p
     status, table, docs_update, delete_update, cleared = on_upload([str(src)], progress)
     saved = [r["name"] for r in page_app.documents() if r["name"] not in SEED_DOCS]
     assert len(saved) == 1 and (Path(page_app.settings.corpus_dir) / saved[0]).read_text(encoding="utf-8") == src.read_text(encoding="utf-8")
-    assert f"<li class=\"ok\">saved <b>{web.esc(saved[0])}</b> into corpus/</li>" in status
-    assert f"<li class=\"ok\">indexed {web.esc(saved[0])}</li>" in status
+    assert f"<li class=\"ok\">saved <b>{esc(saved[0])}</b> into corpus/</li>" in status
+    assert f"<li class=\"ok\">indexed {esc(saved[0])}</li>" in status
     assert "6 indexed, 0 skipped" in table and saved[0] in [v for _, v in delete_update["choices"]]
     assert cleared is None  # the upload box is emptied

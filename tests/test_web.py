@@ -7,10 +7,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant import web
 from assistant.errors import AssistantError, ConfigError
+from assistant.followup import followup_context, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer, Chunk, Citation, DocMeta, Hit, Paragraph
+from assistant.web.page import ChatPage, make_filter, stream_steps
+from assistant.web.render import esc, render_answer_text, render_library, render_sync_report, render_turn, safe_url
+from assistant.web.server import auth_pair
+from assistant.web.views import Target, highlight, render_document_view, render_paragraph_view
 
 XSS = [
     "<script>alert(1)</script>",
@@ -65,16 +69,16 @@ def evil_answer() -> Answer:
 
 
 def test_esc_and_safe_url():
-    assert web.esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert web.safe_url("https://vnexpress.net/a?b=1") == "https://vnexpress.net/a?b=1"
+    assert esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert safe_url("https://vnexpress.net/a?b=1") == "https://vnexpress.net/a?b=1"
     for bad in ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", 'https://x" onmouseover="a', "vbscript:x"]:
-        assert web.safe_url(bad) is None
+        assert safe_url(bad) is None
 
 
 def test_answer_markers_become_buttons_and_text_is_escaped():
     a = evil_answer()
     metas = {a.citations[0].doc: DocMeta(title=EVIL, source="javascript:alert(1)")}
-    html = web.render_turn(0, {"q": EVIL, "answer": a, "metas": metas})
+    html = render_turn(0, {"q": EVIL, "answer": a, "metas": metas})
     assert_inert(html)
     buttons = [attrs for tag, attrs in parse(html).tags if tag == "button" and attrs.get("class") == "cite"]
     assert [b["data-n"] for b in buttons] == ["1", "2"]  # [9] is not a citation: stays text
@@ -83,19 +87,19 @@ def test_answer_markers_become_buttons_and_text_is_escaped():
 
 
 def test_markdown_link_stays_text():
-    html = web.render_answer_text("see [x](javascript:alert(1)) [1]", {1: ("doc", "q")}, 0)
+    html = render_answer_text("see [x](javascript:alert(1)) [1]", {1: ("doc", "q")}, 0)
     assert "<a" not in html and "[x](javascript:alert(1))" in html and 'data-n="1"' in html
 
 
 def test_grouped_markers():
-    html = web.render_answer_text("a [1, 2] b", {1: ("d", "x"), 2: ("d", "y")}, 3)
+    html = render_answer_text("a [1, 2] b", {1: ("d", "x"), 2: ("d", "y")}, 3)
     assert len(re.findall(r'class="cite"', html)) == 2
 
 
 def test_refused_answer_says_so_and_lists_nearest():
     chunk = Chunk("c", "a.txt", 7, 0, 5, f"nearest text {EVIL}", page=2)
     a = Answer("Giá vàng?", False, "Các tài liệu không chứa câu trả lời cho câu hỏi này.", "vi", [], "extractive", {"total": 3}, [Hit(chunk, 0.2)])
-    html = web.render_turn(1, {"q": "Giá vàng?", "answer": a, "metas": {"a.txt": DocMeta(title="Tiêu đề")}})
+    html = render_turn(1, {"q": "Giá vàng?", "answer": a, "metas": {"a.txt": DocMeta(title="Tiêu đề")}})
     assert_inert(html)
     assert "không chứa câu trả lời" in html
     assert "Not in the documents; đoạn gần nhất tìm được:" in html
@@ -105,20 +109,20 @@ def test_refused_answer_says_so_and_lists_nearest():
 
 def test_streaming_turn_shows_cursor_and_no_sources_yet():
     a = evil_answer()
-    html = web.render_turn(0, {"q": "q", "answer": a, "shown": a.answer[:20], "metas": {}})
+    html = render_turn(0, {"q": "q", "answer": a, "shown": a.answer[:20], "metas": {}})
     assert "cursor" in html and "Sources" not in html and "streaming" in html
 
 
 def test_error_and_pending_turns():
-    assert "Searching" in web.render_turn(0, {"q": "q", "answer": None})
-    html = web.render_turn(0, {"q": XSS[0], "answer": None, "error": XSS[1]})
+    assert "Searching" in render_turn(0, {"q": "q", "answer": None})
+    html = render_turn(0, {"q": XSS[0], "answer": None, "error": XSS[1]})
     assert_inert(html)
     assert "&lt;img" in html
 
 
 def test_stream_steps_grow_to_the_full_text_without_splitting_markers():
     text = "Một hai ba bốn năm sáu bảy [1] tám chín [2]."
-    steps = list(web.stream_steps(text, 2))
+    steps = list(stream_steps(text, 2))
     assert steps[-1] == text and len(steps) > 3
     assert all(text.startswith(s) for s in steps)
     assert all(not re.search(r"\[\d*$", s.rstrip()) for s in steps)
@@ -140,15 +144,15 @@ def test_paragraph_view_highlights_the_quote_with_two_neighbours_each_side():
     target_p = ps[2]
     quote = f"trích dẫn {EVIL}"
     start = target_p.start + target_p.text.index(quote)
-    t = web.Target("x<script>.txt", 3, start, start + len(quote), "[1]")
+    t = Target("x<script>.txt", 3, start, start + len(quote), "[1]")
     meta = DocMeta(title=XSS[1], date="2025-10-29", source="https://vnexpress.net/x", lang="vi")
-    html = web.render_paragraph_view(t, meta, ps)
+    html = render_paragraph_view(t, meta, ps)
     assert_inert(html)
     p = parse(html)
     ids = [a["id"] for tag, a in p.tags if tag == "div" and a.get("id", "").startswith("para-")]
     assert ids == ["para-1", "para-2", "para-3", "para-4", "para-5"]
     marked = re.search(r"<mark>(.*?)</mark>", html).group(1)
-    assert marked == web.esc(quote)
+    assert marked == esc(quote)
     assert "¶3 of 7" in html and "page 1" in html and "2025-10-29" in html
     assert '<a href="https://vnexpress.net/x" target="_blank" rel="noopener noreferrer nofollow">' in html
     assert "2 paragraphs after" in html and 'data-action="doc"' in html
@@ -156,32 +160,32 @@ def test_paragraph_view_highlights_the_quote_with_two_neighbours_each_side():
 
 def test_paragraph_view_with_a_javascript_source_shows_it_as_text():
     ps = paragraphs()
-    html = web.render_paragraph_view(web.Target("a.txt", 1), DocMeta(source="javascript:alert(1)"), ps)
+    html = render_paragraph_view(Target("a.txt", 1), DocMeta(source="javascript:alert(1)"), ps)
     assert "<a " not in html and "javascript:alert(1)" in html
     assert "<mark>" not in html  # no quote span: nothing highlighted
 
 
 def test_paragraph_view_of_a_deleted_document():
-    html = web.render_paragraph_view(web.Target("<b>gone.txt", 3), None, [])
+    html = render_paragraph_view(Target("<b>gone.txt", 3), None, [])
     assert "no longer in the library" in html and "&lt;b&gt;gone.txt" in html
 
 
 def test_document_view_is_whole_and_marks_the_target():
     ps = paragraphs()
-    t = web.Target("a.txt", 6, ps[5].start, ps[5].start + 4, "[2]")
-    html = web.render_document_view(t, DocMeta(title="T"), ps)
+    t = Target("a.txt", 6, ps[5].start, ps[5].start + 4, "[2]")
+    html = render_document_view(t, DocMeta(title="T"), ps)
     assert_inert(html)
     assert all(f'id="para-{i}"' in html for i in range(1, 8))
     assert html.count("<mark>") == 1 and 'class="para target" id="para-6"' in html
     assert "page 1" in html and "page 2" in html and 'data-action="passage"' in html
-    small = web.render_document_view(t, None, ps, window=1)
+    small = render_document_view(t, None, ps, window=1)
     assert "4 paragraphs before" in small and "after" not in small
-    assert "1 paragraph after" in web.render_document_view(web.Target("a.txt", 5), None, ps, window=1)
+    assert "1 paragraph after" in render_document_view(Target("a.txt", 5), None, ps, window=1)
 
 
 def test_highlight_clips_offsets():
-    assert web.highlight("abc<", 2, 99) == "ab<mark>c&lt;</mark>"
-    assert web.highlight("abc", 5, 9) == "abc"
+    assert highlight("abc<", 2, 99) == "ab<mark>c&lt;</mark>"
+    assert highlight("abc", 5, 9) == "abc"
 
 
 def test_library_table_escapes_names_and_reasons():
@@ -189,7 +193,7 @@ def test_library_table_escapes_names_and_reasons():
         {"name": XSS[1] + ".txt", "title": EVIL, "date": "2025-01-01", "lang": "vi", "paragraphs": 3, "status": "indexed", "reason": ""},
         {"name": "bad.pdf", "title": "", "date": "", "lang": "", "paragraphs": 0, "status": "skipped", "reason": "no text layer: needs OCR " + XSS[0]},
     ]
-    html = web.render_library(rows)
+    html = render_library(rows)
     assert_inert(html)
     assert "1 indexed, 1 skipped" in html and "needs OCR" in html
 
@@ -198,7 +202,7 @@ def test_sync_report_rendering_escapes():
     from assistant.types import SyncReport
 
     r = SyncReport(added=[XSS[1]], skipped=[{"file": XSS[0], "reason": "empty file"}], paragraphs=10)
-    html = web.render_sync_report(r, saved=[XSS[1]], rejected=[{"file": "x", "reason": XSS[0]}])
+    html = render_sync_report(r, saved=[XSS[1]], rejected=[{"file": "x", "reason": XSS[0]}])
     assert_inert(html)
     assert "saved" in html and "not saved" in html and "10 paragraphs" in html
 
@@ -222,32 +226,32 @@ def test_sync_report_rendering_escapes():
     ],
 )
 def test_followup_rule(question, follow):
-    assert web.is_followup(question) is follow
+    assert is_followup(question) is follow
 
 
 def test_followup_context_carries_the_previous_question():
     turns = [{"q": "Việt Nam hợp tác chuyển đổi số với EU như thế nào?", "context": ""}]
-    assert web.followup_context("còn Nhật Bản thì sao?", turns) == turns[0]["q"]
-    assert web.followup_context("Đại sứ EU tại Việt Nam là ai?", turns) == ""
-    assert web.followup_context("còn Nhật Bản thì sao?", []) == ""
+    assert followup_context("còn Nhật Bản thì sao?", turns) == turns[0]["q"]
+    assert followup_context("Đại sứ EU tại Việt Nam là ai?", turns) == ""
+    assert followup_context("còn Nhật Bản thì sao?", []) == ""
     turns.append({"q": "còn Nhật Bản thì sao?", "context": turns[0]["q"]})
-    ctx = web.followup_context("Và Thụy Điển?", turns)
+    ctx = followup_context("Và Thụy Điển?", turns)
     assert ctx.startswith(turns[0]["q"]) and ctx.endswith("còn Nhật Bản thì sao?")
 
 
 def test_filters_and_dates():
-    f = web.make_filter(["a.txt"], "vi", "2025-10-01", "")
+    f = make_filter(["a.txt"], "vi", "2025-10-01", "")
     assert (f.docs, f.lang, f.date_from, f.date_to) == (["a.txt"], "vi", "2025-10-01", "")
-    assert not web.make_filter(None, "", "", "").active()
+    assert not make_filter(None, "", "", "").active()
     with pytest.raises(AssistantError, match="year-month-day"):
-        web.make_filter([], "", "29/10/2025", "")
+        make_filter([], "", "29/10/2025", "")
 
 
 def test_auth_pair():
-    assert web.auth_pair(Settings()) is None
-    assert web.auth_pair(Settings(auth_user="u", auth_password="p")) == ("u", "p")
+    assert auth_pair(Settings()) is None
+    assert auth_pair(Settings(auth_user="u", auth_password="p")) == ("u", "p")
     with pytest.raises(ConfigError):
-        web.auth_pair(Settings(auth_user="u"))
+        auth_pair(Settings(auth_user="u"))
 
 
 # ----------------------------------------------------------------------------------- the page, no browser
@@ -260,24 +264,21 @@ def page_app(fake_app):
     return fake_app
 
 
-def _fn(page, name):
-    return next(f.fn for f in page.fns.values() if f.api_name == name)
-
-
-def test_build_page_constructs_with_its_parts(page_app):
-    page = web.build_page(page_app)
-    ids = {getattr(b, "elem_id", None) for b in page.blocks.values()}
+def test_chat_page_builds_with_its_parts(page_app):
+    page = ChatPage(page_app)
+    blocks = page.build()
+    ids = {getattr(b, "elem_id", None) for b in blocks.blocks.values()}
     assert {"transcript", "viewer", "question", "ask", "upload", "resync", "delete", "confirm-delete", "f-docs"} <= ids
-    assert sum(1 for f in page.fns.values() if f.api_name == "ask") == 1
-    out = _fn(page, "answer")("Đại sứ EU tại Việt Nam là ai?")
+    assert sum(1 for f in blocks.fns.values() if f.api_name == "ask") == 1
+    assert sum(1 for f in blocks.fns.values() if f.api_name == "answer") == 1
+    out = page.answer("Đại sứ EU tại Việt Nam là ai?")
     assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
     for c in out["citations"]:  # the API's quotes are the document's own text, where they say they are
         assert page_app.index.manifest.document_text(c["doc"])[c["char_start"] : c["char_end"]] == c["quote"]
 
 
 def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app):
-    page = web.build_page(page_app)
-    respond = _fn(page, "ask")
+    respond = ChatPage(page_app).respond
     steps = list(respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
     assert "Searching" in steps[0][0] and steps[0][2] == ""
     assert len(steps) > 3, "the answer arrives in several updates"
@@ -286,8 +287,8 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app)
     assert answer.answered and 'class="cite"' in html and "Sources" in html
     c = answer.citations[0]
     paras = page_app.index.manifest.paragraphs(c.doc)
-    view = web.render_paragraph_view(web.Target(c.doc, c.paragraph, c.char_start, c.char_end, "[1]"), None, paras)
-    assert f"<mark>{web.esc(c.quote)}</mark>" in view
+    view = render_paragraph_view(Target(c.doc, c.paragraph, c.char_start, c.char_end, "[1]"), None, paras)
+    assert f"<mark>{esc(c.quote)}</mark>" in view
 
 
 def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monkeypatch):
@@ -299,7 +300,7 @@ def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monk
         return real_ask(q, **kw)
 
     monkeypatch.setattr(page_app, "ask", spy)
-    respond = _fn(web.build_page(page_app), "ask")
+    respond = ChatPage(page_app).respond
     *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5)
     *_, (html, turns, _) = respond("còn Nhật Bản thì sao?", turns, [], "", "", "", "extractive", 5)
     assert seen == ["", "Việt Nam hợp tác chuyển đổi số với EU như thế nào?"]
@@ -307,18 +308,18 @@ def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monk
 
 
 def test_bad_date_filter_is_shown_in_the_conversation(page_app):
-    respond = _fn(web.build_page(page_app), "ask")
+    respond = ChatPage(page_app).respond
     *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "hôm qua", "", "extractive", 5)
     assert "Error" in html and "year-month-day" in html and turns[0]["answer"] is None
 
 
 def test_empty_question_does_nothing(page_app):
-    respond = _fn(web.build_page(page_app), "ask")
+    respond = ChatPage(page_app).respond
     assert len(list(respond("   ", [], [], "", "", "", "extractive", 5))) == 1
 
 
 def test_filters_restrict_the_citations(page_app):
-    respond = _fn(web.build_page(page_app), "ask")
+    respond = ChatPage(page_app).respond
     japan = "003_a6de01ab2ae2bfda.txt"
     *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số", [], [japan], "", "", "", "extractive", 5)
     answer = turns[0]["answer"]
@@ -334,8 +335,8 @@ def test_filters_restrict_the_citations(page_app):
 
 
 def test_llm_mode_without_a_configured_model_says_what_to_set(page_app):
-    respond = _fn(web.build_page(page_app), "ask")
+    respond = ChatPage(page_app).respond
     *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "llm", 5)
     assert "Error" in html and "set ASSISTANT_LLM_MODEL" in turns[0]["error"], turns[0]["error"]
-    assert web.esc("set ASSISTANT_LLM_MODEL") in html  # shown to the user, not only kept in the state
+    assert esc("set ASSISTANT_LLM_MODEL") in html  # shown to the user, not only kept in the state
     assert "unexpected error" not in turns[0]["error"], turns[0]["error"]

@@ -19,7 +19,7 @@ def main() -> None:
 
     from assistant.app import build
     from assistant.settings import Settings
-    from assistant.web import launch
+    from assistant.web.server import launch
 
     extra = {} if args.real else {"min_score": 0.5}  # the hash embedder's similarities are lower than the model's
     settings = Settings(

@@ -1,0 +1,189 @@
+"""HTML for the conversation and the library, built from plain data (Answer, DocMeta, library rows, SyncReport).
+
+Pure: no gradio, no app. Every piece of document text, quote, title and file name goes through `esc()`
+first, so a document can never inject markup or script into the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ..types import Answer, DocMeta
+
+NOT_IN_DOCS = "Not in the documents"
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything shown on the page (quotes too, so it is safe inside attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is plain http(s), else None (a `javascript:` source is shown as text)."""
+    u = (url or "").strip()
+    return u if re.match(r"^https?://[^\s<>\"']+$", u, re.I) else None
+
+
+
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+
+
+def doc_label(doc: str, meta: DocMeta | None) -> str:
+    return (meta.title if meta and meta.title else "") or doc
+
+
+def render_answer_text(text: str, cited: dict[int, tuple[str, str]], turn: int) -> str:
+    """Escaped answer text whose `[n]` markers become buttons; cited maps n -> (label, quote) for tooltips."""
+    out, pos = [], 0
+    safe = esc(text)
+    for m in _MARKER.finditer(safe):
+        nums = [int(x) for x in re.split(r"\s*,\s*", m.group(1))]
+        if not all(n in cited for n in nums):
+            continue
+        out.append(safe[pos : m.start()])
+        for n in nums:
+            label, quote = cited[n]
+            tip = esc(f"{html.unescape(label)}: “{html.unescape(quote)[:200]}”")
+            out.append(
+                f'<button type="button" class="cite" data-action="cite" data-turn="{turn}" data-n="{n}" '
+                f'title="{tip}" aria-label="source {n}">[{n}]</button>'
+            )
+        pos = m.end()
+    out.append(safe[pos:])
+    return "".join(out)
+
+
+def _where(doc: str, meta: DocMeta | None, paragraph: int, page: int | None) -> str:
+    bits = [esc(doc_label(doc, meta))]
+    if meta and meta.date:
+        bits.append(esc(meta.date))
+    bits.append(f"¶{paragraph}")
+    if page:
+        bits.append(f"p. {page}")
+    return " · ".join(bits)
+
+
+OCR_BADGE = (
+    '<span class="badge ocr" title="quoted from text that OCR read on the scanned page: '
+    'check names and numbers against the page image">OCR</span>'
+)
+
+
+def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
+    """The panel under an answer: each citation with its document, paragraph and quote, clickable."""
+    if not answer.citations:
+        return ""
+    items = []
+    for c in answer.citations:
+        items.append(
+            f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
+            f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
+        )
+    return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
+
+
+def render_nearest(answer: Answer, metas: dict[str, DocMeta], turn: int, limit: int = 3) -> str:
+    """A refused answer: say so plainly, then list the nearest passages found (clickable)."""
+    from ..refusal import NEAREST
+
+    head = f'<div class="refused-h">{NOT_IN_DOCS}; {esc(NEAREST.get(answer.language, NEAREST["en"]).lower())}:</div>'
+    if not answer.hits:
+        return f'<div class="sources refused">{head}<p class="muted">(no passages found)</p></div>'
+    items = []
+    for i, h in enumerate(answer.hits[:limit]):
+        c = h.chunk
+        snippet = c.text if len(c.text) <= 220 else c.text[:220].rsplit(" ", 1)[0] + " …"
+        items.append(
+            f'<li><button type="button" class="src" data-action="hit" data-turn="{turn}" data-n="{i}">'
+            f'<span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+            f'<span class="src-quote">{esc(snippet)}</span></button></li>'
+        )
+    return f'<div class="sources refused">{head}<ol>{"".join(items)}</ol></div>'
+
+
+def render_turn(i: int, turn: dict) -> str:
+    """One question and its answer (possibly still streaming), sources or nearest passages."""
+    q = f'<div class="q"><span class="who">?</span><div class="q-text">{esc(turn["q"])}</div></div>'
+    if turn.get("context"):
+        q += f'<div class="ctx muted">follow-up: also searched with “{esc(turn["context"][-160:])}”</div>'
+    answer: Answer | None = turn.get("answer")
+    metas: dict[str, DocMeta] = turn.get("metas", {})
+    if turn.get("error"):
+        body = f'<div class="a error"><strong>Error:</strong> {esc(turn["error"])}</div>'
+        return f'<div class="turn done" id="turn-{i}">{q}{body}</div>'
+    if answer is None:
+        body = '<div class="a pending"><span class="dots">Searching the documents…</span></div>'
+        return f'<div class="turn pending" id="turn-{i}">{q}{body}</div>'
+    shown = turn.get("shown", answer.answer)
+    streaming = len(shown) < len(answer.answer)
+    cited = {c.n: (doc_label(c.doc, metas.get(c.doc)), c.quote) for c in answer.citations}
+    text = render_answer_text(shown, cited, i)
+    cls = "a" if answer.answered else "a refused"
+    cursor = '<span class="cursor">▍</span>' if streaming else ""
+    body = f'<div class="{cls}">{text}{cursor}</div>'
+    if not streaming:
+        body += render_sources(answer, metas, i) if answer.answered else render_nearest(answer, metas, i)
+        total = answer.timings_ms.get("total")
+        if total is not None:
+            body += f'<div class="timing muted">{esc(answer.mode)} · {total:.0f} ms</div>'
+    state = "streaming" if streaming else "done"
+    return f'<div class="turn {state}" id="turn-{i}">{q}{body}</div>'
+
+
+def render_transcript(turns: list[dict]) -> str:
+    """The whole conversation, or a short hint when it is empty."""
+    if not turns:
+        return (
+            '<div class="empty muted">Ask a question about the documents in Vietnamese, English or Swedish. '
+            "Every answer quotes its sources: click a <span class=\"cite\">[1]</span> marker to see the "
+            "paragraph in its document.</div>"
+        )
+    return '<div class="transcript">' + "".join(render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
+
+
+def render_library(rows: list[dict]) -> str:
+    """The documents table: title, date, language, paragraphs, status and skip reason."""
+    if not rows:
+        return '<div class="muted">No documents yet: upload files below, or put them into corpus/ and press Re-sync.</div>'
+    trs = []
+    for r in rows:
+        status = "indexed" if r["status"] == "indexed" else "skipped"
+        reason = f'<div class="reason">{esc(r.get("reason", ""))}</div>' if r.get("reason") else ""
+        ocr = ""
+        if r.get("ocr_pages"):
+            ocr = '<span class="badge ocr" title="scanned PDF: its text was read by OCR">OCR</span>'
+            reason += f'<div class="reason ocr">text read by OCR on {esc(_page_list(r["ocr_pages"]))}</div>'
+        trs.append(
+            f'<tr class="{status}"><td class="file">{esc(r["name"])}</td><td>{esc(r.get("title", ""))}</td>'
+            f'<td>{esc(r.get("date", "") or "–")}</td><td>{esc(r.get("lang", "") or "–")}</td>'
+            f'<td class="num">{esc(r.get("paragraphs", 0))}</td><td><span class="badge {status}">{status}</span>{ocr}{reason}</td></tr>'
+        )
+    n_ok = sum(r["status"] == "indexed" for r in rows)
+    return (
+        f'<div class="lib-count muted">{n_ok} indexed, {len(rows) - n_ok} skipped</div>'
+        '<div class="table-wrap"><table class="library"><thead><tr><th>File</th><th>Title</th><th>Date</th>'
+        f'<th>Lang</th><th>¶</th><th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table></div>'
+    )
+
+
+def _page_list(pages: list[int]) -> str:
+    return f"page {pages[0]}" if len(pages) == 1 else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
+
+
+def render_sync_report(report, saved: list[str] | None = None, rejected: list[dict] | None = None) -> str:
+    """What an upload / delete / re-sync did, in plain words."""
+    lines = []
+    for name in saved or []:
+        lines.append(f'<li class="ok">saved <b>{esc(name)}</b> into corpus/</li>')
+    for r in rejected or []:
+        lines.append(f'<li class="bad">not saved: {esc(r["reason"])}</li>')
+    if report is not None:
+        lines += [f'<li class="{"ok" if ok else "bad"}">{esc(line)}</li>' for ok, line in report.lines()]
+        lines.append(f'<li class="muted">{esc(report.summary())}</li>')
+    return f'<ul class="report">{"".join(lines)}</ul>' if lines else ""
+
+
+def render_message(text: str, kind: str = "info") -> str:
+    return f'<div class="msg {esc(kind)}">{esc(text)}</div>'
