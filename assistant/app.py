@@ -112,11 +112,9 @@ class App:
         from .brief import build_brief
 
         with self._read_lock:
-            index = self.index
-            index.refresh()
-            starts = {(d, p.n): p.start for d in {c.doc for a in answers for c in a.citations} for p in index.manifest.paragraphs(d)}
-            metas = dict(index.doc_meta)
-        return build_brief(answers, metas, self.settings.page_url, lambda doc, n: starts.get((doc, n)), title)
+            self.index.refresh()
+            metas = dict(self.index.doc_meta)
+        return build_brief(answers, metas, self.settings.page_url, title)
 
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""

@@ -3,14 +3,15 @@ text or a DOCX file; only `write_docx` imports python-docx, only `export` touche
 
 A quote is copied verbatim from the citation (itself verified against the source text), with where it
 stands: document title, outlet, date, URL, paragraph, page, and its permalink: `<base>/?doc=<file>&p=<n>`
-opens the page at that paragraph, `&q=<start>-<end>` (offsets inside the paragraph) highlights the quote.
+opens the page at that paragraph, `&q=<start>-<end>` highlights the quote (its `char_start`/`char_end`, offsets in
+the document's text as in `ask --json`).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote as urlquote
@@ -67,7 +68,7 @@ class Brief:
 
 
 def permalink(base_url: str, doc: str, paragraph: int, span: tuple[int, int] | None = None) -> str:
-    """The page's link to a paragraph (and a quote inside it: offsets relative to the paragraph's start)."""
+    """The page's link to a paragraph (and a quote inside it: document offsets, `char_start`-`char_end`)."""
     params = {"doc": doc, "p": str(paragraph)}
     if span is not None:
         params["q"] = f"{span[0]}-{span[1]}"
@@ -93,8 +94,7 @@ def also_in_label(doc: str, paragraph: int, lang: str) -> str:
     return f"{doc} ¶{paragraph}" + (f" ({lang})" if lang else "")
 
 
-def build_brief(answers: Sequence[Answer], metas: Mapping[str, DocMeta], base_url: str,
-                paragraph_start: Callable[[str, int], int | None], title: str = "Brief") -> Brief:
+def build_brief(answers: Sequence[Answer], metas: Mapping[str, DocMeta], base_url: str, title: str = "Brief") -> Brief:
     """Each answer with its quotes (verbatim, with permalinks) and one reference list for them all."""
     brief = Brief(title)
     refs: dict[str, Reference] = {}
@@ -105,10 +105,9 @@ def build_brief(answers: Sequence[Answer], metas: Mapping[str, DocMeta], base_ur
                 meta = metas.get(c.doc) or DocMeta()
                 outlet, url = outlet_and_url(meta.source)
                 refs[c.doc] = Reference(len(refs) + 1, c.doc, meta.title, outlet, meta.date, url)
-            start = paragraph_start(c.doc, c.paragraph)
-            span = (c.char_start - start, c.char_end - start) if start is not None else None
+            link = permalink(base_url, c.doc, c.paragraph, (c.char_start, c.char_end))
             also = tuple(also_in_label(o.doc, o.paragraph, o.lang) for o in c.corroborated_by)
-            quotes.append(BriefQuote(c.n, refs[c.doc].n, c.quote, c.doc, c.paragraph, c.page, permalink(base_url, c.doc, c.paragraph, span), c.ocr, also))
+            quotes.append(BriefQuote(c.n, refs[c.doc].n, c.quote, c.doc, c.paragraph, c.page, link, c.ocr, also))
         brief.items.append(BriefItem(a.question, a.answer, a.answered, tuple(quotes)))
     brief.references = sorted(refs.values(), key=lambda r: r.n)
     return brief
