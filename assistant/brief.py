@@ -69,10 +69,15 @@ class Brief:
 
 def permalink(base_url: str, doc: str, paragraph: int, span: tuple[int, int] | None = None) -> str:
     """The page's link to a paragraph (and a quote inside it: document offsets, `char_start`-`char_end`)."""
+    return f"{base_url.rstrip('/')}/{link_query(doc, paragraph, span)}"
+
+
+def link_query(doc: str, paragraph: int, span: tuple[int, int] | None = None) -> str:
+    """`?doc=<file>&p=<n>[&q=<start>-<end>]`: a permalink relative to the page it is on."""
     params = {"doc": doc, "p": str(paragraph)}
     if span is not None:
         params["q"] = f"{span[0]}-{span[1]}"
-    return f"{base_url.rstrip('/')}/?{urlencode(params, quote_via=urlquote)}"
+    return "?" + urlencode(params, quote_via=urlquote)
 
 
 def parse_span(value: str) -> tuple[int, int] | None:

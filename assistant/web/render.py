@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import re
 
-from ..types import Answer, DocMeta
+from ..brief import also_in_label, link_query
+from ..corroborate import copies
+from ..types import Answer, Citation, DocMeta
 
 NOT_IN_DOCS = "Not in the documents"
 
@@ -70,17 +72,44 @@ OCR_BADGE = (
 )
 
 
+def _link(doc: str, paragraph: int, span: tuple[int, int] | None, text: str, title: str) -> str:
+    """A permalink on the page (relative: it works at whatever address the page is reached)."""
+    return (f'<a class="permalink" href="{esc(link_query(doc, paragraph, span))}" target="_blank" rel="noopener" '
+            f'title="{esc(title)}">{text}</a>')
+
+
+def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: list[Citation]) -> str:
+    also = [o for o in c.corroborated_by if not any((o.doc, o.paragraph) == (k.doc, k.paragraph) for k in copies_of)]
+    extra = ""
+    if also:
+        links = ", ".join(_link(o.doc, o.paragraph, None, esc(also_in_label(o.doc, o.paragraph, o.lang)),
+                                f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in also)
+        extra += f'<div class="also-in muted">also in: {links}</div>'
+    for k in copies_of:
+        extra += (
+            f'<div class="copy muted">same story: <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" '
+            f'data-n="{k.n}">[{k.n}] {_where(k.doc, metas.get(k.doc), k.paragraph, k.page)}</button> '
+            f'{_link(k.doc, k.paragraph, (k.char_start, k.char_end), "link", "permalink to this quote")}</div>'
+        )
+    link = _link(c.doc, c.paragraph, (c.char_start, c.char_end), "link", f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted")
+    return (
+        f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
+        f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+        f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span></button>'
+        f'<div class="src-links">{link}</div>{extra}</li>'
+    )
+
+
 def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
-    """The panel under an answer: each citation with its document, paragraph and quote, clickable."""
+    """The panel under an answer: each citation with its document, paragraph, quote and permalink, clickable,
+    where else it is stated ("also in"), and the copies of the same story among the citations under it."""
     if not answer.citations:
         return ""
-    items = []
-    for c in answer.citations:
-        items.append(
-            f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
-            f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
-            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span></button></li>'
-        )
+    repeats = copies(answer.citations)
+    items = [
+        _source_item(c, metas, turn, [k for k in answer.citations if repeats.get(k.n) == c.n])
+        for c in answer.citations if c.n not in repeats
+    ]
     return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
 
 
