@@ -79,18 +79,19 @@ def _link(doc: str, paragraph: int, span: tuple[int, int] | None, text: str, tit
 
 
 def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: list[Citation]) -> str:
-    also = [o for o in c.corroborated_by if not any((o.doc, o.paragraph) == (k.doc, k.paragraph) for k in copies_of)]
-    extra = ""
-    if also:
-        links = ", ".join(_link(o.doc, o.paragraph, None, esc(also_in_label(o.doc, o.paragraph, o.lang)),
-                                f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in also)
-        extra += f'<div class="also-in muted">also in: {links}</div>'
-    for k in copies_of:
-        extra += (
-            f'<div class="copy muted">same story: <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" '
-            f'data-n="{k.n}">[{k.n}] {_where(k.doc, metas.get(k.doc), k.paragraph, k.page)}</button> '
-            f'{_link(k.doc, k.paragraph, (k.char_start, k.char_end), "link", "permalink to this quote")}</div>'
-        )
+    """One source: its quote, its permalink, and "also in": the other documents stating it, a copy cited in
+    the same answer marked with its [n] (it is listed here, not as a source of its own)."""
+    places = [(o.doc, o.paragraph, o.lang, f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in c.corroborated_by]
+    places += [(k.doc, k.paragraph, "", f"the same story in {k.doc}") for k in copies_of
+               if not any((k.doc, k.paragraph) == (d, n) for d, n, *_ in places)]
+    also = []
+    for doc, n, lang, tip in places:
+        cited = [k for k in copies_of if (k.doc, k.paragraph) == (doc, n)]
+        marks = "".join(f' <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" data-n="{k.n}" '
+                        f'title="cited as [{k.n}]: “{esc(k.quote[:200])}”">[{k.n}]</button>' for k in cited)
+        span = (cited[0].char_start, cited[0].char_end) if cited else None
+        also.append(_link(doc, n, span, esc(also_in_label(doc, n, lang)), tip) + marks)
+    extra = f'<div class="also-in muted">also in: {", ".join(also)}</div>' if also else ""
     link = _link(c.doc, c.paragraph, (c.char_start, c.char_end), "link", f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted")
     return (
         f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
