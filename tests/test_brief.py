@@ -138,3 +138,30 @@ def test_permalinks_escape_file_names_and_spans_parse_strictly():
     assert permalink("http://h:1", "tin tức/bài 1.txt", 4) == "http://h:1/?doc=tin%20t%E1%BB%A9c%2Fb%C3%A0i%201.txt&p=4"
     assert parse_span("3-9") == (3, 9)
     assert parse_span("9-3") is None and parse_span("x-1") is None and parse_span("") is None
+
+
+def test_permalinks_survive_a_reingest_of_unchanged_documents_a_touch_a_rename_and_a_fresh_index(fake_app, tmp_path, settings_for):
+    import os
+    import shutil
+
+    from fakes import HashEmbedder
+
+    from assistant.app import build
+
+    fake_app.sync()
+    doc = "000_b0dddf86d6f85ffe.txt"
+    before = fake_app.index.manifest.paragraphs(doc)
+    path = fake_app.settings.corpus_dir / doc
+    os.utime(path, (1, 1))  # touched, same content
+    fake_app.sync()
+    assert fake_app.index.manifest.paragraphs(doc) == before
+    path.rename(path.with_name("renamed.txt"))
+    fake_app.sync()
+    assert fake_app.index.manifest.paragraphs("renamed.txt") == before
+    # numbering comes from the source text alone: a new index of the same file numbers it the same
+    corpus2 = tmp_path / "corpus2"
+    corpus2.mkdir()
+    shutil.copy2(fake_app.settings.corpus_dir / "renamed.txt", corpus2 / doc)
+    fresh = build(settings_for(corpus2).model_copy(update={"index_dir": tmp_path / "index2"}), embedder=HashEmbedder())
+    fresh.sync()
+    assert fresh.index.manifest.paragraphs(doc) == before
