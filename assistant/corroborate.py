@@ -22,7 +22,7 @@ import numpy as np
 from .chunking import QUOTABLE_KINDS
 from .retrieve import stored_sentence_vectors
 from .store import Index
-from .support import _VI_SYLLABLE, alias_words, capitalised_runs, countries, vietnamese_name
+from .support import alias_words, capitalised_runs, countries, vietnamese_name, vietnamese_syllable
 from .text import fold, sentence_spans, words
 from .types import Chunk, Citation, Corroboration, Embedder
 
@@ -62,7 +62,7 @@ def anchors(text: str) -> Anchors:
         if len(parts) == 3 and vietnamese_name(run):
             people.add(run)
             continue
-        people |= {p for p in parts if len(p) > 2 and p not in known and not _VI_SYLLABLE.fullmatch(p) and not p.isdigit()}
+        people |= {p for p in parts if len(p) > 2 and p not in known and not vietnamese_syllable(p) and not p.isdigit()}
     return Anchors(figures, frozenset(people), frozenset(countries(text)))
 
 

@@ -146,6 +146,11 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
 _VI_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
 
 
+def vietnamese_syllable(word: str) -> bool:
+    """A folded word that is a Vietnamese syllable ("nguyen", "duy"), so no foreign name ("guerrier")."""
+    return bool(_VI_SYLLABLE.fullmatch(word))
+
+
 def vietnamese_name(run: str) -> bool:
     """A folded run of two to four capitalised words that are all Vietnamese syllables ("nguyen chi dung",
     "da nang", "bui the duy"): a name, in any language's question, that must be found as written."""
