@@ -386,9 +386,12 @@ def test_a_permalink_opens_its_paragraph_highlighted_with_the_quote(page_app):
 def test_every_answer_updates_the_export_button_with_a_brief_of_the_conversation(page_app):
     import docx
 
-    respond = ChatPage(page_app).respond
-    *_, (_, turns, _, first) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5)
-    *_, (_, turns, _, button) = respond("Diễn đàn Hợp tác số EU - Việt Nam diễn ra ở đâu?", turns, [], "", "", "", "extractive", 5)
+    page = ChatPage(page_app)
+    assert page.export_update([])["interactive"] is False  # nothing to export yet
+    *_, (_, turns, _) = page.respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5)
+    first = page.export_update(turns)
+    *_, (_, turns, _) = page.respond("Diễn đàn Hợp tác số EU - Việt Nam diễn ra ở đâu?", turns, [], "", "", "", "extractive", 5)
+    button = page.export_update(turns)
     assert first["interactive"] and button["interactive"] and button["value"].endswith(".docx")
     d = docx.Document(button["value"])
     quotes = [p.text for p in d.paragraphs if p.style.name == "Quote"]

@@ -239,9 +239,12 @@ class ChatPage:
 
             # ---- chat
             ask_inputs = [question, turns_state, docs_filter, lang_filter, date_from, date_to, mode, top_k]
-            ask_outputs = [transcript, turns_state, question, export_btn]
-            ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask")
-            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private")
+            ask_outputs = [transcript, turns_state, question]
+            # the brief is written after the answer, in an event of its own: the next question is never held up by it
+            ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask").then(
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
+            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private").then(
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
             gr.api(self.answer, api_name="answer")
             clear_btn.click(self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private")
             page.load(self.on_load, None, [viewer, target_state], api_visibility="private", show_progress="hidden")
@@ -267,28 +270,28 @@ class ChatPage:
         """Ask: the question joins the conversation at once, then its answer streams in a few words at a time."""
         q = (q or "").strip()
         if not q:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip()
             return
         turns = list(turns or [])
         turn = {"q": q, "context": followup_context(q, turns), "answer": None, "error": ""}
         turns.append(turn)
-        yield render_transcript(turns), turns, "", gr.skip()
+        yield render_transcript(turns), turns, ""
         try:
             flt = make_filter(docs, lang, dfrom, dto)
             answer = self.app.ask(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k))
             turn["metas"] = _metas(self.app, answer)
         except Exception as e:  # the page's boundary: show the message in the conversation
             turn["error"] = error_text(e, self.settings)
-            yield render_transcript(turns), turns, gr.skip(), gr.skip()
+            yield render_transcript(turns), turns, gr.skip()
             return
         turn["answer"] = answer
         for prefix in stream_steps(answer.answer):
             turn["shown"] = prefix
-            yield render_transcript(turns), turns, gr.skip(), gr.skip()
+            yield render_transcript(turns), turns, gr.skip()
             if prefix != answer.answer:
                 time.sleep(STREAM_DELAY_S)
         turn.pop("shown", None)
-        yield render_transcript(turns), turns, gr.skip(), self.export_update(turns)
+        yield render_transcript(turns), turns, gr.skip()
 
     def export_update(self, turns):
         """The export button, holding a brief of the conversation so far (a fresh .docx after every answer)."""
