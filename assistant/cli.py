@@ -230,8 +230,9 @@ Examples:
 def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample) -> None:
     """Score a question file (JSON lines) or a development-set folder (questions.jsonl + corpus/):
     retrieval, answers, citations, refusals, latency."""
-    from .evaluate import CONFIGS, check_baseline, evaluate_file, is_bench_folder
-    from .report import language_table, metrics_table
+    from .measure.evaluate import CONFIGS, check_baseline, evaluate_file
+    from .measure.questions import is_bench_folder
+    from .measure.report import language_table, metrics_table
 
     if fail_under is not None and baseline is None:
         raise click.UsageError("--fail-under needs --baseline FILE")
@@ -253,7 +254,7 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
     sync_bar.close()
     bar.close()
     if report_dir is not None:
-        from .report import write_report
+        from .measure.report import write_report
 
         files = write_report(results, report_dir, title=f"Evaluation of {qfile.name}")
         _err(f"report written: {', '.join(str(f) for f in files)}")
@@ -322,7 +323,7 @@ Examples:
 @click.option("--no-cache", is_flag=True, help="Embed every chunk (ignore vectors cached by earlier bench runs).")
 def bench(chunks: str, as_json: bool, no_cache: bool) -> None:
     """Measure ingest, resync, query latency, memory and cold start on generated Vietnamese corpora."""
-    from .bench import format_table, run, to_json
+    from .measure.bench import format_table, run, to_json
 
     try:
         sizes = sorted({int(c.replace("_", "")) for c in chunks.split(",") if c.strip()})

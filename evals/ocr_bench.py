@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "evals" / "tools"))
 from assistant.app import build  # noqa: E402
-from assistant.evaluate import contains_gold, load_questions  # noqa: E402
+from assistant.measure.metrics import contains_gold  # noqa: E402
+from assistant.measure.questions import load_questions  # noqa: E402
 from assistant.loaders import load_document  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from scans import cer, render_pages, degrade, to_pdf  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fakes import HashEmbedder
 
-from assistant import bench
+from assistant.measure import bench, bench_corpus, bench_peer
 from assistant.settings import Settings
 
 KEYS = {
@@ -21,20 +21,39 @@ KEYS = {
 
 
 def test_corpus_paragraphs_are_distinct_and_a_smaller_size_is_a_prefix(tmp_path):
-    pool = bench.source_sentences()
-    small = bench.write_corpus(tmp_path / "a", 40, pool)
-    large = bench.write_corpus(tmp_path / "b", 80, pool)
+    pool = bench_corpus.packaged_source().paragraphs
+    small = bench_corpus.write_corpus(tmp_path / "a", 40, pool)
+    large = bench_corpus.write_corpus(tmp_path / "b", 80, pool)
     assert len(small) == 4 and len(large) == 8
     assert [f.read_text() for f in small] == [f.read_text() for f in large[:4]]
     paras = [p for f in large for p in f.read_text().strip().split("\n\n")]
     assert len(paras) == 80 and len(set(paras)) == 80
 
 
+def test_the_packaged_source_is_the_repositorys_texts(tmp_path):
+    """data/bench_source.json holds what the bench read from evals/ before it was packaged: the Vietnamese
+    paragraphs of evals/xquad-vi/corpus and corpus/, and the XQuAD-vi questions (else: evals/tools/make_bench_source.py)."""
+    root = Path(__file__).resolve().parent.parent
+    folders, qfile = (root / "evals" / "xquad-vi" / "corpus", root / "corpus"), root / "evals" / "xquad-vi.jsonl"
+    packaged = bench_corpus.packaged_source()
+    assert packaged == bench_corpus.load_source(folders, qfile)
+    assert len(packaged.paragraphs) > 200 and len(packaged.questions) > 1000
+    assert bench_corpus.bench_questions(3, ["a", "b", "c", "d", "e", "f", "g"]) == ["a", "c", "e"]
+    # a source passed in replaces the packaged one, part by part
+    (tmp_path / "c").mkdir()
+    para = "Hà Nội là thủ đô của Việt Nam và là một thành phố lớn. " * 3 + "Thành phố có nhiều hồ nước đẹp và nhiều công viên."
+    (tmp_path / "c" / "a.txt").write_text(para, encoding="utf-8")
+    own = bench_corpus.load_source([tmp_path / "c"])
+    assert len(own.paragraphs) == 1 and own.questions == packaged.questions
+    with pytest.raises(FileNotFoundError, match="no Vietnamese paragraphs"):
+        bench_corpus.load_source([tmp_path / "empty"])
+
+
 def test_bench_json_shape_with_the_fake_embedder(tmp_path):
     def peer(files, work):
         from llama_index.core.embeddings import MockEmbedding
 
-        return bench.llamaindex_ingest(files, work, MockEmbedding(embed_dim=8))
+        return bench_peer.llamaindex_ingest(files, work, MockEmbedding(embed_dim=8))
 
     from llama_index.core import Settings as LlamaSettings
 

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluate import (
-    Question,
-    check_baseline,
+from assistant.measure.evaluate import check_baseline
+from assistant.measure.metrics import (
     citation_correct,
     contains_gold,
     dedupe,
     first_rank,
     ndcg_at,
-    parse_questions,
     percentile,
     rank_relevances,
     recall_at,
@@ -27,6 +25,7 @@ from assistant.evaluate import (
     retrieval_scores,
     summarize,
 )
+from assistant.measure.questions import Question, parse_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
@@ -138,6 +137,20 @@ def test_percentile_interpolates_like_numpy():
     assert percentile(list(range(101)), 95) == 95
 
 
+def test_the_eval_index_fingerprint_reads_the_index_building_modules():
+    """INDEX_CODE names modules of the package (not of assistant/measure/): a name that matched no file would
+    silently leave its code out of the fingerprint, and a stale evaluation index would be reused."""
+    import hashlib
+
+    from assistant.measure.evaluate import INDEX_CODE, _code_hash
+
+    package = ROOT / "assistant"
+    assert all((package / f"{name}.py").is_file() for name in INDEX_CODE), INDEX_CODE
+    assert not any(name in INDEX_CODE for name in ("evaluate", "metrics", "questions", "bench"))
+    expected = hashlib.sha256(b"".join((package / f"{name}.py").read_bytes() for name in INDEX_CODE)).hexdigest()[:16]
+    assert _code_hash() == expected
+
+
 # ---------------------------------------------------------------- question files
 
 
@@ -192,7 +205,7 @@ def test_baseline_is_checked_against_the_run_of_the_same_configuration():
 
 
 def test_llamaindex_nodes_map_to_the_paragraph_holding_their_start():
-    from assistant.baseline import locate, paragraph_at
+    from assistant.measure.baseline import locate, paragraph_at
 
     doc = "Tiêu đề\n\nĐoạn một có nội dung.\n\nĐoạn hai có nội dung khác."
     spans = [(0, 7, 1), (9, 30, 2), (32, 58, 3)]
@@ -257,8 +270,8 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
     from fakes import HashEmbedder
 
     from assistant.app import build
-    from assistant.evaluate import evaluate_file
-    from assistant.report import metrics_table, write_report
+    from assistant.measure.evaluate import evaluate_file
+    from assistant.measure.report import metrics_table, write_report
     from assistant.settings import Settings
 
     corpus = tmp_path / "corpus"
@@ -360,9 +373,9 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
     """The llama-index run with its retriever replaced: nodes spanning paragraphs map back to our anchors."""
     from fakes import HashEmbedder
 
-    from assistant import baseline
+    from assistant.measure import baseline
     from assistant.app import build
-    from assistant.evaluate import evaluate_file
+    from assistant.measure.evaluate import evaluate_file
     from assistant.settings import Settings
 
     corpus = tmp_path / "corpus"
@@ -401,7 +414,7 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
 @pytest.mark.model
 def test_llamaindex_default_runs_offline_on_the_real_model(tmp_path, real_embedder):
     from assistant.app import build
-    from assistant.evaluate import evaluate_file
+    from assistant.measure.evaluate import evaluate_file
     from assistant.settings import Settings
 
     corpus = tmp_path / "corpus"

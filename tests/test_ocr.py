@@ -26,7 +26,8 @@ from assistant import cli
 from assistant.cli import format_answer, main
 from assistant.ocr import Ocr, OcrPage, install_command, page_text, quote_boxes, skip_may_clear, tsv_rows
 from assistant.settings import Settings
-from assistant.web import render_library, render_scan, render_sources
+from assistant.web.render import render_library, render_sources
+from assistant.web.views import render_scan
 from fakes import HashEmbedder
 from test_loaders import PAGE1, make_pdf
 

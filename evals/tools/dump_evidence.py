@@ -22,7 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answer import gather  # noqa: E402
 from assistant.app import build  # noqa: E402
-from assistant.evaluate import contains_gold, corpus_app, is_bench_folder, load_bench, load_questions, sample  # noqa: E402
+from assistant.measure.evaluate import corpus_app  # noqa: E402
+from assistant.measure.metrics import contains_gold  # noqa: E402
+from assistant.measure.questions import is_bench_folder, load_bench, load_questions, sample  # noqa: E402
 from assistant.store import Filter  # noqa: E402
 
 CAND_KEYS = ("rank", "sim", "passage", "coverage", "anchors", "kind_match", "short", "cross")

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from assistant.evaluate import baseline_json, by_language, summarize  # noqa: E402
+from assistant.measure.evaluate import baseline_json  # noqa: E402
+from assistant.measure.metrics import by_language, summarize  # noqa: E402
 
 
 def restrict(res: dict, n: int) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .evaluate import K_RETRIEVE, recall_curve
+from .metrics import K_RETRIEVE, recall_curve
 
 TABLE_KEYS = (
     "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "answer_contains", "answered_rate",

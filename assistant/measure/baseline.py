@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .settings import DEFAULT_MODEL, Settings
+from ..settings import DEFAULT_MODEL, Settings
 
 
 @dataclass
@@ -81,7 +81,7 @@ class LlamaIndexDefault:
         from llama_index.core.llms import MockLLM
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
-        from .embeddings import configured_prefixes, ensure_default_model
+        from ..embeddings import configured_prefixes, ensure_default_model
 
         # llama-index's default LLM is OpenAI (network, a key); retrieval needs no LLM at all. The
         # global is restored afterwards so nothing else in the process sees a changed default.
