@@ -21,7 +21,8 @@ def test_json_contract(fake_app):
     assert d["answered"] and d["mode"] == "extractive" and d["language"] == "vi"
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in d["citations"]:
-        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr"}
+        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr", "corroborated_by"}
+        assert all(set(o) == {"doc", "paragraph", "lang", "score"} for o in c["corroborated_by"])  # issue 14
         assert c["ocr"] is False  # a text document: no OCR
         text = fake_app.index.manifest.document_text(c["doc"])
         assert text[c["char_start"] : c["char_end"]] == c["quote"]

@@ -73,7 +73,7 @@ def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_ano
     assert all(o.lang == "vi" and o.score >= 0.93 for o in cit.corroborated_by)
     row = answer.to_json()["citations"][0]["corroborated_by"]
     assert {"doc": "syndicated.txt", "paragraph": 5, "lang": "vi", "score": row[0]["score"]} in row
-    assert answer.timings_ms["corroborate"] > 0 and answer.timings_ms["total"] >= answer.timings_ms["corroborate"]
+    assert set(answer.timings_ms) == {"retrieve", "answer", "total"}  # corroboration is part of the answer step
     # the paragraph named is the one whose text holds the fact: "also in" is findable
     para = next(p for p in story_app.index.manifest.paragraphs("syndicated.txt") if p.n == 5)
     assert cit.quote in para.text
