@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterator
@@ -118,8 +119,7 @@ class App:
         for _ in range(GENERATION_RETRIES):  # a writer published while the question was read: ask again
             index = self._current_view()
             with self._view.reading():
-                answer = ask(question, self.embedder, index, **kw)
-                mark_ocr(answer, index.manifest)
+                answer = self._finish(ask(question, self.embedder, index, **kw), index)
                 if index.view_is_current():
                     break
         return answer
@@ -139,10 +139,24 @@ class App:
                 if event is None:
                     break
                 if isinstance(event, Answer):
-                    mark_ocr(event, index.manifest)
+                    event = self._finish(event, index)
             yield event
         if not index.view_is_current():
             yield self.ask(question, flt=flt, context=context, **overrides)
+
+    def _finish(self, answer: Answer, index: Index) -> Answer:
+        """What App adds to an answer: citations read by OCR marked, and each citation's corroboration (the
+        other documents stating what it quotes, corroborate.py), counted in the answer step's time."""
+        from .corroborate import corroborate_all
+
+        mark_ocr(answer, index.manifest)
+        if answer.answered:
+            t = time.perf_counter()
+            corroborate_all(answer.citations, self.embedder, index)
+            ms = (time.perf_counter() - t) * 1000  # part of the answer step (timings_ms keeps its keys)
+            answer.timings_ms = {**answer.timings_ms, "answer": answer.timings_ms.get("answer", 0.0) + ms,
+                                 "total": answer.timings_ms.get("total", 0.0) + ms}  # fmt: skip
+        return answer
 
     def _ask_args(self, flt: Filter | None, context: str, overrides: dict) -> tuple[Settings, dict]:
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
@@ -153,6 +167,15 @@ class App:
             min_score=s.min_score, max_sentences=s.max_answer_sentences,
             llm=llm, llm_fallback=s.llm_fallback, context=context, gloss=s.llm_gloss,
         )
+
+    def brief(self, answers: list[Answer], title: str = "Brief"):
+        """A brief of these answers (brief.Brief): their quotes with titles, outlets, dates and permalinks."""
+        from .brief import build_brief
+
+        with self._read_lock:
+            self.index.refresh()
+            metas = dict(self.index.doc_meta)
+        return build_brief(answers, metas, self.settings.page_url, title)
 
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""

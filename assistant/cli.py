@@ -24,6 +24,7 @@ Examples:
   assistant ask "Who is the EU ambassador to Vietnam?" --json
   assistant ask "Who is the EU ambassador to Vietnam?" --mode llm   # streamed on a terminal
   assistant ask --file questions.txt --json
+  assistant ask --file questions.txt --export brief.docx   # or brief.md
   assistant docs
   assistant serve                       # the chat page on http://127.0.0.1:7860
 """
@@ -119,10 +120,16 @@ def docs(as_json: bool) -> None:
 @click.option("-k", "--top-k", type=int, help="Passages retrieved.")
 @click.option("--mode", "answer_mode", type=click.Choice(["extractive", "llm"]), help="Answer mode.")
 @click.option("--fallback", is_flag=True, default=None, help="In llm mode, answer extractively if the LLM fails.")
-def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, top_k, answer_mode, fallback) -> None:
+@click.option("--export", "export_to", type=click.Path(path_type=Path),
+              help="Also write the answers as a brief: FILE.docx (Word) or FILE.md (Markdown), quotes with references and permalinks.")
+def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, top_k, answer_mode, fallback, export_to) -> None:
     """Answer QUESTION (or each line of --file) with cited quotes from the documents."""
     if not question and not qfile:
         raise click.UsageError("give a QUESTION or --file FILE")
+    if export_to is not None:
+        from .brief import check_target
+
+        check_target(export_to)  # before any work: a wrong name or folder costs nothing
     settings = _settings(
         filter_docs=list(docs_), filter_lang=lang, date_from=date_from, date_to=date_to,
         retrieval_mode=retrieval, top_k=top_k, answer_mode=answer_mode, llm_fallback=fallback,
@@ -130,12 +137,19 @@ def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, to
     app = _app(settings)
     questions = [question] if question else [q.strip() for q in qfile.read_text(encoding="utf-8").splitlines() if q.strip()]
     live = not as_json and settings.answer_mode == "llm" and _is_tty(sys.stderr)
+    answers = []
     for q in questions:
         answer = _streamed(app, q) if live else app.ask(q)
+        answers.append(answer)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
             click.echo(format_answer(answer))
+    if export_to is not None:
+        from .brief import export
+
+        title = f"Brief: {qfile.name}" if qfile else "Brief"
+        _err(f"brief written to {export(app.brief(answers, title), export_to)} ({len(answers)} questions)")
 
 
 def _is_tty(stream) -> bool:
@@ -162,7 +176,9 @@ def _streamed(app, question: str):
 
 
 def format_answer(answer) -> str:
-    """Human output: the answer, then numbered sources with their quotes."""
+    """Human output: the answer, then numbered sources with their quotes (and where else they are stated)."""
+    from .brief import also_in_label
+
     lines = [answer.answer, ""]
     if answer.answered:
         for c in answer.citations:
@@ -171,6 +187,8 @@ def format_answer(answer) -> str:
             lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page}{ocr} — \"{c.quote}\"")
             if c.gloss:
                 lines.append(f"    {GLOSS_LABEL}: {c.gloss}")
+            if c.corroborated_by:
+                lines.append("    also in: " + ", ".join(also_in_label(o.doc, o.paragraph, o.lang) for o in c.corroborated_by))
     elif answer.hits:
         from .refusal import NEAREST
 

@@ -101,10 +101,20 @@ class Settings(BaseSettings):
     auth_user: str = Field("", description="User name required by the page (with auth_password).")
     auth_password: str = Field("", description="Password required by the page.")
     upload_max_mb: float = Field(50.0, gt=0, description="Largest file the page accepts for upload.")
+    public_url: str = Field(
+        "",
+        description="The chat page's address as others reach it, the base of every paragraph permalink "
+        "(`<public_url>/?doc=<file>&p=<n>`, in briefs and on the page); empty: http://<host>:<port> (the local page).",
+    )
     watch: bool = Field(True, description="The page keeps corpus/ in sync by watching it.")
     watch_debounce_s: float = Field(2.0, ge=0, description="Quiet time after the last change before a watch sync.")
 
     debug: bool = Field(False, description="Show tracebacks instead of short error messages.")
+
+    @property
+    def page_url(self) -> str:
+        """The base URL of permalinks: `public_url`, or the local page's address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def settings_customise_sources(

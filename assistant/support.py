@@ -79,6 +79,12 @@ def _base_alias(word: str) -> str:
     return word[:-1] if word.endswith("s") and word not in _ALIAS_GROUP and word[:-1] in _ALIAS_GROUP else word
 
 
+@lru_cache(maxsize=1)
+def alias_words() -> frozenset[str]:
+    """Every folded word of the alias table ("europeiska", "unionen", "ha", "noi"): not a person's name."""
+    return frozenset(w for a in _ALIAS_GROUP for w in a.split())
+
+
 def is_alias(name: str) -> bool:
     """True for a country/place/organisation of the alias table (in any of its languages)."""
     return " ".join(fold(w) for w in words(name)) in _ALIAS_GROUP
@@ -138,6 +144,11 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
 
 # a Vietnamese syllable once folded: onset, one to three vowels, coda ("nguyen", "dung", "thanh")
 _VI_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?")
+
+
+def vietnamese_syllable(word: str) -> bool:
+    """A folded word that is a Vietnamese syllable ("nguyen", "duy"), so no foreign name ("guerrier")."""
+    return bool(_VI_SYLLABLE.fullmatch(word))
 
 
 def vietnamese_name(run: str) -> bool:

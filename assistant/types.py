@@ -71,6 +71,16 @@ class Hit:
     lexical: float | None = None
 
 
+@dataclass(frozen=True)
+class Corroboration:
+    """Another document's paragraph that states what a citation quotes (corroborate.py)."""
+
+    doc: str
+    paragraph: int
+    lang: str
+    score: float  # cosine of the quote and the paragraph's closest sentence
+
+
 @dataclass
 class Citation:
     n: int
@@ -82,6 +92,7 @@ class Citation:
     char_end: int
     score: float
     ocr: bool = False  # the quote is OCR text of a scanned page (verbatim from the OCR text layer)
+    corroborated_by: list[Corroboration] = field(default_factory=list)  # other documents stating it
     gloss: str | None = None  # LLM mode: a machine translation of a quote in another language than the question
 
 

@@ -22,7 +22,8 @@ def test_json_contract(fake_app):
     assert d["answered"] and d["mode"] == "extractive" and d["language"] == "vi"
     assert set(d["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in d["citations"]:
-        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr", "gloss"}
+        assert set(c) == {"n", "doc", "paragraph", "page", "quote", "char_start", "char_end", "score", "ocr", "gloss", "corroborated_by"}
+        assert all(set(o) == {"doc", "paragraph", "lang", "score"} for o in c["corroborated_by"])  # issue 14
         assert c["ocr"] is False  # a text document: no OCR
         assert c["gloss"] is None  # extractive: the original only
         text = fake_app.index.manifest.document_text(c["doc"])

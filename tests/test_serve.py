@@ -167,7 +167,8 @@ def test_a_shutdown_held_by_a_thread_ends_after_the_grace_time_and_names_it():
 
 def test_new_conversation_empties_the_transcript_state_and_viewer(page_app):
     clear = ChatPage(page_app).clear
-    assert clear() == (render_transcript([]), [], None, EMPTY_VIEWER)
+    assert clear()[:4] == (render_transcript([]), [], None, EMPTY_VIEWER)
+    assert clear()[4]["value"] is None and clear()[4]["interactive"] is False  # no brief to export any more
     assert "Ask a question about the documents" in clear()[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import gradio as gr
 import pytest
 
 from assistant.errors import AssistantError, ConfigError
@@ -12,7 +13,7 @@ from assistant.followup import followup_context, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer, Chunk, Citation, DocMeta, DocumentRow, Hit, Paragraph, Skipped
 from assistant.web.page import ChatPage, make_filter, stream_steps
-from assistant.web.render import esc, render_answer_text, render_library, render_sync_report, render_turn, safe_url
+from assistant.web.render import esc, render_answer_text, render_library, render_sources, render_sync_report, render_turn, safe_url
 from assistant.web.server import auth_pair
 from assistant.web.views import Target, highlight, render_document_view, render_paragraph_view
 
@@ -283,7 +284,7 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app)
     steps = list(respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5))
     assert "Searching" in steps[0][0] and steps[0][2] == ""
     assert len(steps) > 3, "the answer arrives in several updates"
-    html, turns, _ = steps[-1]
+    html, turns, *_ = steps[-1]
     answer = turns[0]["answer"]
     assert answer.answered and 'class="cite"' in html and "Sources" in html
     c = answer.citations[0]
@@ -302,15 +303,15 @@ def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monk
 
     monkeypatch.setattr(page_app, "ask_stream", spy)
     respond = ChatPage(page_app).respond
-    *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5)
-    *_, (html, turns, _) = respond("còn Nhật Bản thì sao?", turns, [], "", "", "", "extractive", 5)
+    *_, (_, turns, *_) = respond("Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5)
+    *_, (html, turns, *_) = respond("còn Nhật Bản thì sao?", turns, [], "", "", "", "extractive", 5)
     assert seen == ["", "Việt Nam hợp tác chuyển đổi số với EU như thế nào?"]
     assert "follow-up: also searched with" in html
 
 
 def test_bad_date_filter_is_shown_in_the_conversation(page_app):
     respond = ChatPage(page_app).respond
-    *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "hôm qua", "", "extractive", 5)
+    *_, (html, turns, *_) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "hôm qua", "", "extractive", 5)
     assert "Error" in html and "year-month-day" in html and turns[0]["answer"] is None
 
 
@@ -322,22 +323,81 @@ def test_empty_question_does_nothing(page_app):
 def test_filters_restrict_the_citations(page_app):
     respond = ChatPage(page_app).respond
     japan = "003_a6de01ab2ae2bfda.txt"
-    *_, (_, turns, _) = respond("Việt Nam hợp tác chuyển đổi số", [], [japan], "", "", "", "extractive", 5)
+    *_, (_, turns, *_) = respond("Việt Nam hợp tác chuyển đổi số", [], [japan], "", "", "", "extractive", 5)
     answer = turns[0]["answer"]
     assert answer.hits and {h.chunk.doc for h in answer.hits} == {japan}
-    *_, (_, turns, _) = respond("Vietnam EU samarbete AI", [], [], "sv", "", "", "extractive", 5)
+    *_, (_, turns, *_) = respond("Vietnam EU samarbete AI", [], [], "sv", "", "", "extractive", 5)
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"004_03e94a76b2f901da.txt"}
-    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-28", "2025-12-31", "extractive", 3)
+    *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-28", "2025-12-31", "extractive", 3)
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"000_b0dddf86d6f85ffe.txt"}
-    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "", "2025-10-21", "extractive", 5)
+    *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "", "2025-10-21", "extractive", 5)
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"002_ac641c82a5bb9970.txt"}  # the end day is in, later ones out
-    *_, (_, turns, _) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-22", "2025-10-26", "extractive", 5)
+    *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-22", "2025-10-26", "extractive", 5)
     assert turns[0]["answer"].hits == [] and not turns[0]["answer"].answered  # no document dated in between
 
 
 def test_llm_mode_without_a_configured_model_says_what_to_set(page_app):
     respond = ChatPage(page_app).respond
-    *_, (html, turns, _) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "llm", 5)
+    *_, (html, turns, *_) = respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "llm", 5)
     assert "Error" in html and "set ASSISTANT_LLM_MODEL" in turns[0]["error"], turns[0]["error"]
     assert esc("set ASSISTANT_LLM_MODEL") in html  # shown to the user, not only kept in the state
     assert "unexpected error" not in turns[0]["error"], turns[0]["error"]
+
+
+# ----------------------------------------------------------------------------------- corroboration, permalinks, briefs
+
+
+def test_sources_show_permalinks_also_in_and_group_copies_of_one_story():
+    from assistant.types import Corroboration
+
+    a = Citation(1, "vn.txt", 3, None, "Diễn đàn diễn ra ngày 27/10.", 100, 128, 0.9,
+                 corroborated_by=[Corroboration("copy.txt", 4, "vi", 0.97), Corroboration("sv.txt", 11, "sv", 0.86)])
+    b = Citation(2, "copy.txt", 4, None, "Diễn đàn diễn ra ngày 27/10.", 40, 68, 0.8, corroborated_by=[Corroboration("vn.txt", 3, "vi", 0.97)])
+    html = render_sources(Answer("q", True, "x [1] [2]", "vi", [a, b], "extractive", {}), {}, 0)
+    assert html.count("<li>") == 1  # the copy is listed under the first source, not as another one
+    assert 'href="?doc=vn.txt&amp;p=3&amp;q=100-128"' in html and 'href="?doc=copy.txt&amp;p=4&amp;q=40-68"' in html
+    assert "also in: " in html and 'href="?doc=sv.txt&amp;p=11"' in html and "sv.txt ¶11 (sv)" in html
+    # the copy cited as [2] is named once, under the first source, with its marker (a click opens it)
+    assert html.count("copy.txt ¶4 (vi)") == 1
+    assert '<button type="button" class="src-copy" data-action="cite" data-turn="0" data-n="2"' in html
+
+
+class _Request:
+    def __init__(self, **params):
+        self.query_params = params
+
+
+def test_a_permalink_opens_its_paragraph_highlighted_with_the_quote(page_app):
+    page = ChatPage(page_app)
+    doc = "000_b0dddf86d6f85ffe.txt"
+    para = next(p for p in page_app.index.manifest.paragraphs(doc) if p.n == 10)
+    start = para.start + para.text.index("11 công nghệ")
+    html, target = page.on_load(_Request(doc=doc, p="10", q=f"{start}-{start + 12}"))
+    assert target.doc == doc and target.paragraph == 10
+    assert 'class="para target" id="para-10"' in html and "<mark>11 công nghệ</mark>" in html
+    html, _ = page.on_load(_Request(doc=doc, p="10"))
+    assert 'class="para target" id="para-10"' in html and "<mark>" not in html
+    html, target = page.on_load(_Request(doc="gone.txt", p="2"))
+    assert "no longer in the library" in html
+    html, target = page.on_load(_Request(doc=doc, p="x"))
+    assert "p= must be a number" in html and target is None
+    assert page.on_load(_Request()) == (gr.skip(), gr.skip())
+
+
+def test_every_answer_updates_the_export_button_with_a_brief_of_the_conversation(page_app):
+    import docx
+
+    page = ChatPage(page_app)
+    assert page.export_update([])["interactive"] is False  # nothing to export yet
+    *_, (_, turns, _) = page.respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5)
+    first = page.export_update(turns)
+    *_, (_, turns, _) = page.respond("Diễn đàn Hợp tác số EU - Việt Nam diễn ra ở đâu?", turns, [], "", "", "", "extractive", 5)
+    button = page.export_update(turns)
+    assert first["interactive"] and button["interactive"] and button["value"].endswith(".docx")
+    d = docx.Document(button["value"])
+    quotes = [p.text for p in d.paragraphs if p.style.name == "Quote"]
+    cited = [c for t in turns for c in t["answer"].citations]
+    assert quotes == [c.quote for c in cited] and cited
+    for c in cited:
+        assert page_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+    assert ChatPage(page_app).clear()[-1]["interactive"] is False

@@ -10,6 +10,7 @@ No `from __future__ import annotations` here: Gradio reads handler annotations (
 
 import logging
 import re
+import tempfile
 import time
 import traceback
 from datetime import date
@@ -197,7 +198,12 @@ class ChatPage:
                                         value=settings.answer_mode, label="Answer mode", min_width=200,
                                     )
                                     top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160)
-                            clear_btn = gr.Button("New conversation", size="sm", variant="secondary")
+                            with gr.Row():
+                                clear_btn = gr.Button("New conversation", size="sm", variant="secondary")
+                                export_btn = gr.DownloadButton(
+                                    "Export brief (.docx)", value=None, size="sm", variant="secondary", elem_id="export",
+                                    interactive=False,
+                                )
                         with gr.Column(scale=2, elem_id="viewer-col"):
                             viewer = gr.HTML(
                                 '<div class="muted">The cited paragraph appears here, highlighted in its document.</div>',
@@ -232,10 +238,14 @@ class ChatPage:
             # ---- chat
             ask_inputs = [question, turns_state, docs_filter, lang_filter, date_from, date_to, mode, top_k]
             ask_outputs = [transcript, turns_state, question]
-            ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask")
-            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private")
+            # the brief is written after the answer, in an event of its own: the next question is never held up by it
+            ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask").then(
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
+            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private").then(
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
             gr.api(self.answer, api_name="answer")
-            clear_btn.click(self.clear, None, [transcript, turns_state, target_state, viewer], api_visibility="private")
+            clear_btn.click(self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private")
+            page.load(self.on_load, None, [viewer, target_state], api_visibility="private", show_progress="hidden")
             transcript.click(self.on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden",
                              api_visibility="private")
             viewer.click(self.on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private")
@@ -294,6 +304,35 @@ class ChatPage:
         turn.pop("shown", None)
         yield render_transcript(turns), turns, gr.skip()
 
+    def export_update(self, turns):
+        """The export button, holding a brief of the conversation so far (a fresh .docx after every answer)."""
+        from ..brief import export
+
+        answers = [t["answer"] for t in turns if t.get("answer") is not None]
+        if not answers:
+            return gr.update(value=None, interactive=False)
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="assistant-brief-"))
+            path = export(self.app.brief(answers, "Brief: conversation"), folder / f"brief-{date.today().isoformat()}.docx")
+        except Exception as e:  # the answer stands; the button says why there is no brief
+            log.warning("cannot write the brief: %s", error_text(e, self.settings))
+            return gr.update(value=None, interactive=False)
+        return gr.update(value=str(path), interactive=True)
+
+    def on_load(self, request: gr.Request):
+        """Opened at a permalink (`?doc=<file>&p=<n>[&q=<start>-<end>]`): that paragraph in the viewer, highlighted."""
+        from ..brief import parse_span
+
+        params = dict(request.query_params) if request is not None else {}
+        doc, p = params.get("doc", ""), params.get("p", "")
+        if not doc:
+            return gr.skip(), gr.skip()
+        if not p.isdigit():
+            return render_message(f"The link names no paragraph of {doc} (p= must be a number, like p=3).", "warn"), None
+        start, end = parse_span(params.get("q", "")) or (-1, -1)
+        target = Target(doc, int(p), start, end, "linked paragraph")
+        return self.view(target, whole=False), target
+
     def answer(self, question: str) -> dict:
         """One question answered as JSON (the `assistant ask --json` contract), for scripts and load tests."""
         try:
@@ -303,7 +342,7 @@ class ChatPage:
 
     def clear(self):
         """New conversation: empty transcript, turns, target and viewer."""
-        return render_transcript([]), [], None, EMPTY_VIEWER
+        return render_transcript([]), [], None, EMPTY_VIEWER, gr.update(value=None, interactive=False)
 
     def on_transcript_click(self, turns, evt: gr.EventData):
         """A [n] marker or a nearest passage clicked: show that paragraph in the viewer."""

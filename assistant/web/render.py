@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 import re
 
+from ..brief import also_in_label, link_query
+from ..corroborate import copies
 from ..gloss import LABEL as GLOSS_LABEL
-from ..types import Answer, DocMeta, DocumentRow, Skipped, SyncReport
+from ..types import Answer, Citation, DocMeta, DocumentRow, Skipped, SyncReport
 
 NOT_IN_DOCS = "Not in the documents"
 
@@ -71,17 +73,45 @@ OCR_BADGE = (
 )
 
 
+def _link(doc: str, paragraph: int, span: tuple[int, int] | None, text: str, title: str) -> str:
+    """A permalink on the page (relative: it works at whatever address the page is reached)."""
+    return (f'<a class="permalink" href="{esc(link_query(doc, paragraph, span))}" target="_blank" rel="noopener" '
+            f'title="{esc(title)}">{text}</a>')
+
+
+def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: list[Citation]) -> str:
+    """One source: its quote, its permalink, and "also in": the other documents stating it, a copy cited in
+    the same answer marked with its [n] (it is listed here, not as a source of its own)."""
+    places = [(o.doc, o.paragraph, o.lang, f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in c.corroborated_by]
+    places += [(k.doc, k.paragraph, "", f"the same story in {k.doc}") for k in copies_of
+               if not any((k.doc, k.paragraph) == (d, n) for d, n, *_ in places)]
+    also = []
+    for doc, n, lang, tip in places:
+        cited = [k for k in copies_of if (k.doc, k.paragraph) == (doc, n)]
+        marks = "".join(f' <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" data-n="{k.n}" '
+                        f'title="cited as [{k.n}]: “{esc(k.quote[:200])}”">[{k.n}]</button>' for k in cited)
+        span = (cited[0].char_start, cited[0].char_end) if cited else None
+        also.append(_link(doc, n, span, esc(also_in_label(doc, n, lang)), tip) + marks)
+    extra = f'<div class="also-in muted">also in: {", ".join(also)}</div>' if also else ""
+    link = _link(c.doc, c.paragraph, (c.char_start, c.char_end), "link", f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted")
+    return (
+        f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
+        f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+        f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span>{render_gloss(c.gloss)}</button>'
+        f'<div class="src-links">{link}</div>{extra}</li>'
+    )
+
+
 def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
-    """The panel under an answer: each citation with its document, paragraph and quote, clickable."""
+    """The panel under an answer: each citation with its document, paragraph, quote and permalink, clickable,
+    where else it is stated ("also in"), and the copies of the same story among the citations under it."""
     if not answer.citations:
         return ""
-    items = []
-    for c in answer.citations:
-        items.append(
-            f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
-            f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
-            f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span>{render_gloss(c.gloss)}</button></li>'
-        )
+    repeats = copies(answer.citations)
+    items = [
+        _source_item(c, metas, turn, [k for k in answer.citations if repeats.get(k.n) == c.n])
+        for c in answer.citations if c.n not in repeats
+    ]
     return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
 
 

@@ -37,8 +37,8 @@ Xem thêm [liên kết](javascript:alert(1)) và <script>alert(2)</script> trong
 DELETE_ME = "xoá tôi.txt"
 
 
-def make_corpus(base: Path) -> Path:
-    """The five seeds, the XSS document and a document the delete test removes."""
+def make_corpus(base: Path, extra: dict[str, str] | None = None) -> Path:
+    """The five seeds, the XSS document, a document the delete test removes, and `extra` files (name -> text)."""
     corpus = base / "corpus"
     corpus.mkdir(parents=True)
     for f in sorted(SEEDS.glob("*.txt")):
@@ -47,13 +47,16 @@ def make_corpus(base: Path) -> Path:
     (corpus / DELETE_ME).write_text(
         "Tài liệu tạm để thử xoá\n\nĐoạn này chỉ tồn tại để kiểm tra nút xoá trong thư viện.\n", encoding="utf-8"
     )
+    for name, text in (extra or {}).items():
+        (corpus / name).write_text(text, encoding="utf-8")
     return corpus
 
 
 @contextmanager
-def running_page(base: Path, *, real: bool = False, user: str = "", password: str = "", llm_url: str = "", timeout: float = 240):
+def running_page(base: Path, *, real: bool = False, user: str = "", password: str = "", llm_url: str = "", timeout: float = 240,
+                 extra: dict[str, str] | None = None):
     """Start serve_page.py; yield (url, corpus); stop it (this process only) afterwards."""
-    corpus = make_corpus(base)
+    corpus = make_corpus(base, extra)
     port = free_port()
     cmd = [sys.executable, str(HERE / "serve_page.py"), str(corpus), str(base / "index"), str(port)]
     if user:
