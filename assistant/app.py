@@ -172,9 +172,9 @@ class App:
         """A brief of these answers (brief.Brief): their quotes with titles, outlets, dates and permalinks."""
         from .brief import build_brief
 
-        with self._read_lock:
-            self.index.refresh()
-            metas = dict(self.index.doc_meta)
+        index = self._current_view()
+        with self._view.reading():
+            metas = dict(index.doc_meta)
         return build_brief(answers, metas, self.settings.page_url, title)
 
     def ocr_pages(self, doc: str) -> set[int]:
