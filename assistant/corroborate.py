@@ -167,7 +167,11 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     names: the translated paragraph itself is often far down the chunk list (a chunk vector carries its
     document's title), its document is not."""
     elsewhere = set(index.doc_meta) - {doc}
-    ids = [cid for cid, _ in index.dense(qv, CANDIDATE_CHUNKS, elsewhere)]
+    # no document filter on the vector search, the quote's own chunks fetched and dropped instead: a filtered
+    # Chroma query on a reader whose folder another process is writing fails ("Error finding id"), an
+    # unfiltered one reads its loaded view (tests/test_concurrency.py)
+    own = len(index.manifest.doc_chunk_ids(doc))
+    ids = [cid for cid, _ in index.dense(qv, CANDIDATE_CHUNKS + own, None) if index.chunks.doc_of(cid) != doc]
     terms = " ".join(sorted(quote.figures | quote.people))
     if terms:
         ids += [cid for cid, _ in index.lexical_search(terms, CANDIDATE_CHUNKS, elsewhere)]
