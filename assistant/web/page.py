@@ -170,50 +170,84 @@ class ChatPage:
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3, elem_id="chat-col"):
                             transcript = gr.HTML(
-                                render_transcript([]), elem_id="transcript", js_on_load=TRANSCRIPT_JS,
-                                autoscroll=True, padding=False,
+                                render_transcript([]),
+                                elem_id="transcript",
+                                js_on_load=TRANSCRIPT_JS,
+                                autoscroll=True,
+                                padding=False,
                                 max_height="64vh",  # type: ignore[arg-type]  # gradio documents CSS units, annotates int
                             )
                             with gr.Row(equal_height=True):
                                 question = gr.Textbox(
-                                    placeholder="Ask a question (Tiếng Việt, English, Svenska)…", show_label=False,
-                                    lines=1, max_lines=4, scale=5, min_width=180, elem_id="question", autofocus=True,
+                                    placeholder="Ask a question (Tiếng Việt, English, Svenska)…",
+                                    show_label=False,
+                                    lines=1,
+                                    max_lines=4,
+                                    scale=5,
+                                    min_width=180,
+                                    elem_id="question",
+                                    autofocus=True,
                                     container=False,
                                 )
-                                ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask", size="md")
+                                ask_btn = gr.Button(
+                                    "Ask", variant="primary", scale=1, min_width=70, elem_id="ask", size="md"
+                                )
                             gr.Examples(EXAMPLES, inputs=question, label="Examples")
                             with gr.Accordion("Filters and settings", open=False, elem_id="filters"):
                                 docs_filter = gr.Dropdown(
-                                    choices=doc_choices(self.app), multiselect=True, label="Only these documents",
+                                    choices=doc_choices(self.app),
+                                    multiselect=True,
+                                    label="Only these documents",
                                     elem_id="f-docs",
                                 )
                                 with gr.Row():
-                                    lang_filter = gr.Dropdown(choices=LANGUAGES, value="", label="Language", min_width=120)
+                                    lang_filter = gr.Dropdown(
+                                        choices=LANGUAGES, value="", label="Language", min_width=120
+                                    )
                                     date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD", min_width=120)
                                     date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD", min_width=120)
                                 with gr.Row():
                                     mode = gr.Radio(
-                                        [("extractive (offline quotes)", "extractive"),
-                                         ("LLM" if settings.llm_model else "LLM (not configured: set ASSISTANT_LLM_MODEL)", "llm")],
-                                        value=settings.answer_mode, label="Answer mode", min_width=200,
+                                        [
+                                            ("extractive (offline quotes)", "extractive"),
+                                            (
+                                                "LLM"
+                                                if settings.llm_model
+                                                else "LLM (not configured: set ASSISTANT_LLM_MODEL)",
+                                                "llm",
+                                            ),
+                                        ],
+                                        value=settings.answer_mode,
+                                        label="Answer mode",
+                                        min_width=200,
                                     )
-                                    top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160)
+                                    top_k = gr.Slider(
+                                        1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160
+                                    )
                             with gr.Row():
                                 clear_btn = gr.Button("New conversation", size="sm", variant="secondary")
                                 export_btn = gr.DownloadButton(
-                                    "Export brief (.docx)", value=None, size="sm", variant="secondary", elem_id="export",
+                                    "Export brief (.docx)",
+                                    value=None,
+                                    size="sm",
+                                    variant="secondary",
+                                    elem_id="export",
                                     interactive=False,
                                 )
                         with gr.Column(scale=2, elem_id="viewer-col"):
                             viewer = gr.HTML(
                                 '<div class="muted">The cited paragraph appears here, highlighted in its document.</div>',
-                                elem_id="viewer", js_on_load=VIEWER_JS, padding=False,
+                                elem_id="viewer",
+                                js_on_load=VIEWER_JS,
+                                padding=False,
                             )
                 with gr.Tab("Library", id="library") as lib_tab:
                     suffixes = sorted(_suffixes())
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3, min_width=300):
-                            upload = gr.File(file_count="multiple", elem_id="upload", height=150, label="Upload documents")
+                            upload = gr.File(
+                                file_count="multiple", elem_id="upload", height=150, label="Upload documents"
+                            )
                             gr.HTML(
                                 f'<div class="muted">{esc(", ".join(suffixes))}; up to {settings.upload_max_mb:g} MB each. '
                                 "Files are saved into corpus/ and indexed at once.</div>",
@@ -222,16 +256,25 @@ class ChatPage:
                         with gr.Column(scale=2, min_width=300):
                             with gr.Row(equal_height=False, elem_id="delete-row"):
                                 delete_pick = gr.Dropdown(
-                                    choices=doc_choices(self.app), label="Document to delete", elem_id="delete-pick",
-                                    scale=3, min_width=160,
+                                    choices=doc_choices(self.app),
+                                    label="Document to delete",
+                                    elem_id="delete-pick",
+                                    scale=3,
+                                    min_width=160,
                                 )
-                                delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete", scale=1, min_width=90, size="md")
+                                delete_btn = gr.Button(
+                                    "Delete…", variant="stop", elem_id="delete", scale=1, min_width=90, size="md"
+                                )
                             with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
                                 confirm_text = gr.HTML("", js_on_load=None, elem_id="confirm-text", padding=True)
                                 with gr.Row():
-                                    confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete", size="sm")
+                                    confirm_btn = gr.Button(
+                                        "Yes, delete it", variant="stop", elem_id="confirm-delete", size="sm"
+                                    )
                                     cancel_btn = gr.Button("Cancel", elem_id="cancel-delete", size="sm")
-                            resync_btn = gr.Button("Re-sync corpus/ (files added or removed by hand)", elem_id="resync", size="sm")
+                            resync_btn = gr.Button(
+                                "Re-sync corpus/ (files added or removed by hand)", elem_id="resync", size="sm"
+                            )
                     lib_status = gr.HTML("", elem_id="lib-status", js_on_load=None)
                     lib_table = gr.HTML(render_library(self.app.documents()), elem_id="lib-table", js_on_load=None)
 
@@ -240,25 +283,50 @@ class ChatPage:
             ask_outputs = [transcript, turns_state, question]
             # the brief is written after the answer, in an event of its own: the next question is never held up by it
             ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask").then(
-                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
-            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private").then(
-                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private"
+            )
+            question.submit(
+                self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private"
+            ).then(self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
             gr.api(self.answer, api_name="answer")
-            clear_btn.click(self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private")
+            clear_btn.click(
+                self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private"
+            )
             page.load(self.on_load, None, [viewer, target_state], api_visibility="private", show_progress="hidden")
-            transcript.click(self.on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden",
-                             api_visibility="private")
-            viewer.click(self.on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private")
+            transcript.click(
+                self.on_transcript_click,
+                [turns_state],
+                [viewer, target_state],
+                show_progress="hidden",
+                api_visibility="private",
+            )
+            viewer.click(
+                self.on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private"
+            )
 
             # ---- library
             lib_outputs = [lib_table, docs_filter, delete_pick]
-            upload.upload(self.on_upload, [upload], [lib_status, *lib_outputs, upload], api_visibility="private",
-                          concurrency_limit=1)
-            resync_btn.click(self.on_resync, None, [lib_status, *lib_outputs], api_visibility="private", concurrency_limit=1)
-            delete_btn.click(self.ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_visibility="private")
+            upload.upload(
+                self.on_upload,
+                [upload],
+                [lib_status, *lib_outputs, upload],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
+            resync_btn.click(
+                self.on_resync, None, [lib_status, *lib_outputs], api_visibility="private", concurrency_limit=1
+            )
+            delete_btn.click(
+                self.ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_visibility="private"
+            )
             cancel_btn.click(self.cancel_delete, None, [confirm_box], api_visibility="private")
-            confirm_btn.click(self.do_delete, [delete_pick], [lib_status, confirm_box, *lib_outputs], api_visibility="private",
-                              concurrency_limit=1)
+            confirm_btn.click(
+                self.do_delete,
+                [delete_pick],
+                [lib_status, confirm_box, *lib_outputs],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
             lib_tab.select(self.lists, None, lib_outputs, api_visibility="private", show_progress="hidden")
         return page
 
@@ -278,7 +346,9 @@ class ChatPage:
         yield render_transcript(turns), turns, ""
         try:
             flt = make_filter(docs, lang, dfrom, dto)
-            for event in self.app.ask_stream(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k)):
+            for event in self.app.ask_stream(
+                q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k)
+            ):
                 if isinstance(event, str):
                     turn["draft"] += event
                     yield render_transcript(turns), turns, gr.skip()
@@ -313,7 +383,9 @@ class ChatPage:
             return gr.update(value=None, interactive=False)
         try:
             folder = Path(tempfile.mkdtemp(prefix="assistant-brief-"))
-            path = export(self.app.brief(answers, "Brief: conversation"), folder / f"brief-{date.today().isoformat()}.docx")
+            path = export(
+                self.app.brief(answers, "Brief: conversation"), folder / f"brief-{date.today().isoformat()}.docx"
+            )
         except Exception as e:  # the answer stands; the button says why there is no brief
             log.warning("cannot write the brief: %s", error_text(e, self.settings))
             return gr.update(value=None, interactive=False)
@@ -328,7 +400,9 @@ class ChatPage:
         if not doc:
             return gr.skip(), gr.skip()
         if not p.isdigit():
-            return render_message(f"The link names no paragraph of {doc} (p= must be a number, like p=3).", "warn"), None
+            return render_message(
+                f"The link names no paragraph of {doc} (p= must be a number, like p=3).", "warn"
+            ), None
         start, end = parse_span(params.get("q", "")) or (-1, -1)
         target = Target(doc, int(p), start, end, "linked paragraph")
         return self.view(target, whole=False), target
@@ -383,7 +457,9 @@ class ChatPage:
             return render_message(error_text(e, self.settings), "error")
         if whole:
             return render_document_view(target, meta, paragraphs, ocr_pages=ocr_pages)
-        return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + self._scan_html(target, paragraphs, ocr_pages)
+        return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + self._scan_html(
+            target, paragraphs, ocr_pages
+        )
 
     def _scan_html(self, target: Target, paragraphs: list[Paragraph], ocr_pages: frozenset[int]) -> str:
         """Under a cited paragraph of a scanned page: the page image, the quote's words outlined."""
@@ -415,8 +491,12 @@ class ChatPage:
             return (gr.skip(),) * 5
         paths = [Path(f if isinstance(f, str) else f.name) for f in files]
         try:
-            res = add_uploads(self.app, [(p, p.name) for p in paths], progress=_progress(progress, "indexing"),
-                              ocr_progress=_ocr_progress(progress))
+            res = add_uploads(
+                self.app,
+                [(p, p.name) for p in paths],
+                progress=_progress(progress, "indexing"),
+                ocr_progress=_ocr_progress(progress),
+            )
             status = render_sync_report(res.report, res.saved, res.rejected)
         except Exception as e:
             status = render_message(error_text(e, self.settings), "error")
@@ -427,8 +507,9 @@ class ChatPage:
         from ..library import resync
 
         try:
-            status = render_sync_report(resync(self.app, progress=_progress(progress, "indexing"),
-                                               ocr_progress=_ocr_progress(progress)))
+            status = render_sync_report(
+                resync(self.app, progress=_progress(progress, "indexing"), ocr_progress=_ocr_progress(progress))
+            )
         except Exception as e:
             status = render_message(error_text(e, self.settings), "error")
         return (status, *self.lists())
