@@ -264,7 +264,7 @@ def test_ask_mode_llm_json_gains_gloss_and_removed(cli_env):
 
 def test_ask_mode_llm_streams_a_draft_on_a_terminal_then_prints_the_checked_answer(cli_env, monkeypatch):
     cli_env.replies = copying_model()
-    monkeypatch.setattr(cli, "_is_tty", lambda stream: True)
+    monkeypatch.setattr(cli, "is_tty", lambda stream: True)
     res = CliRunner().invoke(cli.main, ["ask", QUESTION_EN, "--mode", "llm"])
     assert res.exit_code == 0, res.output
     assert res.stderr.startswith("LLM draft (checked below): ") and f"{INVENTED} [1]." in res.stderr

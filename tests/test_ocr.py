@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from assistant.app import build
 from assistant.citations import verify
 from assistant import cli
-from assistant.cli import format_answer, main
+from assistant.cli import main
+from assistant.terminal import format_answer
 from assistant.ocr import Ocr, OcrPage, install_command, page_text, quote_boxes, skip_may_clear, tsv_rows
 from assistant.settings import Settings
 from assistant.web.render import render_library, render_sources

@@ -12,7 +12,6 @@ import logging
 import re
 import tempfile
 import time
-import traceback
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -25,7 +24,8 @@ from ..followup import followup_context
 from ..settings import Settings
 from ..store import Filter
 from ..types import Answer, DocMeta, Paragraph
-from .render import esc, render_library, render_message, render_sync_report, render_transcript
+from .library_tab import LibraryHandlers, doc_choices, error_text, supported_suffixes
+from .render import esc, render_library, render_message, render_transcript
 from .views import Target, render_document_view, render_paragraph_view, render_scan
 
 if TYPE_CHECKING:
@@ -83,16 +83,6 @@ def stream_steps(text: str, words_per_step: int = STREAM_WORDS) -> Iterator[str]
     yield text
 
 
-def error_text(e: Exception, settings: Settings) -> str:
-    """What the page shows for an error: the message of ours, a short line (or the traceback in debug) otherwise."""
-    if isinstance(e, AssistantError):
-        return str(e)
-    log.exception("unexpected error on the page")
-    if settings.debug:
-        return "".join(traceback.format_exception(e))
-    return f"unexpected error ({type(e).__name__}: {e}); set ASSISTANT_DEBUG=1 for details"
-
-
 def _metas(app: "App", answer: Answer) -> dict[str, DocMeta]:
     docs = {c.doc for c in answer.citations} | {h.chunk.doc for h in answer.hits}
     known = app.index.doc_meta
@@ -106,47 +96,10 @@ def _doc_meta(app: "App", doc: str) -> DocMeta | None:
     return meta
 
 
-def doc_choices(app: "App") -> list[tuple[str, str]]:
-    """(label, file name) of each indexed document, for the filter and delete dropdowns."""
-    out = []
-    for r in app.documents():
-        if r.indexed:
-            label = f"{r.title[:70]} ({r.name})" if r.title else r.name
-            out.append((label, r.name))
-    return out
-
-
-def _suffixes() -> set[str]:
-    try:
-        from ..library import supported_suffixes
-
-        return set(supported_suffixes())
-    except ImportError:
-        return set()
-
-
-def _progress(progress, desc: str):
-    def update(done: int, total: int) -> None:
-        if total:
-            progress((done, total), desc=desc, unit="passages")
-
-    return update
-
-
-def _ocr_progress(progress):
-    """Per-page progress of OCR on the page's bar: `OCR scan.pdf` n/total pages."""
-
-    def update(name: str, done: int, total: int) -> None:
-        if total:
-            progress((done, total), desc=f"OCR {name}", unit="pages")
-
-    return update
-
-
 # --------------------------------------------------------------------------------------------- the page
 
 
-class ChatPage:
+class ChatPage(LibraryHandlers):
     """The page over one App; `build()` returns the Blocks, each event handler is a method below."""
 
     def __init__(self, app: "App"):
@@ -242,7 +195,7 @@ class ChatPage:
                                 padding=False,
                             )
                 with gr.Tab("Library", id="library") as lib_tab:
-                    suffixes = sorted(_suffixes())
+                    suffixes = sorted(supported_suffixes())
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3, min_width=300):
                             upload = gr.File(
@@ -475,67 +428,3 @@ class ChatPage:
             return ""
         quote = p.text[target.start - p.start : target.end - p.start] if target.start >= p.start else p.text
         return render_scan(scan[0], scan[1], quote, target.doc)
-
-    # ---- library
-
-    def lists(self):
-        """The library table and both document dropdowns, fresh (the delete choice reset)."""
-        choices = doc_choices(self.app)
-        return render_library(self.app.documents()), gr.update(choices=choices), gr.update(choices=choices, value=None)
-
-    def on_upload(self, files, progress=gr.Progress()):
-        """Uploaded files saved into corpus/ and indexed; the report, the fresh lists, the upload box emptied."""
-        from ..library import add_uploads
-
-        if not files:
-            return (gr.skip(),) * 5
-        paths = [Path(f if isinstance(f, str) else f.name) for f in files]
-        try:
-            res = add_uploads(
-                self.app,
-                [(p, p.name) for p in paths],
-                progress=_progress(progress, "indexing"),
-                ocr_progress=_ocr_progress(progress),
-            )
-            status = render_sync_report(res.report, res.saved, res.rejected)
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, *self.lists(), None)
-
-    def on_resync(self, progress=gr.Progress()):
-        """Re-sync corpus/ (files changed by hand): the report and the fresh lists."""
-        from ..library import resync
-
-        try:
-            status = render_sync_report(
-                resync(self.app, progress=_progress(progress, "indexing"), ocr_progress=_ocr_progress(progress))
-            )
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, *self.lists())
-
-    def ask_delete(self, name):
-        """Delete… pressed: ask for confirmation (or say to choose a document first)."""
-        if not name:
-            return render_message("Choose a document to delete first.", "warn"), gr.update(visible=False), ""
-        text = render_message(
-            f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"
-        )
-        return "", gr.update(visible=True), text
-
-    def cancel_delete(self):
-        """Cancel: hide the confirmation."""
-        return gr.update(visible=False)
-
-    def do_delete(self, name, progress=gr.Progress()):
-        """Confirmed: the file removed from corpus/ and the index; the report and the fresh lists."""
-        from ..library import delete_document
-
-        if not name:
-            return (gr.skip(), gr.update(visible=False), *self.lists())
-        try:
-            report = delete_document(self.app, name, progress=_progress(progress, "updating the index"))
-            status = render_message(f"Deleted {name}.", "info") + render_sync_report(report)
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, gr.update(visible=False), *self.lists())
