@@ -25,6 +25,7 @@ fast: install
 
 lint: install
 	$(PY) -m ruff check assistant tests evals ui.py
+	$(PY) -m ruff format --check assistant tests evals ui.py
 	$(PY) -m mypy assistant
 
 check-bench:

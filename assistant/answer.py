@@ -26,12 +26,20 @@ from .refusal import REFUSALS, question_language, refusal
 from .retrieve import retrieve
 from .store import Filter, Index
 from .support import (
-    answerability_features, answerability_model, conflicting_years, countries, coverage, entities, missing_entities, names_a_rival,
+    answerability_features,
+    answerability_model,
+    conflicting_years,
+    countries,
+    coverage,
+    entities,
+    missing_entities,
+    names_a_rival,
     support,
 )
 from .types import Answer, Embedder, Hit, doc_language
 
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
+
 
 @dataclass
 class Evidence:
@@ -49,8 +57,16 @@ class Evidence:
 
 
 def gather(
-    question: str, embedder: Embedder, index: Index, *, mode: str = "hybrid", dense_weight: float | tuple[float, float] = 0.4,
-    k: int = 5, flt: Filter | None = None, max_sentences: int = 2, context: str = "",
+    question: str,
+    embedder: Embedder,
+    index: Index,
+    *,
+    mode: str = "hybrid",
+    dense_weight: float | tuple[float, float] = 0.4,
+    k: int = 5,
+    flt: Filter | None = None,
+    max_sentences: int = 2,
+    context: str = "",
 ) -> Evidence:
     """Retrieve, score every candidate sentence and measure answerability (pure of any decision)."""
     lang = question_language(question)
@@ -70,7 +86,9 @@ def gather(
         plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
-    return Evidence(lang, qvec, hits, cands, chosen, features, top_lang != lang, frozenset(_lang_of(index, h, lang) for h in hits))
+    return Evidence(
+        lang, qvec, hits, cands, chosen, features, top_lang != lang, frozenset(_lang_of(index, h, lang) for h in hits)
+    )
 
 
 def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
@@ -92,8 +110,11 @@ def about_the_question(question: str, cands: list[Candidate], index: Index, lang
         return cands
     docs = {c.hit.chunk.doc for c in cands}
     naming = {
-        d for d in docs
-        if not missing_entities(question, [index.manifest.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang)
+        d
+        for d in docs
+        if not missing_entities(
+            question, [index.manifest.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang
+        )
     }
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
 
@@ -141,7 +162,9 @@ def entities_present(ev: Evidence, question: str) -> bool:
     """Every named entity of the question occurs in the retrieved passages (support.missing_entities), and
     no year it asks about is contradicted by them (support.conflicting_years)."""
     passages = [h.chunk.text for h in ev.hits]
-    return not missing_entities(question, passages, ev.cross, ev.languages) and not conflicting_years(question, passages)
+    return not missing_entities(question, passages, ev.cross, ev.languages) and not conflicting_years(
+        question, passages
+    )
 
 
 def ask(
@@ -197,12 +220,34 @@ def _final(events: Iterator[str | Answer]) -> Answer:
 
 
 def _ask_once(
-    question: str, embedder: Embedder, index: Index, *, mode: str = "hybrid", dense_weight: float | tuple[float, float] = 0.4,
-    k: int = 5, flt: Filter | None = None, min_score: float | None = None, max_sentences: int = 2, llm=None,
-    llm_fallback: bool = False, context: str = "", gloss: bool = False, stream: bool,
+    question: str,
+    embedder: Embedder,
+    index: Index,
+    *,
+    mode: str = "hybrid",
+    dense_weight: float | tuple[float, float] = 0.4,
+    k: int = 5,
+    flt: Filter | None = None,
+    min_score: float | None = None,
+    max_sentences: int = 2,
+    llm=None,
+    llm_fallback: bool = False,
+    context: str = "",
+    gloss: bool = False,
+    stream: bool,
 ) -> Iterator[str | Answer]:
     t0 = time.perf_counter()
-    ev = gather(question, embedder, index, mode=mode, dense_weight=dense_weight, k=k, flt=flt, max_sentences=max_sentences, context=context)
+    ev = gather(
+        question,
+        embedder,
+        index,
+        mode=mode,
+        dense_weight=dense_weight,
+        k=k,
+        flt=flt,
+        max_sentences=max_sentences,
+        context=context,
+    )
     t1 = time.perf_counter()
     lang, hits = ev.lang, ev.hits
     timings = {"retrieve": (t1 - t0) * 1000}
@@ -210,7 +255,11 @@ def _ask_once(
     # it does not need the answerability model (the line is no paraphrase of the question), only the
     # question's named entities in the passages
     about_document = bool(asked_fields(question)) and bool(hits) and min_score != math.inf
-    meta = metadata_answer(question, lang, hits, index, _title_similarity(embedder, index, ev.qvec)) if about_document and entities_present(ev, question) else None
+    meta = (
+        metadata_answer(question, lang, hits, index, _title_similarity(embedder, index, ev.qvec))
+        if about_document and entities_present(ev, question)
+        else None
+    )
     # asked where or when the article was published, and it does not say: refused, not answered with
     # another date or name of its text ("Sáng 30/5, ..." is the event's day, not the article's)
     if meta is None and (about_document or not answerable(ev, question, mode, min_score)):
@@ -221,7 +270,9 @@ def _ask_once(
     if meta is not None:
         answer = meta
     elif llm is not None and stream:
-        for event in stream_llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec):
+        for event in stream_llm_answer(
+            question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec
+        ):
             if isinstance(event, str):
                 first = first or time.perf_counter()
                 yield event
@@ -231,7 +282,16 @@ def _ask_once(
         answer = llm_answer(question, lang, hits, llm, index, fallback=llm_fallback, embedder=embedder, qvec=ev.qvec)
     else:
         text, cits = quote(ev.chosen, index)
-        answer = Answer(question, bool(cits), text if cits else REFUSALS.get(lang, REFUSALS["en"]), lang, cits, "extractive", {}, hits)
+        answer = Answer(
+            question,
+            bool(cits),
+            text if cits else REFUSALS.get(lang, REFUSALS["en"]),
+            lang,
+            cits,
+            "extractive",
+            {},
+            hits,
+        )
     t2 = time.perf_counter()
     answer.timings_ms = {"retrieve": timings["retrieve"], "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
     if first is not None:
@@ -241,5 +301,9 @@ def _ask_once(
         if stream:
             yield answer  # the checked answer now; its quotes' translations follow
         answer = glossed(answer, llm, index.doc_meta)
-        answer.timings_ms = {**answer.timings_ms, "gloss": (time.perf_counter() - t2) * 1000, "total": (time.perf_counter() - t0) * 1000}
+        answer.timings_ms = {
+            **answer.timings_ms,
+            "gloss": (time.perf_counter() - t2) * 1000,
+            "total": (time.perf_counter() - t0) * 1000,
+        }
     yield answer

@@ -77,8 +77,12 @@ class App:
                 index.refresh()
         return index
 
-    def sync(self, progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] | None = None,
-             ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+    def sync(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        log: Callable[[str], None] | None = None,
+        ocr_progress: Callable[[str, int, int], None] | None = None,
+    ) -> SyncReport:
         """Index corpus/ incrementally (one writer at a time, see lock.py); `ocr_progress(file, done, total)`
         hears of each scanned page OCR'd."""
         from .ingest import sync
@@ -124,7 +128,9 @@ class App:
                     break
         return answer
 
-    def ask_stream(self, question: str, *, flt: Filter | None = None, context: str = "", **overrides) -> Iterator[str | Answer]:
+    def ask_stream(
+        self, question: str, *, flt: Filter | None = None, context: str = "", **overrides
+    ) -> Iterator[str | Answer]:
         """`ask`, streamed (answer.ask_stream): an LLM answer's text pieces as the model writes them, then
         each complete Answer; the last item is the final one. The view is read one step at a time (other
         questions read it alongside); if a writer published meanwhile, the answer is given again, whole."""
@@ -162,10 +168,16 @@ class App:
         s = self.settings.model_copy(update=overrides) if overrides else self.settings
         llm = self.llm() if s.answer_mode == "llm" else None
         return s, dict(
-            mode=s.retrieval_mode, dense_weight=(s.dense_weight, s.dense_weight_other), k=s.top_k,
+            mode=s.retrieval_mode,
+            dense_weight=(s.dense_weight, s.dense_weight_other),
+            k=s.top_k,
             flt=flt if flt is not None else Filter.from_settings(s),
-            min_score=s.min_score, max_sentences=s.max_answer_sentences,
-            llm=llm, llm_fallback=s.llm_fallback, context=context, gloss=s.llm_gloss,
+            min_score=s.min_score,
+            max_sentences=s.max_answer_sentences,
+            llm=llm,
+            llm_fallback=s.llm_fallback,
+            context=context,
+            gloss=s.llm_gloss,
         )
 
     def brief(self, answers: list[Answer], title: str = "Brief"):
@@ -218,8 +230,14 @@ class App:
         m = Manifest(path)
         try:
             rows = [
-                DocumentRow(d.path, **asdict(d.meta), paragraphs=d.n_paragraphs, chunks=d.n_chunks, status="indexed",
-                            ocr_pages=m.ocr_pages(d.hash))
+                DocumentRow(
+                    d.path,
+                    **asdict(d.meta),
+                    paragraphs=d.n_paragraphs,
+                    chunks=d.n_chunks,
+                    status="indexed",
+                    ocr_pages=m.ocr_pages(d.hash),
+                )
                 for d in m.documents()
             ]
             skipped = {p: r for p, (_, _, r) in m.skipped().items()}

@@ -143,7 +143,9 @@ def to_markdown(brief: Brief) -> str:
             out.append(f"> {q.quote}")
             out.append(">")
             ocr = " (OCR text of the scanned page)" if q.ocr else ""
-            out.append(f"> — [{q.n}] {where(q, refs[q.ref])}{ocr} (reference {q.ref}). [Open the paragraph]({q.permalink})")
+            out.append(
+                f"> — [{q.n}] {where(q, refs[q.ref])}{ocr} (reference {q.ref}). [Open the paragraph]({q.permalink})"
+            )
             if q.also_in:
                 out.append(f">\n> Also in: {', '.join(q.also_in)}")
             out.append("")
@@ -200,7 +202,9 @@ def _hyperlink(paragraph, url: str, text: str) -> None:
 def check_target(path: Path) -> None:
     """Fail before any work when a brief cannot be written to `path` (format, folder)."""
     if path.suffix.lower() not in FORMATS:
-        raise ExportError(f"cannot export a brief as {path.name!r}: give a file name ending in .docx (Word) or .md (Markdown)")
+        raise ExportError(
+            f"cannot export a brief as {path.name!r}: give a file name ending in .docx (Word) or .md (Markdown)"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")

@@ -26,7 +26,7 @@ _IMAGE_MARK = re.compile(r"(-\s*Ảnh\s*\d+\.?\s*$)|(^Ảnh minh (họa|hoạ)\.
 # a photo credit: what comes before it is a caption
 _CREDIT = re.compile(r"(\(?\s*[-–]?\s*(Ảnh|Nguồn ảnh)\s*:\s*\S+.{0,60}$)|(^(Photo|Foto|Bild)\s*:)", re.I)
 _CAPTION_WORDS = 4  # a caption with fewer words left after its credit says nothing
-_TERMINAL = ".!?…:;\"”»)"
+_TERMINAL = '.!?…:;"”»)'
 SHORT_KINDS = ("heading", "noise")  # ranked below text and never quoted when text is there
 QUOTABLE_KINDS = ("text", "caption")
 
@@ -103,7 +103,9 @@ def split_span(
     return _pack(text, pieces, count_tokens, max_tokens)
 
 
-def _split_words(text: str, start: int, end: int, count_tokens: Callable[[str], int], max_tokens: int) -> list[tuple[int, int]]:
+def _split_words(
+    text: str, start: int, end: int, count_tokens: Callable[[str], int], max_tokens: int
+) -> list[tuple[int, int]]:
     """Last resort for one over-long sentence: cut at word boundaries (token counts add up per word)."""
     cache: dict[str, int] = {}
     out: list[tuple[int, int]] = []
@@ -128,7 +130,9 @@ def _split_words(text: str, start: int, end: int, count_tokens: Callable[[str], 
     return out
 
 
-def _pack(text: str, pieces: list[tuple[int, int]], count_tokens: Callable[[str], int], max_tokens: int) -> list[tuple[int, int]]:
+def _pack(
+    text: str, pieces: list[tuple[int, int]], count_tokens: Callable[[str], int], max_tokens: int
+) -> list[tuple[int, int]]:
     """Greedily merge consecutive sentence spans while their summed token counts fit."""
     out: list[tuple[int, int]] = []
     used = 0

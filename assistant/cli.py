@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import AssistantError
-from .gloss import LABEL as GLOSS_LABEL
 from .settings import Settings, settings_table
+from .terminal import Bar, FileBars, format_answer, is_tty, streamed
 
 if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
+    pass
 
 EPILOG = """\b
 Examples:
@@ -78,7 +78,7 @@ def main() -> None:
 def ingest(as_json: bool) -> None:
     """Sync corpus/ into index/: add new, re-index changed, purge deleted, detect renames."""
     app = _app(_settings())
-    bar, ocr_bars = _Bar("embedding"), _FileBars("OCR", "pages")
+    bar, ocr_bars = Bar("embedding"), FileBars("OCR", "pages")
     report = app.sync(progress=bar.update, log=_err, ocr_progress=ocr_bars.update)
     ocr_bars.close()
     bar.close()
@@ -105,12 +105,16 @@ def docs(as_json: bool) -> None:
         status = r.status if r.indexed else f"skipped: {r.reason}"
         if r.ocr_pages:
             status += f" (OCR: pages {','.join(map(str, r.ocr_pages))})"
-        click.echo(f"{r.name}\t{r.title[:60]}\t{r.date or '-'}\t{r.lang or '-'}\t{r.paragraphs} ¶\t{r.chunks} chunks\t{status}")
+        click.echo(
+            f"{r.name}\t{r.title[:60]}\t{r.date or '-'}\t{r.lang or '-'}\t{r.paragraphs} ¶\t{r.chunks} chunks\t{status}"
+        )
 
 
 @main.command()
 @click.argument("question", required=False)
-@click.option("--file", "qfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One question per line.")
+@click.option(
+    "--file", "qfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="One question per line."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question on stdout.")
 @click.option("--doc", "docs_", multiple=True, help="Only search this document (repeatable).")
 @click.option("--lang", help="Only search documents in this language (vi, en, sv).")
@@ -120,9 +124,15 @@ def docs(as_json: bool) -> None:
 @click.option("-k", "--top-k", type=int, help="Passages retrieved.")
 @click.option("--mode", "answer_mode", type=click.Choice(["extractive", "llm"]), help="Answer mode.")
 @click.option("--fallback", is_flag=True, default=None, help="In llm mode, answer extractively if the LLM fails.")
-@click.option("--export", "export_to", type=click.Path(path_type=Path),
-              help="Also write the answers as a brief: FILE.docx (Word) or FILE.md (Markdown), quotes with references and permalinks.")
-def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, top_k, answer_mode, fallback, export_to) -> None:
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(path_type=Path),
+    help="Also write the answers as a brief: FILE.docx (Word) or FILE.md (Markdown), quotes with references and permalinks.",
+)
+def ask(
+    question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, top_k, answer_mode, fallback, export_to
+) -> None:
     """Answer QUESTION (or each line of --file) with cited quotes from the documents."""
     if not question and not qfile:
         raise click.UsageError("give a QUESTION or --file FILE")
@@ -131,15 +141,23 @@ def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, to
 
         check_target(export_to)  # before any work: a wrong name or folder costs nothing
     settings = _settings(
-        filter_docs=list(docs_), filter_lang=lang, date_from=date_from, date_to=date_to,
-        retrieval_mode=retrieval, top_k=top_k, answer_mode=answer_mode, llm_fallback=fallback,
+        filter_docs=list(docs_),
+        filter_lang=lang,
+        date_from=date_from,
+        date_to=date_to,
+        retrieval_mode=retrieval,
+        top_k=top_k,
+        answer_mode=answer_mode,
+        llm_fallback=fallback,
     )
     app = _app(settings)
-    questions = [question] if question else [q.strip() for q in qfile.read_text(encoding="utf-8").splitlines() if q.strip()]
-    live = not as_json and settings.answer_mode == "llm" and _is_tty(sys.stderr)
+    questions = (
+        [question] if question else [q.strip() for q in qfile.read_text(encoding="utf-8").splitlines() if q.strip()]
+    )
+    live = not as_json and settings.answer_mode == "llm" and is_tty(sys.stderr)
     answers = []
     for q in questions:
-        answer = _streamed(app, q) if live else app.ask(q)
+        answer = streamed(app, q) if live else app.ask(q)
         answers.append(answer)
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -150,57 +168,6 @@ def ask(question, qfile, as_json, docs_, lang, date_from, date_to, retrieval, to
 
         title = f"Brief: {qfile.name}" if qfile else "Brief"
         _err(f"brief written to {export(app.brief(answers, title), export_to)} ({len(answers)} questions)")
-
-
-def _is_tty(stream) -> bool:
-    return hasattr(stream, "isatty") and stream.isatty()
-
-
-def _streamed(app, question: str):
-    """Ask with the LLM's text printed to stderr as it is written (a draft: the checked answer, with its
-    sources, follows on stdout); returns the final Answer."""
-    from .types import Answer
-
-    answer, drafting = None, False
-    for event in app.ask_stream(question):
-        if isinstance(event, Answer):
-            answer = event
-            continue
-        if not drafting:
-            click.echo(click.style("LLM draft (checked below): ", dim=True), err=True, nl=False)
-            drafting = True
-        click.echo(click.style(event, dim=True), err=True, nl=False)
-    if drafting:
-        click.echo("", err=True)
-    return answer
-
-
-def format_answer(answer) -> str:
-    """Human output: the answer, then numbered sources with their quotes (and where else they are stated)."""
-    from .brief import also_in_label
-
-    lines = [answer.answer, ""]
-    if answer.answered:
-        for c in answer.citations:
-            page = f" p.{c.page}" if c.page else ""
-            ocr = " (OCR text of the scanned page)" if c.ocr else ""
-            lines.append(f"[{c.n}] {c.doc} ¶{c.paragraph}{page}{ocr} — \"{c.quote}\"")
-            if c.gloss:
-                lines.append(f"    {GLOSS_LABEL}: {c.gloss}")
-            if c.corroborated_by:
-                lines.append("    also in: " + ", ".join(also_in_label(o.doc, o.paragraph, o.lang) for o in c.corroborated_by))
-    elif answer.hits:
-        from .refusal import NEAREST
-
-        lines.append(NEAREST.get(answer.language, NEAREST["en"]) + ":")
-        for h in answer.hits[:3]:
-            lines.append(f"  {h.chunk.doc} ¶{h.chunk.paragraph} — {h.chunk.text[:140]}…")
-    for r in answer.removed:
-        markers = "".join(f"[{n}]" for n in r.markers)
-        what = f"{markers} removed from \"{r.text}\"" if r.sentence_kept else f"removed: \"{r.text}\" {markers}".rstrip()
-        lines.append(f"{what} — {r.reason}")
-    lines.append(f"({answer.mode}, {answer.timings_ms.get('total', 0):.0f} ms)")
-    return "\n".join(lines)
 
 
 @main.command(name="settings")
@@ -261,13 +228,42 @@ Examples:
 
 @main.command(name="eval", epilog=EVAL_EPILOG)
 @click.argument("qfile", type=click.Path(exists=True, path_type=Path))
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Evaluate against this corpus, in its own index (the user's index is not touched).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results JSON on stdout ({\"runs\": [...]} with --compare).")
-@click.option("--compare", help="Comma-separated configurations run over the same questions: dense, lexical, hybrid, llamaindex-default.")
-@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Results JSON to compare against (e.g. evals/baselines/seed.json).")
-@click.option("--fail-under", type=float, default=None, help="With --baseline: exit 1 if a gated metric dropped by more than this (absolute; default 0).")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), help="Write report.md, results.jsonl and PNG plots into this folder.")
-@click.option("--sample", "n_sample", type=click.IntRange(min=1), default=None, help="Evaluate a fixed sample of N questions (the same ones on every run).")
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Evaluate against this corpus, in its own index (the user's index is not touched).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='Print the results JSON on stdout ({"runs": [...]} with --compare).'
+)
+@click.option(
+    "--compare",
+    help="Comma-separated configurations run over the same questions: dense, lexical, hybrid, llamaindex-default.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Results JSON to compare against (e.g. evals/baselines/seed.json).",
+)
+@click.option(
+    "--fail-under",
+    type=float,
+    default=None,
+    help="With --baseline: exit 1 if a gated metric dropped by more than this (absolute; default 0).",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write report.md, results.jsonl and PNG plots into this folder.",
+)
+@click.option(
+    "--sample",
+    "n_sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Evaluate a fixed sample of N questions (the same ones on every run).",
+)
 def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample) -> None:
     """Score a question file (JSON lines) or a development-set folder (questions.jsonl + corpus/):
     retrieval, answers, citations, refusals, latency."""
@@ -280,7 +276,9 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
     names = [n.strip() for n in compare.split(",") if n.strip()] if compare else [""]
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
-        raise click.UsageError(f"unknown configuration(s) for --compare: {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
+        raise click.UsageError(
+            f"unknown configuration(s) for --compare: {', '.join(unknown)}; choose from {', '.join(CONFIGS)}"
+        )
     base = None
     if baseline is not None:
         try:
@@ -288,10 +286,14 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
         except (OSError, ValueError) as e:
             raise click.UsageError(f"cannot read baseline {baseline}: {e}") from e
     app = _app(_settings())
-    sync_bar, bar = _Bar("indexing"), _Bar("evaluating")
+    sync_bar, bar = Bar("indexing"), Bar("evaluating")
     if qfile.is_dir() and not is_bench_folder(qfile):
-        raise click.UsageError(f"{qfile} is a folder but not a development set: it needs questions.jsonl and corpus/ inside")
-    results, _ = evaluate_file(app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err, n_sample=n_sample)
+        raise click.UsageError(
+            f"{qfile} is a folder but not a development set: it needs questions.jsonl and corpus/ inside"
+        )
+    results, _ = evaluate_file(
+        app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err, n_sample=n_sample
+    )
     sync_bar.close()
     bar.close()
     if report_dir is not None:
@@ -331,7 +333,7 @@ def doctor(as_json: bool, check_only: bool) -> None:
     from .doctor import run
 
     app = _app(_settings())
-    bar = _Bar("re-indexing")
+    bar = Bar("re-indexing")
     report = run(app, fix=not check_only, log=_err, progress=bar.update)
     bar.close()
     if as_json:
@@ -378,54 +380,13 @@ def bench(chunks: str, as_json: bool, no_cache: bool) -> None:
         return
     click.echo(format_table(result["sizes"]))
     host = result["host"]
-    click.echo(f"\n{host['cpus']} cpus, load average {host['load_avg']}; model {result['model_id']} ({result['embed_backend']})")
+    click.echo(
+        f"\n{host['cpus']} cpus, load average {host['load_avg']}; model {result['model_id']} ({result['embed_backend']})"
+    )
     for r in result["sizes"]:
         if r.get("overhead_estimated"):
             click.echo(f"{r['chunks']:,} chunks: {r['cached_fraction']:.0%} of the vectors came from the bench cache; "
                        "the ratio is estimated from the time outside the encoder.")  # fmt: skip
-
-
-class _Bar:
-    """A progress bar on stderr that appears only when there is work."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.bar: ProgressBar[int] | None = None
-        self.last = 0
-
-    def update(self, done: int, total: int) -> None:
-        if total == 0:
-            return
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.last)
-        self.last = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-
-
-class _FileBars:
-    """One progress bar per file (OCR pages of each scanned PDF), on stderr."""
-
-    def __init__(self, label: str, unit: str):
-        self.label, self.unit = label, unit
-        self.name: str | None = None
-        self.bar: _Bar | None = None
-
-    def update(self, name: str, done: int, total: int) -> None:
-        if name != self.name or self.bar is None:
-            self.close()
-            unit = self.unit if total != 1 else self.unit.removesuffix("s")
-            self.name, self.bar = name, _Bar(f"{self.label} {name} ({total} {unit})")
-        self.bar.update(done, total)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        self.bar = None
 
 
 if __name__ == "__main__":

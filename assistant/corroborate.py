@@ -88,7 +88,12 @@ class _Sentences:
 
 
 def _sentences(index: Index, model_id: str, chunks: list[Chunk]) -> _Sentences:
-    found = [(i, c.start + s, c.start + e, c.text[s:e]) for i, c in enumerate(chunks) if c.kind in QUOTABLE_KINDS for s, e in sentence_spans(c.text)]
+    found = [
+        (i, c.start + s, c.start + e, c.text[s:e])
+        for i, c in enumerate(chunks)
+        if c.kind in QUOTABLE_KINDS
+        for s, e in sentence_spans(c.text)
+    ]
     vecs = stored_sentence_vectors(index, model_id, [t for *_, t in found])
     kept = [f for f in found if f[3] in vecs]
     mat = np.stack([vecs[t] for *_, t in kept]) if kept else np.zeros((0, 0), np.float32)
@@ -106,8 +111,14 @@ def _quote_vector(home: _Sentences, embedder: Embedder, citation: Citation) -> n
     return (mean / np.linalg.norm(mean)).astype(np.float32)
 
 
-def corroborate(citation: Citation, embedder: Embedder, index: Index, min_similarity: float = MIN_SIMILARITY,
-                min_similarity_same: float = MIN_SIMILARITY_SAME, mutual_slack: float | None = MUTUAL_SLACK) -> list[Corroboration]:
+def corroborate(
+    citation: Citation,
+    embedder: Embedder,
+    index: Index,
+    min_similarity: float = MIN_SIMILARITY,
+    min_similarity_same: float = MIN_SIMILARITY_SAME,
+    mutual_slack: float | None = MUTUAL_SLACK,
+) -> list[Corroboration]:
     """Paragraphs of other documents stating what the citation quotes, best first (at most one per document).
     `min_similarity` holds across languages, `min_similarity_same` within one; `mutual_slack`: how far below
     the cited document's best match for it the cited paragraph may be (None: no mutual check)."""
@@ -138,7 +149,10 @@ def corroborate(citation: Citation, embedder: Embedder, index: Index, min_simila
             continue
         rank = float(sims[s]) + ANCHOR_BONUS * shared(quote_anchors, other)
         if chunk.doc not in best or rank > best[chunk.doc][0]:
-            best[chunk.doc] = (rank, Corroboration(chunk.doc, chunk.paragraph, _lang(index, chunk.doc), round(float(sims[s]), 4)))
+            best[chunk.doc] = (
+                rank,
+                Corroboration(chunk.doc, chunk.paragraph, _lang(index, chunk.doc), round(float(sims[s]), 4)),
+            )
     out = [c for _, c in sorted(best.values(), key=lambda rc: -rc[0])]
     return out[:MAX_PER_CITATION]
 
@@ -175,7 +189,9 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     terms = " ".join(sorted(quote.figures | quote.people))
     if terms:
         ids += [cid for cid, _ in index.lexical_search(terms, CANDIDATE_CHUNKS, elsewhere)]
-    docs = [d for d in dict.fromkeys(index.chunks.doc_of(cid) for cid in ids) if d is not None and d != doc][:CANDIDATE_DOCS]
+    docs = [d for d in dict.fromkeys(index.chunks.doc_of(cid) for cid in ids) if d is not None and d != doc][
+        :CANDIDATE_DOCS
+    ]
     return [c for d in docs for c in _doc_chunks(index, d)]
 
 

@@ -74,7 +74,9 @@ class DoctorReport:
         }
 
 
-def run(app: App, *, fix: bool = True, model_id: str | None = None, log: Log | None = None, progress=None) -> DoctorReport:
+def run(
+    app: App, *, fix: bool = True, model_id: str | None = None, log: Log | None = None, progress=None
+) -> DoctorReport:
     """Check the index of `app` and, with fix, repair it; model_id defaults to the configured model's."""
     settings: Settings = app.settings
     wanted = model_id or configured_model_id(settings)
@@ -135,7 +137,12 @@ def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[
         findings.append(Finding("dirty", "an ingest was interrupted (the index is marked dirty)"))
     built = m.get("model_id")
     if built and built != wanted_model:
-        findings.append(Finding("model", f"the index was built with {built!r}, the settings name {wanted_model!r}: everything must be re-embedded"))
+        findings.append(
+            Finding(
+                "model",
+                f"the index was built with {built!r}, the settings name {wanted_model!r}: everything must be re-embedded",
+            )
+        )
     findings += _vector_findings(index, known, stored)
     findings += _lexical_findings(index)
     return findings, counts
@@ -150,7 +157,11 @@ def _corpus_findings(settings: Settings, index: Index, docs: dict, counts: dict[
     files, _ = scan(corpus)
     skipped = index.manifest.skipped()
     counts["files"] = len(files)
-    new = sorted(p for p in files if p not in docs and (p not in skipped or skipped[p][:2] != (files[p].st_size, files[p].st_mtime_ns)))
+    new = sorted(
+        p
+        for p in files
+        if p not in docs and (p not in skipped or skipped[p][:2] != (files[p].st_size, files[p].st_mtime_ns))
+    )
     gone = sorted(p for p in docs if p not in files)
     changed = sorted(p for p in docs if p in files and _changed(corpus / p, files[p], docs[p], settings))
     out = []
@@ -159,7 +170,9 @@ def _corpus_findings(settings: Settings, index: Index, docs: dict, counts: dict[
     if gone:
         out.append(Finding("gone", f"{len(gone)} indexed document(s) are no longer in corpus/: {_names(gone)}", gone))
     if changed:
-        out.append(Finding("changed", f"{len(changed)} file(s) changed since they were indexed: {_names(changed)}", changed))
+        out.append(
+            Finding("changed", f"{len(changed)} file(s) changed since they were indexed: {_names(changed)}", changed)
+        )
     return out
 
 
@@ -189,17 +202,37 @@ def _vector_findings(index: Index, known: set[str], stored: set[str]) -> list[Fi
     unreadable, wrong_vectors = _bad_vectors(index, sorted(known & stored))
     if unreadable:
         docs = sorted({by_chunk[c] for c in unreadable})
-        out.append(Finding("unreadable-vectors", f"{len(unreadable)} vector(s) cannot be read back: {_names(docs)}", docs))
+        out.append(
+            Finding("unreadable-vectors", f"{len(unreadable)} vector(s) cannot be read back: {_names(docs)}", docs)
+        )
     if wrong_vectors:
         docs = sorted({by_chunk[c] for c in wrong_vectors})
-        out.append(Finding("wrong-vectors", f"{len(wrong_vectors)} vector(s) are not the embedding of their paragraph: {_names(docs)}", docs))
+        out.append(
+            Finding(
+                "wrong-vectors",
+                f"{len(wrong_vectors)} vector(s) are not the embedding of their paragraph: {_names(docs)}",
+                docs,
+            )
+        )
     wrong = misattributed_vectors(index) if known & stored else {}
     if wrong:
-        out.append(Finding("misattributed-vectors", f"{sum(wrong.values())} vector(s) carry another document's name: {_names(sorted(wrong))}", sorted(wrong)))
+        out.append(
+            Finding(
+                "misattributed-vectors",
+                f"{sum(wrong.values())} vector(s) carry another document's name: {_names(sorted(wrong))}",
+                sorted(wrong),
+            )
+        )
     lost = _not_found_by_search(index, sorted(known & stored - set(unreadable)))
     if lost:
         docs = sorted({by_chunk[c] for c in lost})
-        out.append(Finding("vector-search", f"the vector search does not find {len(lost)} of {SEARCH_SAMPLE} sampled vectors: {_names(docs)}", docs))
+        out.append(
+            Finding(
+                "vector-search",
+                f"the vector search does not find {len(lost)} of {SEARCH_SAMPLE} sampled vectors: {_names(docs)}",
+                docs,
+            )
+        )
     return out
 
 
@@ -290,7 +323,10 @@ def _repair(index: Index, findings: list[Finding]) -> bool:
             done = repoint_vectors(index)
             _fixed(findings, "misattributed-vectors", f"re-pointed the vectors of {_names(done)} to their document")
         repaired = index.recover()
-        said = {kind: [r.detail for r in repaired if r.kind == kind] for kind in ("orphan-vectors", "missing-vectors", "lexical")}
+        said = {
+            kind: [r.detail for r in repaired if r.kind == kind]
+            for kind in ("orphan-vectors", "missing-vectors", "lexical")
+        }
         said["dirty"] = [r.detail for r in repaired]
         for kind, lines in said.items():
             _fixed(findings, kind, "; ".join(lines) or "index checked and marked consistent")

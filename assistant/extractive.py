@@ -50,10 +50,16 @@ WEIGHTS = {"sim": 1.0, "passage": 0.1, "coverage": 0.1, "anchors": 0.0, "kind_ma
 # "ai" (who) but not "AI" (artificial intelligence): the Vietnamese word is never written in capitals
 _WHO = re.compile(r"(\b[Aa]i\b|(?i:\bwho\b|\bwhom\b|\bvem\b|người nào|vị nào|ông nào|bà nào))")
 _HOW_MANY = re.compile(r"(bao nhiêu|\bmấy\b|how many|how much|what percentage|hur många|hur mycket|hur stor)", re.I)
-_WHEN = re.compile(r"(năm nào|ngày nào|tháng nào|khi nào|bao giờ|lúc nào|thời gian nào|\bwhen\b|what year|which year|what date|\bnär\b|vilket år|vilken dag)", re.I)
+_WHEN = re.compile(
+    r"(năm nào|ngày nào|tháng nào|khi nào|bao giờ|lúc nào|thời gian nào|\bwhen\b|what year|which year|what date|\bnär\b|vilket år|vilken dag)",
+    re.I,
+)
 _DATE = re.compile(r"(\b(1[0-9]|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\btháng \d|\bngày \d|\bnăm \d)", re.I)
 _DIGIT = re.compile(r"\d")
-_ORG_START = {fold(w) for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()}
+_ORG_START = {
+    fold(w)
+    for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()
+}
 
 
 def answer_kind(question: str) -> str:
@@ -118,7 +124,9 @@ class Candidate:
     anchors: float = 0.0
     kind_match: float = 0.0
     short: float = 0.0
-    cross: float = 0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
+    cross: float = (
+        0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
+    )
     sim_gap: float = 0.0
     top_sim: float = 0.0
     second_sim: float = 0.0
@@ -164,7 +172,11 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
 
 
 def featurize(
-    question: str, cands: list[Candidate], sims: np.ndarray | None, same_lang: list[bool], lift: list[bool] | None = None
+    question: str,
+    cands: list[Candidate],
+    sims: np.ndarray | None,
+    same_lang: list[bool],
+    lift: list[bool] | None = None,
 ) -> None:
     """Fill each candidate's features (pure; `sims` = sentence-question cosines, None without a model;
     `lift`: the cross-language bonus applies (retrieve.lifted), default: wherever the language differs)."""
@@ -266,8 +278,12 @@ def rank_score(c: Candidate, model: SentenceModel | None = None) -> float:
     return sum(w[k] * getattr(c, k) for k in RANK_FEATURES)
 
 
-def evidence(cands: list[Candidate], weights: dict[str, float] = WEIGHTS, window: float = WINDOW,
-             bonus: float = CROSS_LANGUAGE_BONUS) -> Candidate | None:
+def evidence(
+    cands: list[Candidate],
+    weights: dict[str, float] = WEIGHTS,
+    window: float = WINDOW,
+    bonus: float = CROSS_LANGUAGE_BONUS,
+) -> Candidate | None:
     """The sentence the refusal model reads (support.answerability_features): the best by the evidence
     score (score()), which the refusal model was fitted on. Sets each candidate's `score`."""
     for c in cands:

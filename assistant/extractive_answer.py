@@ -50,8 +50,13 @@ def quote(chosen: list[Candidate], index: Index | None = None) -> tuple[str, lis
 
 
 def extractive(
-    question: str, qvec: np.ndarray | None, hits: list[Hit], embedder: Embedder | None, max_sentences: int,
-    index: Index | None = None, lang: str = "",
+    question: str,
+    qvec: np.ndarray | None,
+    hits: list[Hit],
+    embedder: Embedder | None,
+    max_sentences: int,
+    index: Index | None = None,
+    lang: str = "",
 ) -> tuple[str, list[Citation]]:
     """Quote the sentences of the given passages that best answer the question, each cited (extractive.py scores them)."""
     cands = scored_candidates(question, qvec, hits, embedder, index, lang or question_language(question))
@@ -67,6 +72,10 @@ def scored_candidates(
     metas = getattr(index, "doc_meta", {})
     langs = [doc_language(metas, c.hit.chunk.doc, lang) for c in cands]
     same = [d == lang for d in langs]
-    sims = sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec if cands and embedder is not None and qvec is not None else None
+    sims = (
+        sentence_vectors(embedder, index, [c.text for c in cands]) @ qvec
+        if cands and embedder is not None and qvec is not None
+        else None
+    )
     featurize(question, cands, sims, same, [lifted(lang, d) for d in langs])
     return cands

@@ -51,7 +51,11 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[Skipped]]:
             rel = full.relative_to(corpus).as_posix()
             if not _valid_name(rel):  # SQLite, JSON and the page all need text names
                 shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
-                skipped.append(Skipped(shown, "the file name is not valid UTF-8 (copied from an old archive or disk?): rename the file"))
+                skipped.append(
+                    Skipped(
+                        shown, "the file name is not valid UTF-8 (copied from an old archive or disk?): rename the file"
+                    )
+                )
                 continue
             try:
                 st = full.stat()
@@ -82,8 +86,14 @@ def _is_regular(st: os.stat_result) -> bool:
     return stat.S_ISREG(st.st_mode)
 
 
-def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progress | None = None, log: Callable[[str], None] | None = None,
-         ocr_progress: OcrProgress | None = None) -> SyncReport:
+def sync(
+    settings: Settings,
+    embedder: Embedder,
+    index: Index,
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+    ocr_progress: OcrProgress | None = None,
+) -> SyncReport:
     """Bring index/ in line with corpus/; returns what changed. Scanned PDF pages are OCR'd (ocr.py), pages
     cached in the manifest as they are read; `ocr_progress` hears of each page."""
     t0 = time.monotonic()
@@ -94,7 +104,9 @@ def sync(settings: Settings, embedder: Embedder, index: Index, progress: Progres
     with IndexLock(index.dir, settings.lock_timeout_s, on_wait=log):
         if index.model_changed():
             if log:
-                log(f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document")
+                log(
+                    f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document"
+                )
             index.reset_for_model()
         interrupted = index.manifest.get("dirty", "0") == "1"
         if interrupted:  # before recover() clears the flag, so a crash here repeats it
@@ -144,7 +156,9 @@ def repoint_vectors(index: Index) -> list[str]:
     return docs
 
 
-def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport, ocr: Ocr) -> list[tuple[str, str, os.stat_result]]:
+def _diff(
+    settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport, ocr: Ocr
+) -> list[tuple[str, str, os.stat_result]]:
     """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
     known = {d.path: d for d in index.manifest.documents()}
     skipped_before = index.manifest.skipped()
@@ -159,7 +173,9 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
         # a read error (chmod changes no mtime) or the size limit (a setting) may be gone without the file changing
         # and so may Tesseract's absence (installed since) or an OCR setting
         retry = prev_skip is not None and (
-            prev_skip[2].startswith(_READ_ERROR) or "ASSISTANT_MAX_FILE_MB" in prev_skip[2] or skip_may_clear(prev_skip[2], ocr)
+            prev_skip[2].startswith(_READ_ERROR)
+            or "ASSISTANT_MAX_FILE_MB" in prev_skip[2]
+            or skip_may_clear(prev_skip[2], ocr)
         )
         if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec and not retry:
             report.skipped.append(Skipped(path, prev_skip[2]))
@@ -204,7 +220,9 @@ def _diff(settings: Settings, index: Index, corpus: Path, files: dict[str, os.st
     return remaining
 
 
-def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport, ocr: Ocr) -> list[Pending]:
+def _load_all(
+    settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport, ocr: Ocr
+) -> list[Pending]:
     """Load and chunk each file; failures become skips (an indexed older version is kept)."""
     pending: list[Pending] = []
     known = {d.path for d in index.manifest.documents()}
@@ -214,7 +232,14 @@ def _load_all(settings: Settings, embedder: Embedder, corpus: Path, todo, index:
             doc = load_document(corpus / path, max_bytes, ocr)
             paragraphs = classify(doc.paragraphs)
             doc.paragraphs = paragraphs
-            chunks = make_chunks(path, digest, doc.text, paragraphs, embedder.count_tokens, chunk_tokens(embedder, settings.embed_context))
+            chunks = make_chunks(
+                path,
+                digest,
+                doc.text,
+                paragraphs,
+                embedder.count_tokens,
+                chunk_tokens(embedder, settings.embed_context),
+            )
             _check_fits(chunks, embedder)
         except SkipFile as e:
             reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
@@ -273,11 +298,17 @@ def passage_texts(embedder: Embedder, chunks: list[Chunk], titles: dict[str, str
 def sentence_texts(chunks: list[Chunk]) -> list[str]:
     """The sentences the answer step compares with a question (extractive.py), embedded at ingest into the
     vector cache so that a question costs one lookup instead of an encoder run per sentence."""
-    return list(dict.fromkeys(c.text[s:e] for c in chunks if c.kind in QUOTABLE_KINDS for s, e in sentence_spans(c.text)))
+    return list(
+        dict.fromkeys(c.text[s:e] for c in chunks if c.kind in QUOTABLE_KINDS for s, e in sentence_spans(c.text))
+    )
 
 
 def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
-    texts = [t for p in group for t in passage_texts(embedder, p.chunks, {p.path: p.doc.meta.title}, index.settings.embed_context)]
+    texts = [
+        t
+        for p in group
+        for t in passage_texts(embedder, p.chunks, {p.path: p.doc.meta.title}, index.settings.embed_context)
+    ]
     vectors = embed_cached(embedder, index, texts)
     embed_cached(embedder, index, sentence_texts([c for p in group for c in p.chunks]))
     items, pos = [], 0
@@ -299,4 +330,8 @@ def embed_cached(embedder: Embedder, index: Index, texts: list[str]) -> np.ndarr
         new = [(k, v.tobytes()) for (k, _), v in zip(missing, vecs)]
         index.manifest.cache_vectors(new)
         cached.update(new)
-    return np.stack([np.frombuffer(cached[k], dtype=np.float32) for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return (
+        np.stack([np.frombuffer(cached[k], dtype=np.float32) for k in keys])
+        if keys
+        else np.zeros((0, embedder.dim), np.float32)
+    )

@@ -108,7 +108,9 @@ class LexicalIndex:
                 raise LexicalError(f"another writer holds the lexical index in {self.path} ({e})") from e
         return self._writer
 
-    def add(self, ids: Sequence[str], docs: Sequence[str], texts: Sequence[str], langs: Sequence[str] | None = None) -> None:
+    def add(
+        self, ids: Sequence[str], docs: Sequence[str], texts: Sequence[str], langs: Sequence[str] | None = None
+    ) -> None:
         """Add chunks (their ids must not be in the index), each analysed in its document's language."""
         w = self._w()
         for i, (cid, doc, text) in enumerate(zip(ids, docs, texts)):

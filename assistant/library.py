@@ -150,7 +150,9 @@ def add_uploads(
     settings = app.settings
     for src, original in files:
         try:
-            result.saved.append(save_upload(Path(src), original, Path(settings.corpus_dir), settings.upload_max_mb).name)
+            result.saved.append(
+                save_upload(Path(src), original, Path(settings.corpus_dir), settings.upload_max_mb).name
+            )
         except UploadRejected as e:
             result.rejected.append(Skipped(original, str(e)))
         except OSError as e:
@@ -187,6 +189,10 @@ def delete_document(app: App, name: str, progress: Callable[[int, int], None] | 
     return app.sync(progress=progress)
 
 
-def resync(app: App, progress: Callable[[int, int], None] | None = None, ocr_progress: Callable[[str, int, int], None] | None = None) -> SyncReport:
+def resync(
+    app: App,
+    progress: Callable[[int, int], None] | None = None,
+    ocr_progress: Callable[[str, int, int], None] | None = None,
+) -> SyncReport:
     """Index files dropped into corpus/ by hand (and purge removed ones); `ocr_progress` hears of each scanned page."""
     return app.sync(progress=progress, ocr_progress=ocr_progress)

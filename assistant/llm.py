@@ -227,12 +227,22 @@ def failure(llm, e: Exception) -> ModelUnavailable:
     detail = _server_message(e)
     chain = _chain(e)
     if status == 401 or status == 403:
-        return ModelUnavailable(f"the LLM server at {where} refused the API key (HTTP {status}{detail}): set ASSISTANT_LLM_API_KEY")
+        return ModelUnavailable(
+            f"the LLM server at {where} refused the API key (HTTP {status}{detail}): set ASSISTANT_LLM_API_KEY"
+        )
     if status == 404:
-        v1 = " (and ASSISTANT_LLM_BASE_URL: OpenAI-compatible servers usually end in /v1)" if getattr(llm, "api_base", None) else ""
-        return ModelUnavailable(f"the LLM server at {where} has no model {model!r} (HTTP 404{detail}): check ASSISTANT_LLM_MODEL{v1}")
+        v1 = (
+            " (and ASSISTANT_LLM_BASE_URL: OpenAI-compatible servers usually end in /v1)"
+            if getattr(llm, "api_base", None)
+            else ""
+        )
+        return ModelUnavailable(
+            f"the LLM server at {where} has no model {model!r} (HTTP 404{detail}): check ASSISTANT_LLM_MODEL{v1}"
+        )
     if isinstance(status, int):
-        return ModelUnavailable(f"the LLM server at {where} failed (HTTP {status}{detail}): see the server's log; {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
+        return ModelUnavailable(
+            f"the LLM server at {where} failed (HTTP {status}{detail}): see the server's log; {SETTINGS_HINT} and ASSISTANT_LLM_MODEL"
+        )
     if any(isinstance(x, httpx.TimeoutException) or type(x).__name__ == "APITimeoutError" for x in chain):
         timeout = getattr(llm, "timeout", None) or getattr(llm, "request_timeout", None)
         within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
@@ -240,14 +250,22 @@ def failure(llm, e: Exception) -> ModelUnavailable:
             f"the LLM server at {where} did not answer{within}: raise ASSISTANT_LLM_TIMEOUT_S for a slow model, or {SETTINGS_HINT}"
         )
     if any(isinstance(x, (httpx.ConnectError, ConnectionError)) for x in chain):
-        return ModelUnavailable(f"the LLM server at {where} is not reachable ({_reason(e)}): start it or {SETTINGS_HINT}")
+        return ModelUnavailable(
+            f"the LLM server at {where} is not reachable ({_reason(e)}): start it or {SETTINGS_HINT}"
+        )
     # a body that is not JSON (ValueError), JSON of another shape (the client then fails to read it)
-    if any(isinstance(x, (ValueError, httpx.DecodingError, KeyError, IndexError, AttributeError, TypeError)) for x in chain):
-        kind = "an OpenAI-compatible chat completion" if getattr(llm, "api_base", None) else "a chat reply of its provider"
+    if any(
+        isinstance(x, (ValueError, httpx.DecodingError, KeyError, IndexError, AttributeError, TypeError)) for x in chain
+    ):
+        kind = (
+            "an OpenAI-compatible chat completion" if getattr(llm, "api_base", None) else "a chat reply of its provider"
+        )
         return ModelUnavailable(
             f"the LLM server at {where} sent a reply that is not {kind} ({type(e).__name__}: {e}): {SETTINGS_HINT} (is it an LLM server?)"
         )
-    return ModelUnavailable(f"the LLM failed to answer ({type(e).__name__}: {e}): {SETTINGS_HINT} and ASSISTANT_LLM_MODEL")
+    return ModelUnavailable(
+        f"the LLM failed to answer ({type(e).__name__}: {e}): {SETTINGS_HINT} and ASSISTANT_LLM_MODEL"
+    )
 
 
 def _chain(e: BaseException) -> list[BaseException]:

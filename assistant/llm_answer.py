@@ -142,7 +142,9 @@ def extractive_answer(
 
 def build_prompt(question: str, lang: str, hits: list[Hit]) -> tuple[str, str]:
     """(system, user) messages: rules, then the fenced numbered sources and the question."""
-    system = SYSTEM_PROMPT.format(language=LANGUAGE_NAMES.get(lang, "the language of the question"), refuse=NOT_IN_DOCUMENTS)
+    system = SYSTEM_PROMPT.format(
+        language=LANGUAGE_NAMES.get(lang, "the language of the question"), refuse=NOT_IN_DOCUMENTS
+    )
     sources = "\n\n".join(source_block(n, hit) for n, hit in enumerate(hits, 1))
     user = f"Sources:\n\n{sources}\n\nQuestion: {question}\n\nAnswer in {LANGUAGE_NAMES.get(lang, 'the language of the question')}, citing sources as [n]:"
     return system, user

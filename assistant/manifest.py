@@ -92,7 +92,12 @@ class Manifest:
             "SELECT path, hash, size, mtime_ns, title, date, source, lang, n_paragraphs, n_chunks, indexed_at"
             " FROM documents ORDER BY path"
         ).fetchall()
-        return [DocRecord(r[0], r[1], r[2], r[3], DocMeta(r[4] or "", r[5] or "", r[6] or "", r[7] or ""), r[8], r[9], r[10]) for r in rows]
+        return [
+            DocRecord(
+                r[0], r[1], r[2], r[3], DocMeta(r[4] or "", r[5] or "", r[6] or "", r[7] or ""), r[8], r[9], r[10]
+            )
+            for r in rows
+        ]
 
     def skipped(self) -> dict[str, tuple[int, int, str]]:
         return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute("SELECT path, size, mtime_ns, reason FROM skipped")}
@@ -110,8 +115,20 @@ class Manifest:
             self._delete(rec.path)
             self.db.execute(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (rec.path, rec.hash, rec.size, rec.mtime_ns, m.title, m.date, m.source, m.lang, text,
-                 len(paragraphs), len(chunks), rec.indexed_at),
+                (
+                    rec.path,
+                    rec.hash,
+                    rec.size,
+                    rec.mtime_ns,
+                    m.title,
+                    m.date,
+                    m.source,
+                    m.lang,
+                    text,
+                    len(paragraphs),
+                    len(chunks),
+                    rec.indexed_at,
+                ),
             )
             self.db.executemany(
                 "INSERT INTO paragraphs VALUES (?,?,?,?,?,?)",
@@ -148,7 +165,9 @@ class Manifest:
         writer commits (`publish`): a reader that loaded its view before this ingest reads chunk texts and
         verifies citations lazily, and must get the old ones, not lose them. OR IGNORE keeps the oldest."""
         if self.db.execute("SELECT 1 FROM retired_documents WHERE path=?", (path,)).fetchone() is None:
-            self.db.execute("INSERT OR IGNORE INTO retired_documents SELECT path, text FROM documents WHERE path=?", (path,))
+            self.db.execute(
+                "INSERT OR IGNORE INTO retired_documents SELECT path, text FROM documents WHERE path=?", (path,)
+            )
             self.db.execute("INSERT OR IGNORE INTO retired_paragraphs SELECT * FROM paragraphs WHERE doc=?", (path,))
         self.db.execute(
             'INSERT OR IGNORE INTO retired_chunks SELECT c.id, c.doc, c.paragraph, c.start, c."end", '
@@ -160,7 +179,12 @@ class Manifest:
     def retired_dead_ids(self) -> list[str]:
         """Chunk ids retired since the last commit that no live chunk uses any more (a renamed document
         keeps its ids): their vectors go when the writer commits."""
-        return [r[0] for r in self.db.execute("SELECT id FROM retired_chunks WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id")]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM retired_chunks WHERE id NOT IN (SELECT id FROM chunks) ORDER BY id"
+            )
+        ]
 
     def publish(self, generation: str, lexical_analysis: str) -> None:
         """End an ingest in one transaction: the new generation, its lexical analysis, the index marked
@@ -202,7 +226,9 @@ class Manifest:
     def all_chunks(self) -> list[Chunk]:
         """Every chunk with its text, documents read once each (used to load the in-memory view)."""
         texts = dict(self.db.execute("SELECT path, text FROM documents"))
-        rows = self.db.execute('SELECT id, doc, paragraph, start, "end", page, kind, heading FROM chunks ORDER BY doc, start')
+        rows = self.db.execute(
+            'SELECT id, doc, paragraph, start, "end", page, kind, heading FROM chunks ORDER BY doc, start'
+        )
         return [Chunk(r[0], r[1], r[2], r[3], r[4], texts[r[1]][r[3] : r[4]], r[5], r[6], r[7]) for r in rows]
 
     def chunk_docs(self) -> dict[str, str]:
@@ -214,7 +240,8 @@ class Manifest:
         committed generation has it: a chunk an ingest in progress replaced, moved or deleted is read
         from `retired_chunks`."""
         row = self.db.execute(
-            'SELECT id, doc, paragraph, start, "end", text, page, kind, heading FROM retired_chunks WHERE id = ?', (cid,)
+            'SELECT id, doc, paragraph, start, "end", text, page, kind, heading FROM retired_chunks WHERE id = ?',
+            (cid,),
         ).fetchone()
         if row:
             return Chunk(*row)
@@ -254,7 +281,9 @@ class Manifest:
 
     def ocr_pages(self, digest: str) -> list[int]:
         """Pages of this content that OCR has read (any recipe)."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT page FROM ocr_cache WHERE hash=? ORDER BY page", (digest,))]
+        return [
+            r[0] for r in self.db.execute("SELECT DISTINCT page FROM ocr_cache WHERE hash=? ORDER BY page", (digest,))
+        ]
 
     def doc_hash(self, path: str) -> str | None:
         """The content hash of an indexed document (None when not indexed)."""
@@ -263,7 +292,9 @@ class Manifest:
 
     def ocr_page(self, digest: str, page: int) -> str | None:
         """The latest OCR reading of one page (its text and word boxes, JSON), or None."""
-        row = self.db.execute("SELECT data FROM ocr_cache WHERE hash=? AND page=? ORDER BY rowid DESC LIMIT 1", (digest, page)).fetchone()
+        row = self.db.execute(
+            "SELECT data FROM ocr_cache WHERE hash=? AND page=? ORDER BY rowid DESC LIMIT 1", (digest, page)
+        ).fetchone()
         return row[0] if row else None
 
     def reset(self) -> None:

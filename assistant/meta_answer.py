@@ -39,7 +39,9 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
             re.compile(rf"nguồn(?:\s+(?:tin|gốc))?\s+(?:của\s+)?{_DOC_VI}\b", _I),
             re.compile(rf"\b{_DOC_VI}\b.*\bnguồn(?:\s+(?:tin|gốc))?\s*(?:nào|gì|là\s+gì|ở\s+đâu|từ\s+đâu|\?|$)", _I),
             re.compile(rf"\b{_DOC_VI}\b.*\b(?:lấy|trích)\s+(?:từ|nguồn)\b", _I),
-            re.compile(rf"\b{_DOC_VI}\b.*\b{_PUB_VI}(?:\s+\w+){{0,3}}?\s+(?:trên|ở|tại|bởi|của)\s+(?:{_OUTLET_VI}|đâu)\b", _I),
+            re.compile(
+                rf"\b{_DOC_VI}\b.*\b{_PUB_VI}(?:\s+\w+){{0,3}}?\s+(?:trên|ở|tại|bởi|của)\s+(?:{_OUTLET_VI}|đâu)\b", _I
+            ),
             re.compile(rf"\b{_DOC_VI}\b.*\b(?<!bài\s){_OUTLET_VI}\s+nào\b", _I),  # "bài báo nào" asks which article
             re.compile(rf"\b(?:ai|{_OUTLET_VI}\s+nào)\s+(?:đã\s+)?{_PUB_VI}\b.*\b{_DOC_VI}\b", _I),
         ],
@@ -56,13 +58,20 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
             re.compile(rf"\b{_DOC_EN}\b.*\b(?:by|in|on|from)\s+(?:which|what)\s+{_OUTLET_EN}\b", _I),
             re.compile(rf"\b{_DOC_EN}\b.*\b(?:published|posted|released|issued)\s+by\s+(?:whom|which|what)\b", _I),
             re.compile(rf"\bwho\s+(?:published|posted|released|issued)\b.*\b{_DOC_EN}\b", _I),
-            re.compile(rf"\bwhere\b.*\b{_DOC_EN}\b.*\b(?:published|posted|appear(?:ed)?|come\s+from|taken\s+from)\b", _I),
+            re.compile(
+                rf"\bwhere\b.*\b{_DOC_EN}\b.*\b(?:published|posted|appear(?:ed)?|come\s+from|taken\s+from)\b", _I
+            ),
         ],
         "date": [
-            re.compile(rf"\b(?:when|what\s+date|which\s+date|what\s+day|which\s+day|on\s+what\s+(?:date|day))\b.*\b{_DOC_EN}\b.*\b{_PUB_EN}\b", _I),
+            re.compile(
+                rf"\b(?:when|what\s+date|which\s+date|what\s+day|which\s+day|on\s+what\s+(?:date|day))\b.*\b{_DOC_EN}\b.*\b{_PUB_EN}\b",
+                _I,
+            ),
             re.compile(rf"\b(?:publication|publishing|release|posting)\s+date\b.*\b{_DOC_EN}\b", _I),
             re.compile(rf"\b{_DOC_EN}\b.*\b(?:publication|publishing|release|posting)\s+date\b", _I),
-            re.compile(rf"\bdate\s+of\s+(?:publication\s+of\s+)?(?:the|this|that)\s+(?:[\w-]+\s+){{0,2}}{_DOC_EN}\b", _I),
+            re.compile(
+                rf"\bdate\s+of\s+(?:publication\s+of\s+)?(?:the|this|that)\s+(?:[\w-]+\s+){{0,2}}{_DOC_EN}\b", _I
+            ),
             re.compile(rf"\b{_DOC_EN}['’]s\s+(?:publication\s+)?date\b", _I),
         ],
     },
@@ -78,7 +87,10 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
             re.compile(rf"\bvar\b.*\b{_DOC_SV}\b.*\b(?:publicerad\w*|kommer\s+från|hämtad)\b", _I),
         ],
         "date": [
-            re.compile(rf"\b(?:när|vilket\s+datum|vilken\s+dag)\b.*\b(?:{_PUB_SV}\b.*\b{_DOC_SV}|{_DOC_SV}\b.*\b{_PUB_SV})\b", _I),
+            re.compile(
+                rf"\b(?:när|vilket\s+datum|vilken\s+dag)\b.*\b(?:{_PUB_SV}\b.*\b{_DOC_SV}|{_DOC_SV}\b.*\b{_PUB_SV})\b",
+                _I,
+            ),
             re.compile(r"\bpubliceringsdatum\b", _I),
             re.compile(rf"\bdatum(?:et)?\s+(?:för|på)\s+{_DOC_SV}\b", _I),
             re.compile(rf"\b{_DOC_SV}s\s+datum\b", _I),
@@ -111,8 +123,12 @@ def _terms(text: str) -> set[str]:
 
 
 def pick_document(
-    question: str, hits: list[Hit], metas: dict[str, DocMeta], head: dict[str, str],
-    similarity: Callable[[list[str]], Sequence[float]] | None = None, texts: dict[str, str] | None = None,
+    question: str,
+    hits: list[Hit],
+    metas: dict[str, DocMeta],
+    head: dict[str, str],
+    similarity: Callable[[list[str]], Sequence[float]] | None = None,
+    texts: dict[str, str] | None = None,
 ) -> str:
     """The document the question is about, among the retrieved ones. With `similarity` (the model's cosine
     of the question with each text), the one whose title (or opening line) is closest to the question: an
@@ -122,7 +138,9 @@ def pick_document(
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
     if texts:  # "the article about the Tokyo forum" is one that names Tokyo (support.missing_entities)
         lang = detect_language(question) or "vi"
-        docs = [d for d in docs if not missing_entities(question, [texts.get(d, "")], doc_language(metas, d, lang) != lang)] or docs
+        docs = [
+            d for d in docs if not missing_entities(question, [texts.get(d, "")], doc_language(metas, d, lang) != lang)
+        ] or docs
 
     def heading(doc: str) -> str:
         return f"{(metas.get(doc) or DocMeta()).title} {head.get(doc, '')}".strip()

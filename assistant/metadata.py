@@ -126,9 +126,7 @@ def _iso(m: re.Match) -> str:
         return ""
 
 
-def extract_meta(
-    doc_text: str, paragraphs: list[Paragraph], filename: str, html_meta: dict | None = None
-) -> DocMeta:
+def extract_meta(doc_text: str, paragraphs: list[Paragraph], filename: str, html_meta: dict | None = None) -> DocMeta:
     """Title, ISO date, source and language of a document, each empty when not stated explicitly."""
     hm = {k: (v or "").strip() for k, v in (html_meta or {}).items()}
     texts = [p.text for p in paragraphs]

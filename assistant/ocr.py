@@ -48,7 +48,9 @@ class OcrCache(Protocol):
     def cache_ocr(self, digest: str, recipe: str, page: int, data: str) -> None: ...
 
 
-Row = tuple[str, int, int, int, int, float, int, int, int]  # word (NFC), left, top, width, height, confidence, block, paragraph, line
+Row = tuple[
+    str, int, int, int, int, float, int, int, int
+]  # word (NFC), left, top, width, height, confidence, block, paragraph, line
 Box = tuple[str, int, int, int, int]  # word, left, top, width, height
 
 
@@ -83,15 +85,24 @@ class OcrPage:
 
 def install_command(languages: list[str]) -> str:
     """The Debian/Ubuntu command that installs Tesseract with these language models."""
-    packages = [DEBIAN_BASE] + [f"tesseract-ocr-{lang.lower().replace('_', '-')}" for lang in languages if lang not in ("eng", "osd")]
+    packages = [DEBIAN_BASE] + [
+        f"tesseract-ocr-{lang.lower().replace('_', '-')}" for lang in languages if lang not in ("eng", "osd")
+    ]
     return "sudo apt-get install " + " ".join(packages)
 
 
 class Ocr:
     """Reads scanned pages of one sync's PDFs; counts what it read and what came from the cache."""
 
-    def __init__(self, languages: str, dpi: int, max_pages: int, cmd: str = "tesseract",
-                 cache: OcrCache | None = None, progress: OcrProgress | None = None):
+    def __init__(
+        self,
+        languages: str,
+        dpi: int,
+        max_pages: int,
+        cmd: str = "tesseract",
+        cache: OcrCache | None = None,
+        progress: OcrProgress | None = None,
+    ):
         self.languages = [lang for lang in languages.split("+") if lang]
         self.dpi = dpi
         self.max_pages = max_pages
@@ -105,7 +116,9 @@ class Ocr:
 
     @classmethod
     def from_settings(cls, settings, cache: OcrCache | None = None, progress: OcrProgress | None = None) -> "Ocr":
-        return cls(settings.ocr_languages, settings.ocr_dpi, settings.ocr_max_pages, settings.tesseract_cmd, cache, progress)
+        return cls(
+            settings.ocr_languages, settings.ocr_dpi, settings.ocr_max_pages, settings.tesseract_cmd, cache, progress
+        )
 
     # --- is Tesseract there ---------------------------------------------------------------------
     def unavailable(self) -> str | None:
@@ -200,8 +213,11 @@ class Ocr:
             with _TESS_LOCK:
                 pytesseract.pytesseract.tesseract_cmd = self.cmd
                 tsv = pytesseract.image_to_data(
-                    image, lang="+".join(self.languages), config=f"--psm 3 --dpi {self.dpi}",
-                    output_type=pytesseract.Output.DICT, timeout=PAGE_TIMEOUT_S,
+                    image,
+                    lang="+".join(self.languages),
+                    config=f"--psm 3 --dpi {self.dpi}",
+                    output_type=pytesseract.Output.DICT,
+                    timeout=PAGE_TIMEOUT_S,
                 )
         except RuntimeError as e:  # pytesseract's timeout
             raise SkipFile(f"OCR of page {n} did not finish within {PAGE_TIMEOUT_S} s ({e})") from None
@@ -266,7 +282,11 @@ def page_text(rows: list[Row]) -> tuple[str, list[Box]]:
     out: list[str] = []
     words: list[Box] = []
     for i, (key, ws) in enumerate(kept):
-        if i and (key[:2] != kept[i - 1][0][:2] or tops[i] - bottoms[i - 1] > wide) and not _continues(out[-1], ws[0][0]):
+        if (
+            i
+            and (key[:2] != kept[i - 1][0][:2] or tops[i] - bottoms[i - 1] > wide)
+            and not _continues(out[-1], ws[0][0])
+        ):
             out.append("")
         out.append(" ".join(w[0] for w in ws))
         words += [w[:5] for w in ws]

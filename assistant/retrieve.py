@@ -37,7 +37,9 @@ SENTENCE_WEIGHT = 0.5
 CROSS_LANGUAGE_BONUS = 0.04
 
 
-def cross_language_bonus(scored: list[tuple[str, float]], cross: list[bool], bonus: float = CROSS_LANGUAGE_BONUS) -> list[tuple[str, float]]:
+def cross_language_bonus(
+    scored: list[tuple[str, float]], cross: list[bool], bonus: float = CROSS_LANGUAGE_BONUS
+) -> list[tuple[str, float]]:
     """Cosines with `bonus` added where the text is not in the question's language, best first (pure)."""
     return sorted(((i, s + bonus) if c else (i, s) for (i, s), c in zip(scored, cross)), key=lambda r: -r[1])
 
@@ -70,7 +72,9 @@ def doc_weights(question: str, ids: list[str], index: Index, same: float, cross:
 
 
 def fuse(
-    dense: list[tuple[str, float]], lexical: list[tuple[str, float]], dense_weight: float,
+    dense: list[tuple[str, float]],
+    lexical: list[tuple[str, float]],
+    dense_weight: float,
     weights: dict[str, float] | None = None,
 ) -> list[tuple[str, float, float | None, float | None]]:
     """(id, fused, dense, lexical) best first; `weights` overrides the dense weight per id. Pure, so tests
@@ -113,7 +117,9 @@ def stored_sentence_vectors(index: Index, model_id: str, texts: list[str]) -> di
     return {t: np.frombuffer(got[k], dtype=np.float32) for t, k in keys.items() if k in got}
 
 
-def with_sentences(dense: list[tuple[str, float]], qv: np.ndarray, index: Index, model_id: str) -> list[tuple[str, float]]:
+def with_sentences(
+    dense: list[tuple[str, float]], qv: np.ndarray, index: Index, model_id: str
+) -> list[tuple[str, float]]:
     """Dense scores mixed with each chunk's best sentence cosine (SENTENCE_WEIGHT); a chunk whose
     sentences have no stored vector keeps its own cosine for them."""
     chunks = {cid: index.chunks.get(cid) for cid, _ in dense}

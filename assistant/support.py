@@ -64,8 +64,13 @@ ALIASES: list[list[str]] = [
 _ALIAS_GROUP = {fold(a): i for i, group in enumerate(ALIASES) for a in group}
 _VIETNAM = _ALIAS_GROUP["viet nam"]
 # the groups that are countries (not the EU, not cities): a rival is another country
-_COUNTRIES = {i for i, group in enumerate(ALIASES) if fold(group[0]) not in {"eu", "ha noi", "ho chi minh", "tokyo", "ninh binh"}} - {_VIETNAM}
-_QUESTION_WORDS = {fold(w) for w in "who what which when where how why whom whose vem vad vilken vilka när var hur varför ai gì nào đâu bao".split()}
+_COUNTRIES = {
+    i for i, group in enumerate(ALIASES) if fold(group[0]) not in {"eu", "ha noi", "ho chi minh", "tokyo", "ninh binh"}
+} - {_VIETNAM}
+_QUESTION_WORDS = {
+    fold(w)
+    for w in "who what which when where how why whom whose vem vad vilken vilka när var hur varför ai gì nào đâu bao".split()
+}
 # Title-cased English/Swedish words that name roles or kinds of thing, not an entity.
 _TITLE_WORDS = set(
     "prime minister deputy vice president ambassador minister city group forum day week act law "
@@ -230,14 +235,17 @@ def anchor_terms(question: str) -> set[str]:
     return terms
 
 
-def missing_entities(question: str, passages: list[str], cross_lingual: bool = False, languages: frozenset[str] = frozenset()) -> list[str]:
+def missing_entities(
+    question: str, passages: list[str], cross_lingual: bool = False, languages: frozenset[str] = frozenset()
+) -> list[str]:
     """Entities of the question that none of the passages mention. A language the question names for a
     document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
     documents is in it (`languages`): the Swedish article need not name Sweden."""
     text = " " + " ".join(folded_text(p) for p in passages) + " "
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
     return [
-        " ".join(sorted(forms)) for forms in entities(question, cross_lingual)
+        " ".join(sorted(forms))
+        for forms in entities(question, cross_lingual)
         if forms not in spoken and not any(f" {f} " in text for f in forms) and not _named_short(forms, passages)
     ]
 
@@ -258,10 +266,15 @@ def _named_short(forms: set[str], passages: list[str]) -> bool:
 # "the Swedish-language article", "in Vietnamese", "bài báo tiếng Thụy Điển", "på svenska", "svenskspråkig"
 _LANGUAGE_PHRASES = {
     "sv": re.compile(r"\bswedish[- ]language\b|\bin swedish\b|tiếng thụy điển|\bpå svenska\b|\bsvenskspråkig", re.I),
-    "vi": re.compile(r"\bvietnamese[- ]language\b|\bin vietnamese\b|tiếng việt|\bpå vietnamesiska\b|\bvietnamesiskspråkig", re.I),
+    "vi": re.compile(
+        r"\bvietnamese[- ]language\b|\bin vietnamese\b|tiếng việt|\bpå vietnamesiska\b|\bvietnamesiskspråkig", re.I
+    ),
     "de": re.compile(r"\bgerman[- ]language\b|\bin german\b|tiếng đức|\bpå tyska\b|\btyskspråkig", re.I),
 }
-_LANGUAGE_GROUP = {lang: frozenset(fold(a) for a in ALIASES[_ALIAS_GROUP[key]]) for lang, key in (("sv", "sverige"), ("vi", "viet nam"), ("de", "germany"))}
+_LANGUAGE_GROUP = {
+    lang: frozenset(fold(a) for a in ALIASES[_ALIAS_GROUP[key]])
+    for lang, key in (("sv", "sverige"), ("vi", "viet nam"), ("de", "germany"))
+}
 
 
 def document_languages(question: str) -> set[str]:
@@ -324,7 +337,9 @@ def answerability_model(path: Path = _MODEL_FILE) -> AnswerabilityModel:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return AnswerabilityModel(dict(raw["weights"]), float(raw["threshold"]), dict(raw.get("about", {})))
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise RuntimeError(f"the refusal model {path} is missing or unreadable ({e}): reinstall the package (pip install -e .)") from e
+        raise RuntimeError(
+            f"the refusal model {path} is missing or unreadable ({e}): reinstall the package (pip install -e .)"
+        ) from e
 
 
 # ---------------------------------------------------------------- instructions inside documents

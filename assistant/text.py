@@ -15,7 +15,27 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Sentence end: . ! ? … (optionally closing quotes/brackets) then space, then a likely sentence start.
 _SENT_END = re.compile(r"[.!?…][\"”’»)\]]*(?=\s+[\"“‘«(\[]?[A-ZÀ-ỸĐ0-9])")
 # Tokens before a period that do not end a sentence (TP. Hồ Chí Minh, Mr. X, No. 5).
-_ABBREV = {"tp", "mr", "mrs", "ms", "dr", "st", "no", "ts", "ths", "pgs", "gs", "ks", "bs", "vs", "etc", "e.g", "i.e", "jr", "sr"}
+_ABBREV = {
+    "tp",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "no",
+    "ts",
+    "ths",
+    "pgs",
+    "gs",
+    "ks",
+    "bs",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "jr",
+    "sr",
+}
 
 
 def nfc(text: str) -> str:
@@ -62,7 +82,9 @@ def lexical_terms(text: str, lang: str = "") -> list[str]:
         alpha = [t for t in toks if t.isalpha()]
         terms.extend(f"{lang}:{_stem(lang, t)}" for t in alpha)
         if lang == "sv":
-            terms.extend(f"sv#{t[i : i + NGRAM]}" for t in alpha if len(t) >= NGRAM_MIN_WORD for i in range(len(t) - NGRAM + 1))
+            terms.extend(
+                f"sv#{t[i : i + NGRAM]}" for t in alpha if len(t) >= NGRAM_MIN_WORD for i in range(len(t) - NGRAM + 1)
+            )
     return terms
 
 

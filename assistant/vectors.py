@@ -38,7 +38,11 @@ class ChromaVectors:
     # writes ------------------------------------------------------------------------------
     def upsert(self, ids: list[str], vectors: np.ndarray, metas: list[dict]) -> None:
         for i in range(0, len(ids), CHROMA_BATCH):
-            self.collection.upsert(ids=ids[i : i + CHROMA_BATCH], embeddings=vectors[i : i + CHROMA_BATCH], metadatas=metas[i : i + CHROMA_BATCH])
+            self.collection.upsert(
+                ids=ids[i : i + CHROMA_BATCH],
+                embeddings=vectors[i : i + CHROMA_BATCH],
+                metadatas=metas[i : i + CHROMA_BATCH],
+            )
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), CHROMA_BATCH):
@@ -83,10 +87,14 @@ class ChromaVectors:
         for i in range(0, len(ids), CHROMA_BATCH):
             got = self.collection.get(ids=ids[i : i + CHROMA_BATCH], include=["embeddings"])
             vecs = got["embeddings"] if got["embeddings"] is not None else [None] * len(got["ids"])
-            out.update({cid: None if v is None else np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], vecs)})
+            out.update(
+                {cid: None if v is None else np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], vecs)}
+            )
         return out
 
-    def search(self, vector: np.ndarray, k: int, docs: set[str] | None, known: Callable[[str], bool]) -> list[tuple[str, float]]:
+    def search(
+        self, vector: np.ndarray, k: int, docs: set[str] | None, known: Callable[[str], bool]
+    ) -> list[tuple[str, float]]:
         """(id, cosine similarity), best first, the k best ids that `known` accepts (others are skipped
         and more are fetched), within `docs` when given."""
         where = {"doc": {"$in": sorted(docs)}} if docs is not None else None
@@ -94,7 +102,12 @@ class ChromaVectors:
             total = self.collection.count()
             want = k
             while total:
-                res = self.collection.query(query_embeddings=[vector.astype(np.float32)], n_results=min(want, total), where=where, include=["distances"])
+                res = self.collection.query(
+                    query_embeddings=[vector.astype(np.float32)],
+                    n_results=min(want, total),
+                    where=where,
+                    include=["distances"],
+                )
                 got = [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0]) if known(cid)]
                 if len(got) >= k or want >= total or len(res["ids"][0]) < min(want, total):
                     return got[:k]
@@ -150,7 +163,9 @@ def _open_collection(settings: Settings, index_dir: Path, name: str, attempts: i
     loser retries."""
     for attempt in range(attempts):
         try:
-            return _client(settings, index_dir).get_or_create_collection(name, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+            return _client(settings, index_dir).get_or_create_collection(
+                name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
         except Exception as e:  # chromadb raises plain sqlite/internal errors here
             racing = any(m in str(e) for m in ("already exists", "database is locked"))
             if settings.chroma_host or not racing or attempt == attempts - 1:

@@ -40,19 +40,39 @@ def citation_of(app, a: dict) -> Citation:
     at = para.text.find(a["quote"])
     if at < 0:
         raise SystemExit(f"{a['doc']} ¶{a['paragraph']}: the labelled quote is not in the paragraph")
-    return Citation(1, a["doc"], a["paragraph"], para.page, a["quote"], para.start + at, para.start + at + len(a["quote"]), 1.0)
+    return Citation(
+        1, a["doc"], a["paragraph"], para.page, a["quote"], para.start + at, para.start + at + len(a["quote"]), 1.0
+    )
 
 
-def measure(app, pairs: list[dict], threshold: float, same: float = co.MIN_SIMILARITY_SAME, slack: float | None = co.MUTUAL_SLACK) -> dict:
+def measure(
+    app,
+    pairs: list[dict],
+    threshold: float,
+    same: float = co.MIN_SIMILARITY_SAME,
+    slack: float | None = co.MUTUAL_SLACK,
+) -> dict:
     """Counts, precision, recall and ms per quote at one threshold."""
     tp = fp = fn = tn = 0
     ms = []
     for p in pairs:
         t = time.perf_counter()
-        found = co.corroborate(citation_of(app, p["a"]), app.embedder, app.index, min_similarity=threshold, min_similarity_same=same, mutual_slack=slack)
+        found = co.corroborate(
+            citation_of(app, p["a"]),
+            app.embedder,
+            app.index,
+            min_similarity=threshold,
+            min_similarity_same=same,
+            mutual_slack=slack,
+        )
         ms.append((time.perf_counter() - t) * 1000)
         hit = any(c.doc == p["b"]["doc"] and c.paragraph == p["b"]["paragraph"] for c in found)
-        tp, fp, fn, tn = tp + (hit and p["same"]), fp + (hit and not p["same"]), fn + (not hit and p["same"]), tn + (not hit and not p["same"])
+        tp, fp, fn, tn = (
+            tp + (hit and p["same"]),
+            fp + (hit and not p["same"]),
+            fn + (not hit and p["same"]),
+            tn + (not hit and not p["same"]),
+        )
     return {
         "threshold": threshold, "same_language_threshold": same, "mutual_slack": slack, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
         "precision": round(tp / (tp + fp), 3) if tp + fp else None, "recall": round(tp / (tp + fn), 3) if tp + fn else None,
@@ -79,10 +99,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{len(pairs)} labelled pairs ({result['same']} same fact); defaults: across languages {co.MIN_SIMILARITY}, "
-          f"within one {co.MIN_SIMILARITY_SAME}, mutual slack {co.MUTUAL_SLACK}")
+    print(
+        f"{len(pairs)} labelled pairs ({result['same']} same fact); defaults: across languages {co.MIN_SIMILARITY}, "
+        f"within one {co.MIN_SIMILARITY_SAME}, mutual slack {co.MUTUAL_SLACK}"
+    )
     for r in rows:
-        print(f"  {r['threshold']:.3f} / {r['same_language_threshold']:.2f} / {r['mutual_slack']}: precision {r['precision']}  recall {r['recall']}  (tp {r['tp']} fp {r['fp']} fn {r['fn']} tn {r['tn']}), {r['ms_per_quote_p50']} ms a quote")
+        print(
+            f"  {r['threshold']:.3f} / {r['same_language_threshold']:.2f} / {r['mutual_slack']}: precision {r['precision']}  recall {r['recall']}  (tp {r['tp']} fp {r['fp']} fn {r['fn']} tn {r['tn']}), {r['ms_per_quote_p50']} ms a quote"
+        )
 
 
 if __name__ == "__main__":

@@ -94,11 +94,15 @@ def keep_ocr_cache(index: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--articles", type=int, default=3, help="XQuAD-vi articles rendered besides the five seed documents")
+    ap.add_argument(
+        "--articles", type=int, default=3, help="XQuAD-vi articles rendered besides the five seed documents"
+    )
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "assistant" / "ocr-bench")
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", type=Path, help="write the results JSON here")
-    ap.add_argument("--reindex", action="store_true", help="index the PDFs again, their OCR'd pages from the earlier run's cache")
+    ap.add_argument(
+        "--reindex", action="store_true", help="index the PDFs again, their OCR'd pages from the earlier run's cache"
+    )
     args = ap.parse_args()
     from assistant.embeddings import load_embedder
 
@@ -106,7 +110,12 @@ def main() -> None:
     docs, sets = sources(args.articles)
     loaded = {name: load_document(path, 50 * 2**20) for name, path in docs.items()}
     gold = {(name, p.n): p.text for name, d in loaded.items() for p in d.paragraphs}
-    results: dict = {"articles": args.articles, "documents": len(docs), "variants": {}, "host": {"cpus": os.cpu_count()}}
+    results: dict = {
+        "articles": args.articles,
+        "documents": len(docs),
+        "variants": {},
+        "host": {"cpus": os.cpu_count()},
+    }
 
     txt_dir = args.work / "txt"
     if not txt_dir.exists():
@@ -133,7 +142,11 @@ def main() -> None:
             keep_ocr_cache(base / "index")
         app = build(Settings(corpus_dir=corpus, index_dir=base / "index"), embedder=embedder)
         t0 = time.monotonic()
-        report = app.sync(ocr_progress=lambda name, done, total: print(f"\r{variant} OCR {name} {done}/{total}", end="", file=sys.stderr, flush=True))
+        report = app.sync(
+            ocr_progress=lambda name, done, total: print(
+                f"\r{variant} OCR {name} {done}/{total}", end="", file=sys.stderr, flush=True
+            )
+        )
         print(file=sys.stderr)
         pages = report.ocr_pages + report.ocr_cached_pages
         cers = {}

@@ -56,7 +56,7 @@ def main(qfile: str, corpus: str) -> None:
                 mrr += 1 / rank if rank else 0
                 ndcg += 1 / math.log2(rank + 1) if rank and rank <= 10 else 0
             n = len(runs)
-            print(f"{w:<7} {r1/n:.3f}     {r5/n:.3f}     {mrr/n:.3f}   {ndcg/n:.3f}")
+            print(f"{w:<7} {r1 / n:.3f}     {r5 / n:.3f}     {mrr / n:.3f}   {ndcg / n:.3f}")
 
 
 if __name__ == "__main__":

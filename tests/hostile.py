@@ -100,7 +100,9 @@ def image_only_pdf() -> bytes:
         NameObject("/ColorSpace"): NameObject("/DeviceGray"), NameObject("/BitsPerComponent"): NumberObject(8),
     })  # fmt: skip
     ref = writer._add_object(img)
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject({NameObject("/Im1"): ref})})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im1"): ref})}
+    )
     content = DecodedStreamObject()
     content.set_data(b"q 200 0 0 200 0 0 cm /Im1 Do Q")
     page[NameObject("/Contents")] = writer._add_object(content)
@@ -170,31 +172,79 @@ def make_hostile_corpus(root: Path, *, max_file_mb: float, unreadable: bool = Tr
     """
     root.mkdir(parents=True, exist_ok=True)
     files: dict[str, tuple[bytes, Expect]] = {
-        "corrupt.pdf": (b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> garbage \x00\x01\x02", Expect("skipped", "corrupt or unreadable PDF")),
+        "corrupt.pdf": (
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 9 0 R >> garbage \x00\x01\x02",
+            Expect("skipped", "corrupt or unreadable PDF"),
+        ),
         "encrypted.pdf": (encrypted_pdf(), Expect("skipped", "encrypted PDF: remove the password")),
-        "scanned image-only.pdf": (image_only_pdf(), Expect("skipped", "OCR found no text on its scanned page (blank or unreadable scans?)")),
-        "good report.pdf": (text_pdf(["Finland and Viet Nam signed a memorandum on teacher training in 2025."]), Expect("indexed", "teacher training")),
+        "scanned image-only.pdf": (
+            image_only_pdf(),
+            Expect("skipped", "OCR found no text on its scanned page (blank or unreadable scans?)"),
+        ),
+        "good report.pdf": (
+            text_pdf(["Finland and Viet Nam signed a memorandum on teacher training in 2025."]),
+            Expect("indexed", "teacher training"),
+        ),
         "empty.txt": (b"", Expect("skipped", "empty file")),
         "blank lines.txt": (b"  \n\n\t\r\n\xc2\xa0\n", Expect("skipped", "empty file")),
-        "binary.txt": (b"\x89PNG\r\n\x1a\n" + os.urandom(4096) + b"\x00" * 64, Expect("skipped", "binary data, not text")),
+        "binary.txt": (
+            b"\x89PNG\r\n\x1a\n" + os.urandom(4096) + b"\x00" * 64,
+            Expect("skipped", "binary data, not text"),
+        ),
         "too big.txt": (b"", Expect("skipped", "over the ASSISTANT_MAX_FILE_MB limit")),  # written sparse below
-        "one line 5mb.txt": ((SENTENCE * (5 * 1024 * 1024 // len(SENTENCE.encode()) + 1)).encode(), Expect("indexed", "bán dẫn")),
+        "one line 5mb.txt": (
+            (SENTENCE * (5 * 1024 * 1024 // len(SENTENCE.encode()) + 1)).encode(),
+            Expect("indexed", "bán dẫn"),
+        ),
         "legacy cp1258.txt": (encode_cp1258(CP1258_TEXT), Expect("indexed", "Thứ trưởng Bùi Thế Duy phát biểu")),
-        "utf16 with bom.txt": (UTF16_TEXT.encode("utf-16"), Expect("indexed", "Bộ Khoa học và Công nghệ Việt Nam hợp tác với Phần Lan")),
-        "utf16le no bom.txt": (("Hội nghị về an ninh mạng tại Hà Nội.\n").encode("utf-16-le"), Expect("indexed", "an ninh mạng tại Hà Nội")),
-        "nfd text.txt": (unicodedata.normalize("NFD", NFD_TEXT).encode(), Expect("indexed", "Ngân hàng Thế giới hỗ trợ Việt Nam")),
+        "utf16 with bom.txt": (
+            UTF16_TEXT.encode("utf-16"),
+            Expect("indexed", "Bộ Khoa học và Công nghệ Việt Nam hợp tác với Phần Lan"),
+        ),
+        "utf16le no bom.txt": (
+            ("Hội nghị về an ninh mạng tại Hà Nội.\n").encode("utf-16-le"),
+            Expect("indexed", "an ninh mạng tại Hà Nội"),
+        ),
+        "nfd text.txt": (
+            unicodedata.normalize("NFD", NFD_TEXT).encode(),
+            Expect("indexed", "Ngân hàng Thế giới hỗ trợ Việt Nam"),
+        ),
         "page with scripts.html": (HTML.encode(), Expect("indexed", "biên bản ghi nhớ về đổi mới sáng tạo")),
         "junk.docx": (junk_docx(), Expect("skipped", "not a valid .docx")),
-        "real.docx": (real_docx(["Sweden supports Vietnamese universities with research grants."]), Expect("indexed", "research grants")),
-        "báo cáo hợp tác Việt Nam.txt": ("Báo cáo về hợp tác phát triển nông nghiệp bền vững.\n".encode(), Expect("indexed", "nông nghiệp bền vững")),
-        unicodedata.normalize("NFD", "tên tệp dạng NFD.txt"): ("Tệp có tên ở dạng NFD về thủy lợi.\n".encode(), Expect("indexed", "thủy lợi")),
-        "🚀 launch notes 🇻🇳.md": ("# Launch\n\nThe satellite launch partnership was announced in Hanoi.\n".encode(), Expect("indexed", "satellite launch partnership")),
-        "-rf --help.txt": ("A file whose name starts with dashes, about fisheries cooperation.\n".encode(), Expect("indexed", "fisheries cooperation")),
-        "--.md": ("Only dashes in the name: about coastal protection.\n".encode(), Expect("indexed", "coastal protection")),
-        "notice injection.txt": (f"Thông báo nội bộ.\n\n{INJECTION}\n".encode(), Expect("indexed", "Ignore all previous instructions")),
+        "real.docx": (
+            real_docx(["Sweden supports Vietnamese universities with research grants."]),
+            Expect("indexed", "research grants"),
+        ),
+        "báo cáo hợp tác Việt Nam.txt": (
+            "Báo cáo về hợp tác phát triển nông nghiệp bền vững.\n".encode(),
+            Expect("indexed", "nông nghiệp bền vững"),
+        ),
+        unicodedata.normalize("NFD", "tên tệp dạng NFD.txt"): (
+            "Tệp có tên ở dạng NFD về thủy lợi.\n".encode(),
+            Expect("indexed", "thủy lợi"),
+        ),
+        "🚀 launch notes 🇻🇳.md": (
+            "# Launch\n\nThe satellite launch partnership was announced in Hanoi.\n".encode(),
+            Expect("indexed", "satellite launch partnership"),
+        ),
+        "-rf --help.txt": (
+            "A file whose name starts with dashes, about fisheries cooperation.\n".encode(),
+            Expect("indexed", "fisheries cooperation"),
+        ),
+        "--.md": (
+            "Only dashes in the name: about coastal protection.\n".encode(),
+            Expect("indexed", "coastal protection"),
+        ),
+        "notice injection.txt": (
+            f"Thông báo nội bộ.\n\n{INJECTION}\n".encode(),
+            Expect("indexed", "Ignore all previous instructions"),
+        ),
         "spreadsheet.xlsx": (b"PK\x03\x04 not really", Expect("skipped", "unsupported file type .xlsx")),
         "README": (b"no extension here", Expect("skipped", "unsupported file type (none)")),
-        "sub dir/nested đoạn.txt": ("Tệp trong thư mục con về giao thông đô thị.\n".encode(), Expect("indexed", "giao thông đô thị")),
+        "sub dir/nested đoạn.txt": (
+            "Tệp trong thư mục con về giao thông đô thị.\n".encode(),
+            Expect("indexed", "giao thông đô thị"),
+        ),
         "~$x.docx": (b"owner lock file of Word", Expect("ignored")),
         ".DS_Store": (b"\x00\x00\x00\x01Bud1", Expect("ignored")),
         "x.part": (b"half a download", Expect("ignored")),
@@ -234,7 +284,18 @@ def make_hostile_corpus(root: Path, *, max_file_mb: float, unreadable: bool = Tr
     return expected
 
 
-TOPICS = ["giáo dục", "năng lượng", "y tế", "nông nghiệp", "giao thông", "bán dẫn", "khí hậu", "du lịch", "thủy sản", "văn hóa"]
+TOPICS = [
+    "giáo dục",
+    "năng lượng",
+    "y tế",
+    "nông nghiệp",
+    "giao thông",
+    "bán dẫn",
+    "khí hậu",
+    "du lịch",
+    "thủy sản",
+    "văn hóa",
+]
 PARTNERS = ["Phần Lan", "Thụy Điển", "Đức", "Nhật Bản", "Hàn Quốc", "Pháp", "Úc", "Canada", "Hà Lan", "Ý"]
 
 
@@ -319,7 +380,9 @@ def install_die_at(spec: str) -> None:
         "chroma-delete": lambda: after(Collection, "delete"),  # at commit: replaced/deleted documents' old vectors gone
         "upsert": lambda: after(Collection, "upsert"),  # vectors in Chroma, manifest row not yet
         "put-manifest": lambda: after(Manifest, "put_document"),  # manifest row in, lexical index not committed
-        "lexical-commit": lambda: after(LexicalIndex, "commit"),  # the lexical index committed, the generation not published
+        "lexical-commit": lambda: after(
+            LexicalIndex, "commit"
+        ),  # the lexical index committed, the generation not published
         "generation": lambda: after(Manifest, "set", lambda self, key, value: key == "generation"),  # dirty still 1
         "rebuild-lexical": lambda: after(Index, "_rebuild_lexical"),
     }
@@ -327,8 +390,16 @@ def install_die_at(spec: str) -> None:
 
 
 DIE_POINTS = [
-    "begin", "rename-manifest", "rename", "delete-manifest", "cache-vectors", "upsert", "put-manifest",
-    "chroma-delete", "lexical-commit", "generation",
+    "begin",
+    "rename-manifest",
+    "rename",
+    "delete-manifest",
+    "cache-vectors",
+    "upsert",
+    "put-manifest",
+    "chroma-delete",
+    "lexical-commit",
+    "generation",
 ]  # fmt: skip  (in the order a sync reaches them; `rebuild-lexical` happens only while recovering)
 
 
@@ -364,7 +435,9 @@ def run_ingest(argv: list[str]) -> int:
             return fast(texts)
 
         embedder.embed_passages = slow  # type: ignore[method-assign]
-    settings = Settings(corpus_dir=args.corpus, index_dir=args.index, max_file_mb=args.max_file_mb, lock_timeout_s=args.lock_timeout_s)
+    settings = Settings(
+        corpus_dir=args.corpus, index_dir=args.index, max_file_mb=args.max_file_mb, lock_timeout_s=args.lock_timeout_s
+    )
     app = build(settings, embedder=embedder)
     before = 0.0
     if args.rss:

@@ -119,7 +119,13 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/models":
                 return self._json(404, _error(f"no route {self.path}", "not_found"))
             if self._authorised():
-                self._json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models]})
+                self._json(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": m, "object": "model", "owned_by": "test"} for m in server.models],
+                    },
+                )
 
         def do_POST(self) -> None:
             if server.hang_everything:
@@ -138,7 +144,10 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                 return self._hang()
             time.sleep(reply.token_delay_s if not body.get("stream") else 0)
             if reply.status != 200:
-                return self._json(reply.status, {"error": {"message": reply.text or "internal error", "type": "server_error", "code": None}})
+                return self._json(
+                    reply.status,
+                    {"error": {"message": reply.text or "internal error", "type": "server_error", "code": None}},
+                )
             if reply.raw is not None and not body.get("stream"):
                 return self._send(200, reply.raw, "application/json")
             if body.get("stream"):

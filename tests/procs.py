@@ -29,7 +29,9 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 def ask_page(url: str, question: str, timeout: float = 60) -> dict:
     """One question through the chat page's API (POST, then read the event stream); the answer JSON."""
     req = urllib.request.Request(
-        url + "gradio_api/call/answer", data=json.dumps({"data": [question]}).encode(), headers={"Content-Type": "application/json"}
+        url + "gradio_api/call/answer",
+        data=json.dumps({"data": [question]}).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, timeout=timeout) as r:
         event = json.load(r)["event_id"]

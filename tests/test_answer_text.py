@@ -124,7 +124,11 @@ def test_a_sentence_whose_citation_fails_verification_leaves_the_text(app, two_s
 
 def test_when_every_citation_fails_verification_the_question_is_refused(app, two_sentences, monkeypatch):
     _reject(monkeypatch, None)
-    for q, lang in [(AMBASSADOR_Q, "vi"), ("Who is the EU ambassador to Vietnam?", "en"), ("Vem är EU:s ambassadör i Vietnam?", "sv")]:
+    for q, lang in [
+        (AMBASSADOR_Q, "vi"),
+        ("Who is the EU ambassador to Vietnam?", "en"),
+        ("Vem är EU:s ambassadör i Vietnam?", "sv"),
+    ]:
         a = app.ask(q, min_score=0.0, max_answer_sentences=2)
         assert not a.answered and a.citations == [] and a.answer == answer_mod.REFUSALS[lang]
 
@@ -139,7 +143,9 @@ def test_a_citation_that_is_not_the_document_text_is_caught_by_the_real_verify(a
         c = real(n, chunk, start, end, score)
         calls["n"] += 1
         if calls["n"] == 1:
-            return Citation(c.n, c.doc, c.paragraph, c.page, "Đại sứ là ông John Smith.", c.char_start, c.char_end, c.score)
+            return Citation(
+                c.n, c.doc, c.paragraph, c.page, "Đại sứ là ông John Smith.", c.char_start, c.char_end, c.score
+            )
         if calls["n"] == 2:
             return Citation(c.n, c.doc, c.paragraph, c.page, c.quote, c.char_start + 1, c.char_end + 1, c.score)
         return c

@@ -60,22 +60,38 @@ def test_answer_inside_the_glued_paragraph(seed_app):
     a = seed_app.ask("Ai là Chủ tịch Liên đoàn Công nghiệp bang Rio de Janeiro (FIRJAN)?")
     assert a.answered, a.answer
     named = [c for c in a.citations if c.doc == "003_a6de01ab2ae2bfda.txt" and "Luiz Césio Caetano" in c.quote]
-    assert named, [(c.doc, c.quote) for c in a.citations]  # the chairman's name, quoted from inside the 6,600-character line
+    assert named, [
+        (c.doc, c.quote) for c in a.citations
+    ]  # the chairman's name, quoted from inside the 6,600-character line
     for c in named:
         assert seed_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
 
 
 # refusal by score: no named entity to miss, only the answerability model can refuse these
 OFF_TOPIC_NO_ENTITY = [
-    pytest.param("Công thức nấu phở bò gồm những gì?", marks=pytest.mark.xfail(strict=True, reason=(
-        "answerability model (answerability.json, threshold .15): a cooking question over the seed corpus gets "
-        "p = .167 (dense .814: the seeds' food-export paragraphs are near-topic for the model), just above the "
-        "threshold; the retrieval features cannot tell a near-topic question from an answerable one"))),
-    pytest.param("How is sourdough bread baked at home?", marks=pytest.mark.xfail(strict=True, reason=(
-        "answerability model: the `cross` feature adds +3.3 to the logit of every question that crosses languages, "
-        "whatever its similarity, so an English off-topic question (dense .769) gets p = .36 and is answered; "
-        "a dense x cross interaction feature was fitted (session 4) and learned the same allowance (+3.5 x dense): "
-        "the development sets hold too few cross-lingual off-topic questions to learn otherwise"))),
+    pytest.param(
+        "Công thức nấu phở bò gồm những gì?",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason=(
+                "answerability model (answerability.json, threshold .15): a cooking question over the seed corpus gets "
+                "p = .167 (dense .814: the seeds' food-export paragraphs are near-topic for the model), just above the "
+                "threshold; the retrieval features cannot tell a near-topic question from an answerable one"
+            ),
+        ),
+    ),
+    pytest.param(
+        "How is sourdough bread baked at home?",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason=(
+                "answerability model: the `cross` feature adds +3.3 to the logit of every question that crosses languages, "
+                "whatever its similarity, so an English off-topic question (dense .769) gets p = .36 and is answered; "
+                "a dense x cross interaction feature was fitted (session 4) and learned the same allowance (+3.5 x dense): "
+                "the development sets hold too few cross-lingual off-topic questions to learn otherwise"
+            ),
+        ),
+    ),
     "Hur lång är en giraff?",
 ]
 
@@ -133,7 +149,9 @@ def test_the_refusal_is_decided_on_the_plain_ranking_the_bonus_only_chooses_the_
     a = seed_app.ask(q)
     assert a.answered and any("48 tỷ USD" in c.quote for c in a.citations), a.answer
     s = seed_app.settings
-    plain = retrieve(q, seed_app.embedder, seed_app.index, "hybrid", (s.dense_weight, s.dense_weight_other), s.top_k, bonus=0.0)
+    plain = retrieve(
+        q, seed_app.embedder, seed_app.index, "hybrid", (s.dense_weight, s.dense_weight_other), s.top_k, bonus=0.0
+    )
     ev = evidence_seen[0]
     assert seed_app.index.doc_meta[plain[0].chunk.doc].lang == "sv" and ev.features["cross"] == 0.0
     assert seed_app.index.doc_meta[ev.hits[0].chunk.doc].lang == "vi"  # what is quoted comes from the bonused ranking

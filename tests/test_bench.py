@@ -41,7 +41,10 @@ def test_the_packaged_source_is_the_repositorys_texts(tmp_path):
     assert bench_corpus.bench_questions(3, ["a", "b", "c", "d", "e", "f", "g"]) == ["a", "c", "e"]
     # a source passed in replaces the packaged one, part by part
     (tmp_path / "c").mkdir()
-    para = "Hà Nội là thủ đô của Việt Nam và là một thành phố lớn. " * 3 + "Thành phố có nhiều hồ nước đẹp và nhiều công viên."
+    para = (
+        "Hà Nội là thủ đô của Việt Nam và là một thành phố lớn. " * 3
+        + "Thành phố có nhiều hồ nước đẹp và nhiều công viên."
+    )
     (tmp_path / "c" / "a.txt").write_text(para, encoding="utf-8")
     own = bench_corpus.load_source([tmp_path / "c"])
     assert len(own.paragraphs) == 1 and own.questions == packaged.questions
@@ -59,7 +62,9 @@ def test_bench_json_shape_with_the_fake_embedder(tmp_path):
 
     llm_before = LlamaSettings._llm
     settings = Settings(index_dir=tmp_path / "unused", corpus_dir=tmp_path / "unused")
-    result = bench.run([20, 30], settings, HashEmbedder(max_tokens=400), cache_dir=tmp_path / "cache", peer=peer, questions=5)
+    result = bench.run(
+        [20, 30], settings, HashEmbedder(max_tokens=400), cache_dir=tmp_path / "cache", peer=peer, questions=5
+    )
     rows = result["sizes"]
     assert [r["documents"] for r in rows] == [2, 3]
     for r in rows:
@@ -83,7 +88,9 @@ def test_the_bench_command_runs_end_to_end_with_the_real_model(tmp_path):
     exe = Path(sys.executable).parent / "assistant"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant.cli"]
     env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(tmp_path / "c"), "ASSISTANT_INDEX_DIR": str(tmp_path / "i")}
-    proc = subprocess.run([*cmd, "bench", "--chunks", "40", "--json", "--no-cache"], capture_output=True, text=True, timeout=900, env=env)
+    proc = subprocess.run(
+        [*cmd, "bench", "--chunks", "40", "--json", "--no-cache"], capture_output=True, text=True, timeout=900, env=env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     (row,) = result["sizes"]

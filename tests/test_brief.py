@@ -95,7 +95,9 @@ def test_ask_exports_a_markdown_brief(run_cli, fake_app, tmp_path):
     ("brief.pdf", "give a file name ending in .docx (Word) or .md (Markdown)"),
     ("missing/brief.docx", "does not exist; create it or choose another path"),
 ])  # fmt: skip
-def test_a_bad_export_target_fails_before_any_question_is_answered(run_cli, tmp_path, name, message, monkeypatch, fake_app):
+def test_a_bad_export_target_fails_before_any_question_is_answered(
+    run_cli, tmp_path, name, message, monkeypatch, fake_app
+):
     asked = []
     monkeypatch.setattr(fake_app, "ask", lambda q, **kw: asked.append(q))
     res = run_cli("ask", "Ai?", "--export", str(tmp_path / name))
@@ -106,7 +108,9 @@ def test_a_failed_write_keeps_the_old_brief_whole(tmp_path, monkeypatch):
     target = tmp_path / "brief.md"
     target.write_text("the old brief\n", encoding="utf-8")
     brief = build_brief([], {}, "http://x")
-    monkeypatch.setattr("assistant.brief.to_markdown", lambda b: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(
+        "assistant.brief.to_markdown", lambda b: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+    )
     with pytest.raises(ExportError, match="No space left on device; choose another path"):
         export(brief, target)
     assert target.read_text(encoding="utf-8") == "the old brief\n"
@@ -116,14 +120,26 @@ def test_a_failed_write_keeps_the_old_brief_whole(tmp_path, monkeypatch):
 
 
 def test_build_brief_numbers_references_once_and_keeps_markers_outlets_urls_and_also_in():
-    cit = [Citation(1, "a.txt", 3, None, "Một câu.", 110, 118, 0.9, corroborated_by=[Corroboration("b.txt", 7, "sv", 0.86)]),
-           Citation(2, "c.pdf", 2, 4, "Hai câu.", 40, 48, 0.8, ocr=True)]
-    answers = [Answer("Q1?", True, "Một câu. [1] Hai câu. [2]", "vi", cit, "extractive", {}),
-               Answer("Q2?", True, "Một câu. [1]", "vi", cit[:1], "extractive", {}),
-               Answer("Q3?", False, "Không có.", "vi", [], "extractive", {})]
-    metas = {"a.txt": DocMeta("Tiêu đề A", "2025-10-27", "https://mst.gov.vn/a.htm", "vi"), "c.pdf": DocMeta("", "", "VnExpress", "vi")}
+    cit = [
+        Citation(
+            1, "a.txt", 3, None, "Một câu.", 110, 118, 0.9, corroborated_by=[Corroboration("b.txt", 7, "sv", 0.86)]
+        ),
+        Citation(2, "c.pdf", 2, 4, "Hai câu.", 40, 48, 0.8, ocr=True),
+    ]
+    answers = [
+        Answer("Q1?", True, "Một câu. [1] Hai câu. [2]", "vi", cit, "extractive", {}),
+        Answer("Q2?", True, "Một câu. [1]", "vi", cit[:1], "extractive", {}),
+        Answer("Q3?", False, "Không có.", "vi", [], "extractive", {}),
+    ]
+    metas = {
+        "a.txt": DocMeta("Tiêu đề A", "2025-10-27", "https://mst.gov.vn/a.htm", "vi"),
+        "c.pdf": DocMeta("", "", "VnExpress", "vi"),
+    }
     brief = build_brief(answers, metas, "https://briefs.example.org/")
-    assert [(r.n, r.doc, r.outlet, r.url) for r in brief.references] == [(1, "a.txt", "mst.gov.vn", "https://mst.gov.vn/a.htm"), (2, "c.pdf", "VnExpress", "")]
+    assert [(r.n, r.doc, r.outlet, r.url) for r in brief.references] == [
+        (1, "a.txt", "mst.gov.vn", "https://mst.gov.vn/a.htm"),
+        (2, "c.pdf", "VnExpress", ""),
+    ]
     q1, q2 = brief.items[0].quotes
     assert q1.permalink == "https://briefs.example.org/?doc=a.txt&p=3&q=110-118" and q1.also_in == ("b.txt ¶7 (sv)",)
     assert (q2.n, q2.ref, q2.page, q2.ocr) == (2, 2, 4, True)
@@ -140,7 +156,9 @@ def test_permalinks_escape_file_names_and_spans_parse_strictly():
     assert parse_span("9-3") is None and parse_span("x-1") is None and parse_span("") is None
 
 
-def test_permalinks_survive_a_reingest_of_unchanged_documents_a_touch_a_rename_and_a_fresh_index(fake_app, tmp_path, settings_for):
+def test_permalinks_survive_a_reingest_of_unchanged_documents_a_touch_a_rename_and_a_fresh_index(
+    fake_app, tmp_path, settings_for
+):
     import os
     import shutil
 

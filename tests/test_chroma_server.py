@@ -22,8 +22,12 @@ CHROMA = Path(sys.executable).parent / "chroma"
 
 def _chroma_cli() -> Path:
     """The `chroma` CLI that chromadb (a hard dependency) installs beside the interpreter: missing is a broken install."""
-    assert CHROMA.exists(), f"{CHROMA} is missing: chromadb's CLI comes with the pinned dependencies (pip install -e '.[dev]')"
+    assert CHROMA.exists(), (
+        f"{CHROMA} is missing: chromadb's CLI comes with the pinned dependencies (pip install -e '.[dev]')"
+    )
     return CHROMA
+
+
 QUESTION = "Julien Guerrier Đại sứ Liên minh châu Âu"
 
 
@@ -110,7 +114,12 @@ def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus
             (tmp_path / f"corpus-{name}").mkdir()
             for f in part:
                 shutil.copy(f, tmp_path / f"corpus-{name}" / f.name)
-            settings = Settings(corpus_dir=tmp_path / f"corpus-{name}", index_dir=tmp_path / f"index-{name}", chroma_host="127.0.0.1", chroma_port=port)
+            settings = Settings(
+                corpus_dir=tmp_path / f"corpus-{name}",
+                index_dir=tmp_path / f"index-{name}",
+                chroma_host="127.0.0.1",
+                chroma_port=port,
+            )
             apps[name] = build(settings, embedder=HashEmbedder())
             apps[name].sync()
         counts = {name: app.index.manifest.counts()[1] for name, app in apps.items()}
@@ -129,7 +138,9 @@ def test_two_index_folders_on_one_server_keep_their_own_vectors(tmp_path, corpus
 
 
 def test_unreachable_server_names_the_setting(tmp_path, corpus):
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=free_port())
+    settings = Settings(
+        corpus_dir=corpus, index_dir=tmp_path / "index", chroma_host="127.0.0.1", chroma_port=free_port()
+    )
     app = build(settings, embedder=HashEmbedder())
     with pytest.raises(IndexUnavailable, match="ASSISTANT_CHROMA_HOST") as err:
         app.sync()

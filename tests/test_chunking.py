@@ -1,4 +1,13 @@
-from assistant.chunking import QUOTABLE_KINDS, SHORT_KINDS, chunk_context, chunk_id, classify, make_chunks, passage_text, split_span
+from assistant.chunking import (
+    QUOTABLE_KINDS,
+    SHORT_KINDS,
+    chunk_context,
+    chunk_id,
+    classify,
+    make_chunks,
+    passage_text,
+    split_span,
+)
 from assistant.types import Chunk, Paragraph
 
 
@@ -64,14 +73,16 @@ def test_big_single_line_is_split_with_linear_token_counting():
 
 
 def test_captions_and_headings_are_flagged():
-    text = "\n".join([
-        "Việt Nam - Nhật Bản: Cùng tạo nên xung lực mới- Ảnh 1.",
-        "Ảnh minh họa",
-        "Ảnh minh họa",
-        "Hai nền kinh tế có tính bổ sung",
-        "Phó Thủ tướng và các đại biểu dự sự kiện tại Tokyo, trong không khí hợp tác và phấn khởi của hai bên. - Ảnh: VGP/Thu Sa",
-        "Nhật Bản là một trong những đối tác hàng đầu của Việt Nam trong lĩnh vực công nghệ cao.",
-    ])
+    text = "\n".join(
+        [
+            "Việt Nam - Nhật Bản: Cùng tạo nên xung lực mới- Ảnh 1.",
+            "Ảnh minh họa",
+            "Ảnh minh họa",
+            "Hai nền kinh tế có tính bổ sung",
+            "Phó Thủ tướng và các đại biểu dự sự kiện tại Tokyo, trong không khí hợp tác và phấn khởi của hai bên. - Ảnh: VGP/Thu Sa",
+            "Nhật Bản là một trong những đối tác hàng đầu của Việt Nam trong lĩnh vực công nghệ cao.",
+        ]
+    )
     kinds = [p.kind for p in classify(paras(text))]
     assert kinds == ["noise", "noise", "noise", "heading", "caption", "text"]
 
@@ -79,12 +90,14 @@ def test_captions_and_headings_are_flagged():
 def test_captions_that_name_people_are_evidence_and_only_noise_is_short():
     """A caption carries names and titles (issue 11, class 1): it is quotable and not demoted; a bare
     credit, an alt text repeating the title and a repeated line are noise."""
-    text = "\n".join([
-        "Đại diện chính phủ châu Âu và Việt Nam tại sự kiện. Từ trái qua: bà Kristina Buende, Trưởng phòng Hợp tác. Ảnh: D4D Hub",
-        "Ảnh: VGP/Nhật Bắc",
-        "Thủ tướng tiếp ông Celso Nunes Cio, Giám đốc sáng tạo của Alterosa MK - Ảnh: VGP/Nhật Bắc",
-        "Thủ tướng tiếp ông Celso Nunes Cio, Giám đốc sáng tạo của Alterosa MK - Ảnh: VGP/Nhật Bắc",
-    ])
+    text = "\n".join(
+        [
+            "Đại diện chính phủ châu Âu và Việt Nam tại sự kiện. Từ trái qua: bà Kristina Buende, Trưởng phòng Hợp tác. Ảnh: D4D Hub",
+            "Ảnh: VGP/Nhật Bắc",
+            "Thủ tướng tiếp ông Celso Nunes Cio, Giám đốc sáng tạo của Alterosa MK - Ảnh: VGP/Nhật Bắc",
+            "Thủ tướng tiếp ông Celso Nunes Cio, Giám đốc sáng tạo của Alterosa MK - Ảnh: VGP/Nhật Bắc",
+        ]
+    )
     kinds = [p.kind for p in classify(paras(text))]
     assert kinds == ["caption", "noise", "caption", "noise"]
     assert set(QUOTABLE_KINDS) == {"text", "caption"} and "caption" not in SHORT_KINDS
@@ -93,7 +106,15 @@ def test_captions_that_name_people_are_evidence_and_only_noise_is_short():
 def test_chunk_context_is_title_and_heading_and_never_in_the_quote():
     """Contextual retrieval (issue 11, class 2): the encoder reads title + heading before the chunk; the
     chunk's own text (what is quoted) is unchanged and its offset in the encoder input is known."""
-    chunk = Chunk("c1", "d.txt", 5, 100, 150, "Sự kiện được tổ chức lần đầu năm 2022 tại Hà Nội.", heading="Ngày Nghiên cứu và Đổi mới")
+    chunk = Chunk(
+        "c1",
+        "d.txt",
+        5,
+        100,
+        150,
+        "Sự kiện được tổ chức lần đầu năm 2022 tại Hà Nội.",
+        heading="Ngày Nghiên cứu và Đổi mới",
+    )
     ctx = chunk_context(chunk, "Việt Nam - EU thúc đẩy hợp tác")
     assert ctx == "Việt Nam - EU thúc đẩy hợp tác. Ngày Nghiên cứu và Đổi mới"
     full, offset = passage_text(chunk, "Việt Nam - EU thúc đẩy hợp tác", lambda t: len(t.split()), 64)

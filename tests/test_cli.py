@@ -37,7 +37,10 @@ def use_app(monkeypatch):
 def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_their_reason(fake_app, use_app):
     use_app(fake_app)
     empty = CliRunner().invoke(cli.main, ["docs"])
-    assert empty.exit_code == 0 and empty.stdout == "no documents indexed yet: put files into corpus/ and run `assistant ingest`\n"
+    assert (
+        empty.exit_code == 0
+        and empty.stdout == "no documents indexed yet: put files into corpus/ and run `assistant ingest`\n"
+    )
     (fake_app.settings.corpus_dir / "notes.xyz").write_text("x", encoding="utf-8")
     fake_app.sync()
 
@@ -55,14 +58,24 @@ def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_t
     assert rows["004_03e94a76b2f901da.txt"]["lang"] == "sv" and rows["004_03e94a76b2f901da.txt"]["date"] == "2025-10-27"
     assert rows["000_b0dddf86d6f85ffe.txt"]["title"] == "Việt Nam - EU thúc đẩy hợp tác chuyển đổi số"
     assert rows["001_42eb7389f324bfd9.txt"]["date"] == ""  # undated: empty, never guessed
-    assert rows["notes.xyz"]["status"] == "skipped" and rows["notes.xyz"]["reason"].startswith("unsupported file type .xyz: supported are .docx")
+    assert rows["notes.xyz"]["status"] == "skipped" and rows["notes.xyz"]["reason"].startswith(
+        "unsupported file type .xyz: supported are .docx"
+    )
 
     table = CliRunner().invoke(cli.main, ["docs"])
     assert table.exit_code == 0
     lines = {line.split("\t")[0]: line.split("\t") for line in table.stdout.splitlines()}
     assert sorted(lines) == sorted(rows)
     sv = rows["004_03e94a76b2f901da.txt"]
-    assert lines[sv["name"]] == [sv["name"], sv["title"][:60], "2025-10-27", "sv", f"{sv['paragraphs']} ¶", f"{sv['chunks']} chunks", "indexed"]
+    assert lines[sv["name"]] == [
+        sv["name"],
+        sv["title"][:60],
+        "2025-10-27",
+        "sv",
+        f"{sv['paragraphs']} ¶",
+        f"{sv['chunks']} chunks",
+        "indexed",
+    ]
     assert lines["001_42eb7389f324bfd9.txt"][2] == "-"  # no date shown as '-'
     assert lines["notes.xyz"][-1].startswith("skipped: unsupported file type .xyz: supported are")
 
@@ -82,7 +95,9 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
         if threading.current_thread() is not main_thread:
             return real_sleep(seconds)
         if not state["dropped"]:
-            (corpus / "new.txt").write_text("Việt Nam và Phần Lan hợp tác về giáo dục đại học năm 2026.\n", encoding="utf-8")
+            (corpus / "new.txt").write_text(
+                "Việt Nam và Phần Lan hợp tác về giáo dục đại học năm 2026.\n", encoding="utf-8"
+            )
             state["dropped"] = True
         indexed = "new.txt" in {d.path for d in app.index.manifest.documents()}
         if indexed or time.monotonic() > state["deadline"]:
@@ -94,7 +109,9 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
     monkeypatch.setattr(time, "sleep", real_sleep)
     assert res.exit_code == 0, res.output
     out = res.stderr.splitlines()
-    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEEDS] + ["sync: indexed new.txt"]
+    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEEDS] + [
+        "sync: indexed new.txt"
+    ]
     assert f"watching {corpus} (Ctrl+C to stop)" in out
     assert out.index(f"watching {corpus} (Ctrl+C to stop)") < out.index("sync: indexed new.txt")  # found by watching
     assert "new.txt" in {d.path for d in app.index.manifest.documents()}
@@ -126,7 +143,12 @@ def eval_setup(tmp_path, monkeypatch, use_app):
         (corpus / name).write_text(text, encoding="utf-8")
     qfile = tmp_path / "q.jsonl"
     qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
-    use_app(build(Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index", min_score=0.3), embedder=HashEmbedder()))
+    use_app(
+        build(
+            Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index", min_score=0.3),
+            embedder=HashEmbedder(),
+        )
+    )
     return corpus, qfile
 
 
@@ -150,7 +172,9 @@ def test_eval_fail_under_exits_1_only_when_a_gated_metric_dropped_more_than_the_
 
     # a baseline that was better: answer_contains 1.0 now, "was" 1.0 + 0.1 (gated); latency worse is not gated
     better = tmp_path / "better.json"
-    better.write_text(json.dumps({**result, "metrics": {**got, "answer_contains": 1.1, "latency_p50_ms": 0.0001}}), encoding="utf-8")
+    better.write_text(
+        json.dumps({**result, "metrics": {**got, "answer_contains": 1.1, "latency_p50_ms": 0.0001}}), encoding="utf-8"
+    )
     bad = _eval(str(qfile), "--corpus", str(corpus), "--baseline", str(better), "--fail-under", "0.05")
     assert bad.exit_code == 1, bad.output
     assert f"regression against {better} (hybrid):" in bad.stderr

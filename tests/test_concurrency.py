@@ -175,7 +175,11 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
     # answer exactly; the others (documents rewritten or deleted mid-way) only must not fail (the deterministic test below pins them)
     compared = [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in (9, 12, 15, 18)]
     compared += [f"Dự án NEW{i:03d} về cảng biển Hải Phòng ở đâu?" for i in (20, 27, 34)]
-    questions = compared + [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in (0, 3, 6)] + ["Việt Nam hợp tác y tế với ai?"]
+    questions = (
+        compared
+        + [f"Mã dự án DOC{i:03d}V0P2 được công bố ở đâu?" for i in (0, 3, 6)]
+        + ["Việt Nam hợp tác y tế với ai?"]
+    )
     modes = ("hybrid", "dense", "lexical")
     stop, paused, idle = threading.Event(), threading.Event(), threading.Event()
     errors: list[str] = []
@@ -210,7 +214,9 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
     try:
         for round_ in range(1, 5):  # another process adds, changes and deletes documents, slowly
             for i in range(20 + 5 * (round_ - 1), 20 + 5 * round_):
-                (corpus / f"new-{i:03d}.txt").write_text(f"Tài liệu mới {i}: dự án NEW{i:03d} về cảng biển Hải Phòng.\n", encoding="utf-8")
+                (corpus / f"new-{i:03d}.txt").write_text(
+                    f"Tài liệu mới {i}: dự án NEW{i:03d} về cảng biển Hải Phòng.\n", encoding="utf-8"
+                )
             make_docs(corpus, 3, version=round_)  # rewrite doc-000..002
             (corpus / f"doc-{2 + round_:03d}.txt").unlink()
             rc, _, err = finish(start_ingest(corpus, index, "--batch-chunks", "4", "--delay-s", "0.05"))
@@ -233,7 +239,9 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
             continue
         allowed = {expected[round_ - 1][(q, mode)], expected[min(round_, len(expected) - 1)][(q, mode)]}
         if got not in allowed:
-            wrong.append(f"round {round_}, {q!r} ({mode}):\n  got      {got}\n  expected {' or '.join(sorted(allowed))}")
+            wrong.append(
+                f"round {round_}, {q!r} ({mode}):\n  got      {got}\n  expected {' or '.join(sorted(allowed))}"
+            )
     assert sum(q in compared for _, q, _, _ in answered) > 20
     assert not wrong, f"{len(wrong)} of {len(answered)} answers differ from a single user's:\n" + "\n".join(wrong[:5])
     last = reader.ask("dự án NEW039 về cảng biển Hải Phòng", retrieval_mode="dense").hits
@@ -266,7 +274,9 @@ def test_an_answer_asked_in_the_middle_of_an_ingest_is_the_old_or_the_new_one(tm
     writer.sync()
     monkeypatch.undo()
     after = {m: _same(reader.ask(question, retrieval_mode=m)) for m in modes}
-    assert before["lexical"] != after["lexical"] and '"answered": true' in before["lexical"]  # the ingest changes the answer
+    assert (
+        before["lexical"] != after["lexical"] and '"answered": true' in before["lexical"]
+    )  # the ingest changes the answer
     assert middle, "the question was not asked before the commit"
     for m in modes:
         assert middle[m] in (before[m], after[m]), f"{m}: {middle[m]}"

@@ -43,7 +43,9 @@ def test_agree_rejects_another_figure_person_or_country(quote, other, same):
 
 def test_copies_groups_citations_that_corroborate_each_other():
     def cit(n, doc, p, also=()):
-        return Citation(n, doc, p, None, "q", 0, 1, 1.0, corroborated_by=[Corroboration(d, q, "vi", 0.9) for d, q in also])
+        return Citation(
+            n, doc, p, None, "q", 0, 1, 1.0, corroborated_by=[Corroboration(d, q, "vi", 0.9) for d, q in also]
+        )
 
     cits = [cit(1, "a.txt", 2, [("b.txt", 5)]), cit(2, "c.txt", 1), cit(3, "b.txt", 5, [("a.txt", 2)])]
     assert copies(cits) == {3: 1}
@@ -55,15 +57,21 @@ def story_app(tmp_path, settings_for):
     corpus.mkdir()
     (corpus / "vnexpress.txt").write_text(STORY, encoding="utf-8")
     (corpus / "syndicated.txt").write_text("Nguồn: Báo Tin tức\n\n" + STORY, encoding="utf-8")
-    (corpus / "other-figure.txt").write_text(STORY.replace("11 công nghệ", "12 công nghệ").replace("27/10", "28/10"), encoding="utf-8")
-    (corpus / "unrelated.txt").write_text("Giá lúa gạo tăng mạnh trong tháng 9.\n\nXuất khẩu thủy sản đạt 1 tỷ USD.\n", encoding="utf-8")
+    (corpus / "other-figure.txt").write_text(
+        STORY.replace("11 công nghệ", "12 công nghệ").replace("27/10", "28/10"), encoding="utf-8"
+    )
+    (corpus / "unrelated.txt").write_text(
+        "Giá lúa gạo tăng mạnh trong tháng 9.\n\nXuất khẩu thủy sản đạt 1 tỷ USD.\n", encoding="utf-8"
+    )
     app = build(settings_for(corpus), embedder=HashEmbedder())
     app.sync()
     return app
 
 
 def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_another_figure(story_app):
-    answer = story_app.ask("Chính phủ ban hành danh sách bao nhiêu công nghệ chiến lược quốc gia?", filter_docs=["vnexpress.txt"])
+    answer = story_app.ask(
+        "Chính phủ ban hành danh sách bao nhiêu công nghệ chiến lược quốc gia?", filter_docs=["vnexpress.txt"]
+    )
     assert answer.answered, answer.answer
     cit = answer.citations[0]
     assert "11 công nghệ" in cit.quote
@@ -81,7 +89,10 @@ def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_ano
 
 def test_the_labelled_pairs_quote_the_seed_documents_verbatim():
     root = Path(__file__).resolve().parent.parent
-    pairs = [json.loads(line) for line in (root / "evals" / "corroboration_pairs.jsonl").read_text(encoding="utf-8").splitlines()]
+    pairs = [
+        json.loads(line)
+        for line in (root / "evals" / "corroboration_pairs.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(pairs) >= 30 and sum(p["same"] for p in pairs) >= 15
     for p in pairs:
         assert p["a"]["doc"] != p["b"]["doc"]

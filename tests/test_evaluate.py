@@ -47,7 +47,9 @@ def test_recall_mrr_ndcg_from_the_first_gold_rank():
 
 def test_ndcg_with_several_relevant_units():
     assert ndcg_at([1, 1, 0], 10, n_relevant=2) == 1.0
-    assert ndcg_at([0, 1, 1], 10, n_relevant=2) == pytest.approx((1 / math.log2(3) + 1 / math.log2(4)) / (1 + 1 / math.log2(3)))
+    assert ndcg_at([0, 1, 1], 10, n_relevant=2) == pytest.approx(
+        (1 / math.log2(3) + 1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    )
     assert ndcg_at([0] * 10 + [1], 10) == 0.0  # past the cut-off
     assert rank_relevances(3, 5) == [0, 0, 1, 0, 0]
 
@@ -111,7 +113,9 @@ def test_summary_over_handmade_rows():
     assert m["recall@1"] == pytest.approx(1 / 3, abs=1e-4) and m["recall@5"] == pytest.approx(2 / 3, abs=1e-4)
     assert m["mrr"] == pytest.approx((1 + 1 / 3) / 3, abs=1e-4)
     assert m["answer_contains"] == pytest.approx(1 / 3, abs=1e-4)
-    assert m["answered_rate"] == pytest.approx(2 / 3, abs=1e-4) and m["false_refusal_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert m["answered_rate"] == pytest.approx(2 / 3, abs=1e-4) and m["false_refusal_rate"] == pytest.approx(
+        1 / 3, abs=1e-4
+    )
     assert m["citation_precision"] == 0.25  # mean of 0.5 and 0.0 over answered answerable questions
     assert m["citation_recall"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["refusal_accuracy"] == 0.5
@@ -125,7 +129,14 @@ def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
              "timings_ms": {"retrieve": 3.0, "total": 3.0}}]  # fmt: skip
     m = summarize(rows)
     assert m["mrr"] == 0.5
-    for key in ("answer_contains", "answered_rate", "citation_precision", "citation_recall", "verified_quote_rate", "refusal_accuracy"):
+    for key in (
+        "answer_contains",
+        "answered_rate",
+        "citation_precision",
+        "citation_recall",
+        "verified_quote_rate",
+        "refusal_accuracy",
+    ):
         assert m[key] is None
     assert m["latency_answer_p50_ms"] is None and m["latency_p50_ms"] == 3.0
 
@@ -145,7 +156,9 @@ def test_the_eval_index_fingerprint_reads_the_index_building_modules():
     from assistant.measure.evaluate import INDEX_CODE, _code_hash, index_code_files
 
     package = ROOT / "assistant"
-    assert all((package / f"{name}.py").is_file() or (package / name / "__init__.py").is_file() for name in INDEX_CODE), INDEX_CODE
+    assert all(
+        (package / f"{name}.py").is_file() or (package / name / "__init__.py").is_file() for name in INDEX_CODE
+    ), INDEX_CODE
     assert not any(name in INDEX_CODE for name in ("measure", "evaluate", "metrics", "questions", "bench"))
     files = index_code_files()
     assert all(f.is_file() for f in files)
@@ -160,7 +173,17 @@ def test_the_eval_index_fingerprint_reads_the_index_building_modules():
 
 def test_malformed_lines_are_reported_with_their_number_and_the_rest_parses():
     lines = [
-        json.dumps({"id": "a", "question": "Ai?", "answers": ["X"], "doc": "d.txt", "paragraph": 2, "lang": "vi", "sentence": 4}),
+        json.dumps(
+            {
+                "id": "a",
+                "question": "Ai?",
+                "answers": ["X"],
+                "doc": "d.txt",
+                "paragraph": 2,
+                "lang": "vi",
+                "sentence": 4,
+            }
+        ),
         "{not json",
         json.dumps({"id": "b", "question": "Ai?"}),
         "",
@@ -318,7 +341,10 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
         "citation_recall": 1.0, "refusal_accuracy": 1.0, "false_refusal_rate": 0.0}  # fmt: skip
     assert 0 < m["latency_p50_ms"] <= m["latency_p95_ms"]
     cited = [c for q in hybrid["questions"] for c in q["citations"]]
-    assert [(c["doc"], c["paragraph"], c["verified"], c["correct"]) for c in cited] == [("a.txt", 2, True, True), ("b.txt", 2, True, True)]
+    assert [(c["doc"], c["paragraph"], c["verified"], c["correct"]) for c in cited] == [
+        ("a.txt", 2, True, True),
+        ("b.txt", 2, True, True),
+    ]
     assert "Julien Guerrier" in cited[0]["quote"] and "70 doanh nghiệp" in cited[1]["quote"]
     assert set(hybrid["by_lang"]) == {"vi", "en"}
     first = hybrid["questions"][0]
@@ -330,7 +356,13 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
     assert len(list((tmp_path / "eval-index").iterdir())) == 1
     assert again[0]["metrics"]["mrr"] == m["mrr"]
     files = write_report(results, tmp_path / "report")
-    assert {f.name for f in files} == {"report.md", "results.jsonl", "recall_at_k.png", "latency.png", "by_language.png"}
+    assert {f.name for f in files} == {
+        "report.md",
+        "results.jsonl",
+        "recall_at_k.png",
+        "latency.png",
+        "by_language.png",
+    }
     assert all(f.stat().st_size > 0 for f in files)
     assert len((tmp_path / "report" / "results.jsonl").read_text(encoding="utf-8").splitlines()) == 6
     assert "recall@5" in metrics_table(results)
@@ -358,7 +390,9 @@ def test_committed_baselines_have_the_results_shape():
     assert f"SETS = {' '.join(BENCH_SETS)}" in makefile
     for name in ("seed.json", *(f"{s}.json" for s in BENCH_SETS), *(f"ci-{s}.json" for s in BENCH_SETS)):
         path = EVALS / "baselines" / name
-        assert path.exists(), f"{path} is missing: `make eval` gates on it; produce it with `assistant eval ... --json > {path}`"
+        assert path.exists(), (
+            f"{path} is missing: `make eval` gates on it; produce it with `assistant eval ... --json > {path}`"
+        )
         data = json.loads(path.read_text(encoding="utf-8"))
         assert {"metrics", "by_lang", "config"} <= set(data)
         assert data["metrics"]["verified_quote_rate"] == 1.0
@@ -392,11 +426,16 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
         n_nodes = 2
 
         def retrieve(self, question):  # one node from the title through paragraph 2, then b.txt's whole text
-            return [baseline.Node("a.txt", a_text[: a_text.index("Kim")], 0, 0.9), baseline.Node("b.txt", TINY["b.txt"], 0, 0.5)]
+            return [
+                baseline.Node("a.txt", a_text[: a_text.index("Kim")], 0, 0.9),
+                baseline.Node("b.txt", TINY["b.txt"], 0, 0.5),
+            ]
 
         anchor = staticmethod(baseline.LlamaIndexDefault.anchor)
 
-    monkeypatch.setattr(baseline.LlamaIndexDefault, "build", classmethod(lambda cls, settings, corpus, k=10: FakeRetriever()))
+    monkeypatch.setattr(
+        baseline.LlamaIndexDefault, "build", classmethod(lambda cls, settings, corpus, k=10: FakeRetriever())
+    )
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
         json.dumps({"id": "1", "question": "Đại sứ EU?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"}) + "\n"
@@ -426,7 +465,19 @@ def test_llamaindex_default_runs_offline_on_the_real_model(tmp_path, real_embedd
     for name, text in TINY.items():
         (corpus / name).write_text(text, encoding="utf-8")
     qfile = tmp_path / "q.jsonl"
-    qfile.write_text(json.dumps({"id": "1", "question": "Who is the EU ambassador to Vietnam?", "answers": ["Julien Guerrier"], "doc": "a.txt", "lang": "en"}) + "\n", encoding="utf-8")
+    qfile.write_text(
+        json.dumps(
+            {
+                "id": "1",
+                "question": "Who is the EU ambassador to Vietnam?",
+                "answers": ["Julien Guerrier"],
+                "doc": "a.txt",
+                "lang": "en",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=real_embedder)
     (li, hy), _ = evaluate_file(app, qfile, ["llamaindex-default", "hybrid"])
     assert li["config"]["nodes"] == 2 and li["config"]["unmapped_hits"] == 0

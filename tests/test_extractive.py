@@ -8,7 +8,18 @@ import pytest
 
 from assistant import extractive as ex
 from assistant.extractive import (
-    RANK_FEATURES, Candidate, SentenceModel, answer_kind, candidates, choose, evidence, featurize, kind_match, rank_score, score, sentence_model,
+    RANK_FEATURES,
+    Candidate,
+    SentenceModel,
+    answer_kind,
+    candidates,
+    choose,
+    evidence,
+    featurize,
+    kind_match,
+    rank_score,
+    score,
+    sentence_model,
 )
 from assistant.support import anchor_terms
 from assistant.text import fold, words
@@ -19,7 +30,9 @@ def hit(text: str, *, doc: str = "a.txt", start: int = 0, kind: str = "text", sc
     return Hit(Chunk(f"{doc}#{n}#{start}", doc, n, start, start + len(text), text, kind=kind), score_, dense=0.5)
 
 
-def cand(sim: float, *, doc: str = "a.txt", start: int = 0, text: str = "A sentence long enough to count.") -> Candidate:
+def cand(
+    sim: float, *, doc: str = "a.txt", start: int = 0, text: str = "A sentence long enough to count."
+) -> Candidate:
     """A candidate whose score is its `sim` (every other feature 0)."""
     return Candidate(hit(text, doc=doc, start=start), 0, 0, len(text), sim=sim)
 
@@ -30,8 +43,12 @@ def cand(sim: float, *, doc: str = "a.txt", start: int = 0, text: str = "A sente
 def test_score_is_the_weighted_sum_of_the_features():
     c = Candidate(hit("x" * 40), 0, 0, 40, sim=0.5, passage=1.0, coverage=0.5, anchors=1.0, kind_match=1.0, short=1.0)
     w = ex.WEIGHTS
-    assert score(c) == pytest.approx(0.5 * w["sim"] + w["passage"] + 0.5 * w["coverage"] + w["anchors"] + w["kind_match"] - w["short"])
-    assert w["sim"] > 0 and all(v >= 0 for v in w.values())  # no feature counts against the direction its name says (a fitted 0 drops it)
+    assert score(c) == pytest.approx(
+        0.5 * w["sim"] + w["passage"] + 0.5 * w["coverage"] + w["anchors"] + w["kind_match"] - w["short"]
+    )
+    assert w["sim"] > 0 and all(
+        v >= 0 for v in w.values()
+    )  # no feature counts against the direction its name says (a fitted 0 drops it)
 
 
 # choose()'s mechanics with a model whose score is the cosine: window, max_sentences, document order
@@ -154,7 +171,11 @@ def test_every_sentence_of_the_best_passages_is_a_candidate_in_rank_order():
     h1 = hit("One sentence here. Two sentence here.", n=1)
     h2 = hit("Three sentence here.", n=2)
     cs = candidates([h1, h2])
-    assert [(c.rank, c.text) for c in cs] == [(0, "One sentence here."), (0, "Two sentence here."), (1, "Three sentence here.")]
+    assert [(c.rank, c.text) for c in cs] == [
+        (0, "One sentence here."),
+        (0, "Two sentence here."),
+        (1, "Three sentence here."),
+    ]
     assert all(c.hit.chunk.text[c.start : c.end] == c.text for c in cs)
 
 
@@ -164,7 +185,9 @@ def test_only_the_first_passages_compete():
 
 
 def test_captions_are_candidates_headings_and_noise_are_not_when_text_is_there():
-    caption = hit("Thứ trưởng Bùi Thế Duy và Đại sứ Julien Guerrier cùng các đại biểu tại Diễn đàn.", kind="caption", n=1)
+    caption = hit(
+        "Thứ trưởng Bùi Thế Duy và Đại sứ Julien Guerrier cùng các đại biểu tại Diễn đàn.", kind="caption", n=1
+    )
     heading = hit("Tầm nhìn chiến lược", kind="heading", n=2)
     noise = hit("Ảnh: VGP/Thu Sa", kind="noise", n=3)
     text = hit("Diễn đàn diễn ra tại Ninh Bình.", n=4)
@@ -244,7 +267,11 @@ def test_featurize_places_each_sentence_among_the_others_and_beside_its_neighbou
     # the neighbours: the sentence after the one that restates the question knows it follows it
     assert answer.prev_gap == pytest.approx(0.0) and answer.prev_echo == pytest.approx(echo.echo)
     assert echo.next_gap == pytest.approx(-0.1) and echo.prev_gap == pytest.approx(-0.2)
-    assert first.prev_gap == ex.NO_NEIGHBOUR and answer.next_gap == ex.NO_NEIGHBOUR and elsewhere.prev_gap == ex.NO_NEIGHBOUR
+    assert (
+        first.prev_gap == ex.NO_NEIGHBOUR
+        and answer.next_gap == ex.NO_NEIGHBOUR
+        and elsewhere.prev_gap == ex.NO_NEIGHBOUR
+    )
     # echo: share of the question's words the sentence repeats; novel: share of its words the question lacks
     assert echo.echo > 0.6 and answer.echo < 0.3
     assert answer.novel > echo.novel and 0.0 <= echo.novel <= 1.0

@@ -93,8 +93,13 @@ def test_hits_report_the_raw_cosine_and_the_bonus_only_reorders(tmp_path):
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "vi.txt").write_text("Hợp tác Việt Nam và EU\n\nViệt Nam và EU ký hiệp định thương mại tự do EVFTA năm 2019.\n", encoding="utf-8")
-    (corpus / "sv.txt").write_text("Samarbete mellan Vietnam och EU\n\nVietnam och EU undertecknade frihandelsavtalet EVFTA år 2019 i Hanoi.\n", encoding="utf-8")
+    (corpus / "vi.txt").write_text(
+        "Hợp tác Việt Nam và EU\n\nViệt Nam và EU ký hiệp định thương mại tự do EVFTA năm 2019.\n", encoding="utf-8"
+    )
+    (corpus / "sv.txt").write_text(
+        "Samarbete mellan Vietnam och EU\n\nVietnam och EU undertecknade frihandelsavtalet EVFTA år 2019 i Hanoi.\n",
+        encoding="utf-8",
+    )
     app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=HashEmbedder())
     app.sync()
     q = "Việt Nam và EU ký hiệp định thương mại nào?"

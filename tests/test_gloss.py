@@ -21,7 +21,21 @@ def test_only_llm_answers_quoting_another_language_need_a_gloss():
     assert needs_gloss(Answer(a.question, True, a.answer, "en", cits, "extractive", {}), METAS) == []
     assert needs_gloss(Answer(a.question, False, "", "en", [], "llm", {}), METAS) == []
     # a document without a detected language: the quote's own language decides
-    assert [c.n for c in needs_gloss(Answer("q", True, "x", "en", [cit(1, "new.txt", "Đại sứ Liên minh châu Âu tại Việt Nam là ông Julien Guerrier.")], "llm", {}), {})] == [1]
+    assert [
+        c.n
+        for c in needs_gloss(
+            Answer(
+                "q",
+                True,
+                "x",
+                "en",
+                [cit(1, "new.txt", "Đại sứ Liên minh châu Âu tại Việt Nam là ông Julien Guerrier.")],
+                "llm",
+                {},
+            ),
+            {},
+        )
+    ] == [1]
 
 
 def test_quotes_are_fenced_and_cannot_close_their_fence():

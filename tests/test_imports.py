@@ -106,7 +106,9 @@ def test_the_cycle_finder_finds_a_cycle_and_reads_relative_imports(tmp_path):
     pkg = tmp_path / "assistant"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "sub" / "__init__.py").write_text("from .x import f\n")
-    (pkg / "sub" / "x.py").write_text("from .. import y\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..z import T\n")
+    (pkg / "sub" / "x.py").write_text(
+        "from .. import y\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..z import T\n"
+    )
     (pkg / "y.py").write_text("def g():\n    from .z import h\n")
     (pkg / "z.py").write_text("try:\n    from assistant.sub import x\nexcept ImportError:\n    pass\n")
     paths = sorted(pkg.rglob("*.py"))

@@ -46,7 +46,11 @@ def test_changed_file_replaces_only_its_chunks(fake_app):
     fake_app.sync()
     corpus = fake_app.settings.corpus_dir
     f = corpus / "002_ac641c82a5bb9970.txt"
-    others_before = {c for c in fake_app.index.manifest.chunk_ids() if not c.startswith(fake_app.index.manifest.documents()[2].hash[:20])}
+    others_before = {
+        c
+        for c in fake_app.index.manifest.chunk_ids()
+        if not c.startswith(fake_app.index.manifest.documents()[2].hash[:20])
+    }
     time.sleep(0.01)
     f.write_text(f.read_text(encoding="utf-8") + "\n\nĐoạn mới về hợp tác Việt Nam - Phần Lan.\n", encoding="utf-8")
     r = fake_app.sync()
@@ -116,7 +120,11 @@ def test_bad_files_are_skipped_and_the_rest_indexes(fake_app):
     assert not r2.changed and {s.file for s in r2.skipped} == set(skipped)
 
 
-DATED = {"000_b0dddf86d6f85ffe.txt": "2025-10-29", "002_ac641c82a5bb9970.txt": "2025-10-21", "004_03e94a76b2f901da.txt": "2025-10-27"}
+DATED = {
+    "000_b0dddf86d6f85ffe.txt": "2025-10-29",
+    "002_ac641c82a5bb9970.txt": "2025-10-21",
+    "004_03e94a76b2f901da.txt": "2025-10-27",
+}
 UNDATED = {"001_42eb7389f324bfd9.txt", "003_a6de01ab2ae2bfda.txt"}
 
 
@@ -129,8 +137,15 @@ def test_filters_restrict_retrieval(fake_app):
     one = fake_app.ask("Julien Guerrier", flt=Filter(docs=["001_42eb7389f324bfd9.txt"])).hits
     assert one and all(h.chunk.doc == "001_42eb7389f324bfd9.txt" for h in one)
     for mode in ("hybrid", "dense", "lexical"):
-        dated = fake_app.ask("Việt Nam EU hợp tác", flt=Filter(date_from="2025-10-28", date_to="2025-10-31"), retrieval_mode=mode, top_k=20).hits
-        assert dated and {h.chunk.doc for h in dated} == {"000_b0dddf86d6f85ffe.txt"}, mode  # 10-27 and 10-21 are outside
+        dated = fake_app.ask(
+            "Việt Nam EU hợp tác",
+            flt=Filter(date_from="2025-10-28", date_to="2025-10-31"),
+            retrieval_mode=mode,
+            top_k=20,
+        ).hits
+        assert dated and {h.chunk.doc for h in dated} == {"000_b0dddf86d6f85ffe.txt"}, (
+            mode
+        )  # 10-27 and 10-21 are outside
 
 
 @pytest.mark.parametrize(
@@ -156,7 +171,12 @@ def test_date_filter_bounds_are_inclusive_and_undated_documents_are_left_out(fak
 
 @pytest.mark.parametrize(
     "flt",
-    [Filter(date_from="2030-01-01"), Filter(docs=["not-indexed.txt"]), Filter(lang="fr"), Filter(lang="sv", docs=["000_b0dddf86d6f85ffe.txt"])],
+    [
+        Filter(date_from="2030-01-01"),
+        Filter(docs=["not-indexed.txt"]),
+        Filter(lang="fr"),
+        Filter(lang="sv", docs=["000_b0dddf86d6f85ffe.txt"]),
+    ],
     ids=["future-date", "unknown-doc", "unknown-lang", "lang-and-doc-disagree"],
 )
 def test_a_filter_that_matches_nothing_refuses_without_citations(fake_app, flt):
@@ -164,7 +184,10 @@ def test_a_filter_that_matches_nothing_refuses_without_citations(fake_app, flt):
     for mode in ("hybrid", "dense", "lexical"):
         a = fake_app.ask("Đại sứ EU tại Việt Nam là ai?", flt=flt, retrieval_mode=mode, min_score=0.0)
         assert a.hits == [] and not a.answered and a.citations == [], mode
-        assert "[1]" not in a.answer and a.answer == fake_app.ask("Đại sứ EU tại Việt Nam là ai?", flt=flt, retrieval_mode=mode).answer
+        assert (
+            "[1]" not in a.answer
+            and a.answer == fake_app.ask("Đại sứ EU tại Việt Nam là ai?", flt=flt, retrieval_mode=mode).answer
+        )
 
 
 def _collections(settings) -> set[str]:

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _index(texts: dict[str, str], path: Path | None = None, langs: dict[str, str] | None = None) -> LexicalIndex:
     lex = LexicalIndex(path)
-    lex.add(list(texts), [f"{cid}.txt" for cid in texts], list(texts.values()), [(langs or {}).get(c, "") for c in texts])
+    lex.add(
+        list(texts), [f"{cid}.txt" for cid in texts], list(texts.values()), [(langs or {}).get(c, "") for c in texts]
+    )
     lex.commit()
     return lex
 
@@ -53,7 +55,13 @@ QUERIES = ["hợp tác năng lượng", "Đại sứ Nhật Bản", "Ha Noi", "k
 
 
 def test_bm25_finds_vietnamese_and_folded_forms():
-    lex = _index({"a": "Thứ trưởng Bùi Thế Duy phát biểu tại diễn đàn", "b": "Đại sứ EU Julien Guerrier", "c": "an ninh mạng là yếu tố sống còn"})
+    lex = _index(
+        {
+            "a": "Thứ trưởng Bùi Thế Duy phát biểu tại diễn đàn",
+            "b": "Đại sứ EU Julien Guerrier",
+            "c": "an ninh mạng là yếu tố sống còn",
+        }
+    )
     assert [cid for cid, _ in lex.search("Bui The Duy", "vi", 10)] == ["a"]
     assert lex.search("an ninh", "vi", 10)[0][0] == "c"
     assert lex.search("Đại sứ", "vi", 10)[0][0] == "b"
@@ -82,7 +90,13 @@ def test_long_chunks_score_within_the_documented_tolerance():
     assert len(texts) > 20 and np.mean([len(lexical_terms(t)) for t in texts.values()]) > 150
     lex = _index(texts)
     rel = []
-    for query in ["Hợp tác số EU Việt Nam", "đổi mới sáng tạo khoa học công nghệ", "Đại sứ", "năng lượng tái tạo", "Ninh Bình ngày 27/10"]:
+    for query in [
+        "Hợp tác số EU Việt Nam",
+        "đổi mới sáng tạo khoa học công nghệ",
+        "Đại sứ",
+        "năng lượng tái tạo",
+        "Ninh Bình ngày 27/10",
+    ]:
         want, got = reference_bm25(texts, query), _scores(lex, query)
         assert got.keys() == want.keys() and want, query
         rel += [abs(got[c] - want[c]) / want[c] for c in want]
@@ -156,11 +170,19 @@ TARGET = "Myndigheten prövar"
 
 
 def test_swedish_and_english_inflections_match_in_their_language():
-    lex = _index({"sv": "Myndigheten prövar varje ansökan.", "en": "The ambassador signed two agreements.", "vi": "Đại sứ ký hiệp định."},
-                 langs={"sv": "sv", "en": "en", "vi": "vi"})
+    lex = _index(
+        {
+            "sv": "Myndigheten prövar varje ansökan.",
+            "en": "The ambassador signed two agreements.",
+            "vi": "Đại sứ ký hiệp định.",
+        },
+        langs={"sv": "sv", "en": "en", "vi": "vi"},
+    )
     assert [c for c, _ in lex.search("myndigheterna", "sv", 10)] == ["sv"]
     assert [c for c, _ in lex.search("agreement", "en", 10)] == ["en"]
-    assert lex.search("agreement", "vi", 10) == []  # a Vietnamese question has no English stems: only the plain token matches
+    assert (
+        lex.search("agreement", "vi", 10) == []
+    )  # a Vietnamese question has no English stems: only the plain token matches
 
 
 def test_a_vietnamese_question_scores_exactly_as_without_languages_in_a_mixed_corpus():
@@ -189,7 +211,10 @@ def test_a_swedish_question_finds_a_swedish_paragraph_by_an_inflected_form(corpu
     assert app.index.doc_meta["sv_studier.txt"].lang == "sv"
     for question in ("Vilka är myndigheterna?", "Vilka myndigheter finns?"):
         hits = app.ask(question, retrieval_mode="lexical").hits
-        assert hits and hits[0].chunk.doc == "sv_studier.txt" and hits[0].chunk.text.startswith(TARGET), (question, hits[:2])
+        assert hits and hits[0].chunk.doc == "sv_studier.txt" and hits[0].chunk.text.startswith(TARGET), (
+            question,
+            hits[:2],
+        )
 
 
 # --- through the store: deletes, renames, an index of the previous version ------------------------
@@ -199,7 +224,9 @@ def test_a_deleted_or_rewritten_document_leaves_no_trace_in_lexical_results(corp
     from assistant.app import build
     from fakes import HashEmbedder
 
-    (corpus / "kangaroo.txt").write_text("Dự án kangaroo về lúa gạo tại Canberra trị giá 42 triệu đô la Úc.\n", encoding="utf-8")
+    (corpus / "kangaroo.txt").write_text(
+        "Dự án kangaroo về lúa gạo tại Canberra trị giá 42 triệu đô la Úc.\n", encoding="utf-8"
+    )
     (corpus / "wombat.txt").write_text("Dự án wombat về cà phê tại Đắk Lắk.\n", encoding="utf-8")
     app = build(settings_for(corpus), embedder=HashEmbedder())
     app.sync()
@@ -212,10 +239,14 @@ def test_a_deleted_or_rewritten_document_leaves_no_trace_in_lexical_results(corp
     (corpus / "wombat.txt").write_text("Dự án thú có túi về hồ tiêu tại Gia Lai.\n", encoding="utf-8")
     app.sync()
     for q in ("kangaroo Canberra", "wombat Đắk Lắk"):
-        assert not any("kangaroo" in h.chunk.text or "wombat" in h.chunk.text for h in app.ask(q, retrieval_mode="lexical").hits), q
+        assert not any(
+            "kangaroo" in h.chunk.text or "wombat" in h.chunk.text for h in app.ask(q, retrieval_mode="lexical").hits
+        ), q
     assert docs("thú có túi hồ tiêu Gia Lai")[0] == "wombat.txt"
     lex = app.index.lexical()
-    assert sorted(lex.ids()) == sorted(app.index.manifest.chunk_ids()) and app.index.lexical_problem(thorough=True) is None
+    assert (
+        sorted(lex.ids()) == sorted(app.index.manifest.chunk_ids()) and app.index.lexical_problem(thorough=True) is None
+    )
 
 
 def test_a_renamed_document_is_found_under_its_new_name_by_a_filter(corpus, settings_for):
@@ -239,7 +270,12 @@ def _previous_version(index) -> None:
 
     shutil.rmtree(index.dir / "lexical")
     with open(index.dir / "lexical.npz", "wb") as f:
-        np.savez(f, data=np.zeros(3, np.float32), ids=np.array(["a", "b"]), generation=np.array(index.manifest.get("generation")))
+        np.savez(
+            f,
+            data=np.zeros(3, np.float32),
+            ids=np.array(["a", "b"]),
+            generation=np.array(index.manifest.get("generation")),
+        )
     index.manifest.set("lexical_analysis", analysis_id())
 
 
@@ -261,9 +297,13 @@ def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_nex
     assert not (app.index.dir / "lexical").exists()  # a reader writes nothing
 
     logs: list[str] = []
-    report = build(settings, embedder=HashEmbedder()).sync(log=logs.append)  # nothing changed in corpus/, yet the index is rebuilt
+    report = build(settings, embedder=HashEmbedder()).sync(
+        log=logs.append
+    )  # nothing changed in corpus/, yet the index is rebuilt
     assert not (report.added or report.updated or report.removed)
-    assert logs == ["lexical index rebuilt (the lexical index was built by a previous version (lexical.npz) and is rebuilt as a tantivy index (lexical/))"]
+    assert logs == [
+        "lexical index rebuilt (the lexical index was built by a previous version (lexical.npz) and is rebuilt as a tantivy index (lexical/))"
+    ]
     assert not (app.index.dir / "lexical.npz").exists() and app.index.manifest.get("lexical_analysis") == identity()
     assert sorted(LexicalIndex.open(app.index.dir / "lexical").ids()) == sorted(app.index.manifest.chunk_ids())
     again = build(settings, embedder=HashEmbedder())
@@ -304,8 +344,11 @@ def test_many_replaced_chunks_trigger_a_rebuild_at_commit(corpus, settings_for):
 def test_language_terms_score_with_the_shared_length_as_before():
     """Stems and 4-grams live in their own field, normalised by the chunk's shared length (the padding),
     averaged over every chunk: a Swedish stem scores as textbook BM25 with that length, in a mixed corpus."""
-    texts = {**SHORT, "s": "Nu prövar myndigheten varje ansökan och svar på den kommer med post",
-             "t": "Vi har fått ett nytt beslut från myndigheten i dag och vi ska läsa det"}  # fewer own terms than shared
+    texts = {
+        **SHORT,
+        "s": "Nu prövar myndigheten varje ansökan och svar på den kommer med post",
+        "t": "Vi har fått ett nytt beslut från myndigheten i dag och vi ska läsa det",
+    }  # fewer own terms than shared
     langs = {"s": "sv", "t": "sv"}
     lex = _index(texts, langs=langs)
     analysed = {k: lexical_terms(v, langs.get(k, "")) for k, v in texts.items()}

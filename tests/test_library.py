@@ -119,7 +119,9 @@ def test_upload_is_saved_indexed_and_bad_files_are_reported(fake_app, tmp_path):
     bad = tmp_path / "in" / "virus.exe"
     bad.write_bytes(b"MZ")
     progress = []
-    res = add_uploads(fake_app, [(good, "../Mekong – Cần Thơ.txt"), (bad, "virus.exe")], progress=lambda d, t: progress.append((d, t)))
+    res = add_uploads(
+        fake_app, [(good, "../Mekong – Cần Thơ.txt"), (bad, "virus.exe")], progress=lambda d, t: progress.append((d, t))
+    )
     assert res.saved == ["Mekong – Cần Thơ.txt"]
     assert res.rejected and "unsupported file type .exe" in res.rejected[0].reason
     assert res.report is not None and res.report.added == ["Mekong – Cần Thơ.txt"]

@@ -101,10 +101,14 @@ def test_a_streamed_answer_arrives_in_pieces_and_is_checked_when_complete(folder
     assert a.answered and a.mode == "llm" and INVENTED not in a.answer
     quoted = first_sentence(sources(server.requests[0])[1])
     assert a.answer.startswith(quoted.rstrip(".")) and a.citations and a.citations[0].quote
-    text = build(Settings(corpus_dir=folders / "corpus", index_dir=folders / "index"), embedder=HashEmbedder()).index.manifest.document_text(a.citations[0].doc)
+    text = build(
+        Settings(corpus_dir=folders / "corpus", index_dir=folders / "index"), embedder=HashEmbedder()
+    ).index.manifest.document_text(a.citations[0].doc)
     assert text[a.citations[0].char_start : a.citations[0].char_end] == a.citations[0].quote
     # the invented sentence is not dropped unseen: it is listed as removed, with why
-    assert [(r.text, r.markers, r.reason, r.sentence_kept) for r in a.removed] == [(f"{INVENTED}.", [1], NOT_SUPPORTED, False)]
+    assert [(r.text, r.markers, r.reason, r.sentence_kept) for r in a.removed] == [
+        (f"{INVENTED}.", [1], NOT_SUPPORTED, False)
+    ]
     assert "first_token" in a.timings_ms and a.timings_ms["first_token"] <= a.timings_ms["answer"]
 
 
@@ -122,7 +126,9 @@ def test_without_streaming_the_answer_comes_in_one_reply(folders, server):
     server.replies = copying_model()
     a = app_for(folders, server.url, llm_gloss=False).ask(QUESTION_VI)
     assert not server.requests[0].get("stream") and a.answered and INVENTED not in a.answer
-    assert a.to_json()["removed"] == [{"text": f"{INVENTED}.", "markers": [1], "reason": NOT_SUPPORTED, "sentence_kept": False}]
+    assert a.to_json()["removed"] == [
+        {"text": f"{INVENTED}.", "markers": [1], "reason": NOT_SUPPORTED, "sentence_kept": False}
+    ]
     assert "first_token" not in a.timings_ms
 
 
@@ -144,7 +150,11 @@ def test_a_quote_in_another_language_gets_a_labelled_machine_translation(folders
     assert any(c.gloss for c in final.citations)
     gloss_req = next(b for b in server.requests if is_gloss_request(b))
     assert "English" in gloss_req["messages"][0]["content"]
-    assert all(f">{' '.join(c.quote.split())}</quote>" in gloss_req["messages"][-1]["content"] for c in final.citations if c.gloss)
+    assert all(
+        f">{' '.join(c.quote.split())}</quote>" in gloss_req["messages"][-1]["content"]
+        for c in final.citations
+        if c.gloss
+    )
     assert "gloss" in final.timings_ms
 
 
@@ -171,7 +181,9 @@ def test_a_failing_translation_keeps_the_checked_answer(folders, server, caplog)
 # failures: each names the setting to fix, within 2 s --------------------------------------------
 
 FAILURES = {
-    "unreachable": ("is not reachable (Connection refused): start it or check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_PROVIDER"),
+    "unreachable": (
+        "is not reachable (Connection refused): start it or check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_PROVIDER"
+    ),
     "hangs": "is not reachable (timed out): start it or check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_PROVIDER",
     "500": "failed (HTTP 500: boom): see the server's log; check ASSISTANT_LLM_BASE_URL / ASSISTANT_LLM_PROVIDER and ASSISTANT_LLM_MODEL",
     "401": "refused the API key (HTTP 401: Incorrect API key provided.): set ASSISTANT_LLM_API_KEY",
@@ -209,7 +221,9 @@ def test_each_failure_names_the_setting_to_fix_within_2_s(folders, server, kind,
         list(app.ask_stream(QUESTION_VI)) if stream else app.ask(QUESTION_VI)
     seconds = time.perf_counter() - t0
     base = url
-    assert str(e.value).startswith(f"the LLM server at {base} " if kind != "empty" else f"the LLM at {base} "), str(e.value)
+    assert str(e.value).startswith(f"the LLM server at {base} " if kind != "empty" else f"the LLM at {base} "), str(
+        e.value
+    )
     assert FAILURES[kind] in str(e.value)
     assert str(e.value).endswith("To answer without the LLM use --fallback (ASSISTANT_LLM_FALLBACK=true).")
     assert seconds < 2.0, f"{kind}: {seconds:.2f} s"
@@ -250,7 +264,7 @@ def test_ask_mode_llm_json_gains_gloss_and_removed(cli_env):
 
 def test_ask_mode_llm_streams_a_draft_on_a_terminal_then_prints_the_checked_answer(cli_env, monkeypatch):
     cli_env.replies = copying_model()
-    monkeypatch.setattr(cli, "_is_tty", lambda stream: True)
+    monkeypatch.setattr(cli, "is_tty", lambda stream: True)
     res = CliRunner().invoke(cli.main, ["ask", QUESTION_EN, "--mode", "llm"])
     assert res.exit_code == 0, res.output
     assert res.stderr.startswith("LLM draft (checked below): ") and f"{INVENTED} [1]." in res.stderr
@@ -287,7 +301,9 @@ def test_a_streamed_answer_read_across_a_commit_is_given_again_from_the_new_gene
     server.replies = copying_model()
     reader.sync()
     reader.ask(QUESTION_VI)  # the reader's view is loaded
-    (tmp_path / "corpus" / "new.txt").write_text("Tài liệu mới\n\nĐại sứ Liên minh châu Âu Julien Guerrier thăm Huế.\n", encoding="utf-8")
+    (tmp_path / "corpus" / "new.txt").write_text(
+        "Tài liệu mới\n\nĐại sứ Liên minh châu Âu Julien Guerrier thăm Huế.\n", encoding="utf-8"
+    )
     real, calls = answer_mod._ask_once, []
 
     def once(*a, **kw):

@@ -45,7 +45,15 @@ def same(answer: dict) -> str:
     return json.dumps({k: v for k, v in answer.items() if k != "timings_ms"}, ensure_ascii=False, sort_keys=True)
 
 
-def user(url: str, n: int, deadline: float, single: dict[str, str], latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+def user(
+    url: str,
+    n: int,
+    deadline: float,
+    single: dict[str, str],
+    latencies: list[float],
+    errors: list[str],
+    lock: threading.Lock,
+) -> None:
     """Ask again and again; each answer must be exactly the one a single user got to the same question."""
     i = n
     while time.monotonic() < deadline:
@@ -55,7 +63,9 @@ def user(url: str, n: int, deadline: float, single: dict[str, str], latencies: l
         try:
             out = ask(url, q)
             if same(out) != single[q]:
-                raise RuntimeError(f"answer differs from the single-user one:\n  got  {same(out)[:600]}\n  want {single[q][:600]}")
+                raise RuntimeError(
+                    f"answer differs from the single-user one:\n  got  {same(out)[:600]}\n  want {single[q][:600]}"
+                )
         except (OSError, urllib.error.URLError, RuntimeError, ValueError, KeyError) as e:
             with lock:
                 errors.append(f"user {n}, {q!r}: {type(e).__name__}: {e}")
@@ -69,7 +79,9 @@ def test_twenty_users_asking_at_once_get_answers_without_errors(tmp_path):
     with running_page(tmp_path, real=REAL_MODEL) as (url, _):
         assert url.startswith("http://127.0.0.1:")
         single = {q: same(ask(url, q)) for q in QUESTIONS}  # one user, one question at a time (also the warm-up)
-        assert single == {q: same(ask(url, q)) for q in QUESTIONS}, "a single user gets different answers to the same question"
+        assert single == {q: same(ask(url, q)) for q in QUESTIONS}, (
+            "a single user gets different answers to the same question"
+        )
         first = json.loads(single[QUESTIONS[0]])
         assert first["answered"] and any("Julien Guerrier" in c["quote"] for c in first["citations"]), first
         assert not json.loads(single["What is the capital of Australia?"])["answered"]
@@ -78,7 +90,10 @@ def test_twenty_users_asking_at_once_get_answers_without_errors(tmp_path):
         lock = threading.Lock()
         t0 = time.monotonic()
         deadline = t0 + SECONDS
-        threads = [threading.Thread(target=user, args=(url, n, deadline, single, latencies, errors, lock)) for n in range(USERS)]
+        threads = [
+            threading.Thread(target=user, args=(url, n, deadline, single, latencies, errors, lock))
+            for n in range(USERS)
+        ]
         for t in threads:
             t.start()
         for t in threads:

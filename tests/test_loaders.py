@@ -70,7 +70,9 @@ def make_pdf(pages: list[list[str]]) -> bytes:
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
             f"/Contents {5 + 2 * i} 0 R >>".encode()
         )
-        body = ("BT /F1 11 Tf 14 TL 72 720 Td " + " ".join(f"({esc(t)}) Tj T*" for t in lines) + " ET").encode("latin-1")
+        body = ("BT /F1 11 Tf 14 TL 72 720 Td " + " ".join(f"({esc(t)}) Tj T*" for t in lines) + " ET").encode(
+            "latin-1"
+        )
         objs.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
     out, offsets = b"%PDF-1.4\n", []
     for i, obj in enumerate(objs, 1):
@@ -220,7 +222,12 @@ def test_html_visible_text_only(tmp_path):
     for hidden in ("not text", "color", "Enable JavaScript", "hidden template", "icon", "Báo Mẫu"):
         assert hidden not in doc.text
     assert doc.text == "\n\n".join(texts(doc))
-    assert (doc.meta.title, doc.meta.date, doc.meta.source, doc.meta.lang) == ("EU và Việt Nam", "2025-10-21", "Báo Mẫu", "vi")
+    assert (doc.meta.title, doc.meta.date, doc.meta.source, doc.meta.lang) == (
+        "EU và Việt Nam",
+        "2025-10-21",
+        "Báo Mẫu",
+        "vi",
+    )
 
 
 def test_html_declared_legacy_charset(tmp_path):
@@ -357,13 +364,22 @@ def test_one_paragraph_per_line_in_news_dumps(tmp_path):
 def test_hard_wrapped_text_joins_lines_of_a_paragraph(tmp_path):
     text = "First paragraph that was wrapped\nat a fixed width by an editor.\n\nSecond one\nalso wrapped.\n"
     doc = load(write(tmp_path, "wrapped.txt", text))
-    assert texts(doc) == ["First paragraph that was wrapped\nat a fixed width by an editor.", "Second one\nalso wrapped."]
+    assert texts(doc) == [
+        "First paragraph that was wrapped\nat a fixed width by an editor.",
+        "Second one\nalso wrapped.",
+    ]
 
 
 def test_markdown_kept_verbatim_headings_alone(tmp_path):
     text = "# Hợp tác số\nĐoạn mở đầu ngắn\ntiếp tục ở đây.\n\n## Mục hai\n- mục **một**\n- mục hai\n"
     doc = load(write(tmp_path, "note.md", text))
-    assert texts(doc) == ["# Hợp tác số", "Đoạn mở đầu ngắn\ntiếp tục ở đây.", "## Mục hai", "- mục **một**", "- mục hai"]
+    assert texts(doc) == [
+        "# Hợp tác số",
+        "Đoạn mở đầu ngắn\ntiếp tục ở đây.",
+        "## Mục hai",
+        "- mục **một**",
+        "- mục hai",
+    ]
     assert doc.meta.title == "Hợp tác số"
 
 
@@ -419,6 +435,13 @@ def test_seed_000_captions_and_nbsp_lines():
 
 def test_pdf_paragraph_cut_by_a_page_break_is_one_paragraph(tmp_path):
     doc = load(write(tmp_path, "cut.pdf", make_pdf([PAGE1[:3], ["nance during the forum.", *PAGE2[2:]]])))
-    assert [(p.page, p.text[:24]) for p in doc.paragraphs] == [(1, "Viet Nam and EU digital "), (1, "The European Union and V"), (2, "A research and innovatio")]
+    assert [(p.page, p.text[:24]) for p in doc.paragraphs] == [
+        (1, "Viet Nam and EU digital "),
+        (1, "The European Union and V"),
+        (2, "A research and innovatio"),
+    ]
     assert doc.paragraphs[1].text.endswith("data governance during the forum.")
-    assert loaders.across_pages([("Ends here.", 1), ("lower case, but after a sentence end", 2)]) == [("Ends here.", 1), ("lower case, but after a sentence end", 2)]
+    assert loaders.across_pages([("Ends here.", 1), ("lower case, but after a sentence end", 2)]) == [
+        ("Ends here.", 1),
+        ("lower case, but after a sentence end", 2),
+    ]

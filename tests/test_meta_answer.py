@@ -95,10 +95,22 @@ def test_meta_lines_of_the_seeds():
 @pytest.mark.parametrize(
     ("question", "lang", "doc", "paragraph", "quote"),
     [
-        ("Bài viết về Việt Nam - EU thúc đẩy hợp tác chuyển đổi số được đăng ngày nào?", "vi", D0, 1, "Thứ tư, 29/10/2025 00:00 (GMT+7)"),
+        (
+            "Bài viết về Việt Nam - EU thúc đẩy hợp tác chuyển đổi số được đăng ngày nào?",
+            "vi",
+            D0,
+            1,
+            "Thứ tư, 29/10/2025 00:00 (GMT+7)",
+        ),
         ("Nguồn của bài báo về Diễn đàn Mở rộng đầu tư số là gì?", "vi", D1, 14, "(Nguồn: D4D Hub)"),
         ("What is the source of the article about the Vietnam-EU AI governance cooperation?", "en", D4, 27, MST),
-        ("Vilket datum publicerades artikeln om AI-styrning?", "sv", D4, 4, "Bộ Khoa học và Công nghệBộ Khoa học và Công nghệ27/10/2025"),
+        (
+            "Vilket datum publicerades artikeln om AI-styrning?",
+            "sv",
+            D4,
+            4,
+            "Bộ Khoa học và Công nghệBộ Khoa học và Công nghệ27/10/2025",
+        ),
     ],
 )
 def test_source_and_date_questions_quote_the_exact_line(synced, question, lang, doc, paragraph, quote):
@@ -162,7 +174,8 @@ def test_a_date_from_the_file_name_has_no_line_and_gives_none(tmp_path, settings
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "2025-10-21-forum.txt").write_text(
-        "Diễn đàn hợp tác số EU - Việt Nam tại Ninh Bình\n\nDiễn đàn bàn về trí tuệ nhân tạo và bán dẫn.\n", encoding="utf-8"
+        "Diễn đàn hợp tác số EU - Việt Nam tại Ninh Bình\n\nDiễn đàn bàn về trí tuệ nhân tạo và bán dẫn.\n",
+        encoding="utf-8",
     )
     app = build(settings_for(corpus), embedder=HashEmbedder())
     app.sync()
@@ -192,15 +205,23 @@ def _hit(doc: str) -> Hit:
 
 
 def test_pick_document_prefers_a_retrieved_document_whose_title_matches():
-    metas = {"a.txt": DocMeta(title="Việt Nam - Nhật Bản: chuyển đổi số"), "b.txt": DocMeta(title="Vietnam - EU främjar samarbete inom AI-styrning")}
+    metas = {
+        "a.txt": DocMeta(title="Việt Nam - Nhật Bản: chuyển đổi số"),
+        "b.txt": DocMeta(title="Vietnam - EU främjar samarbete inom AI-styrning"),
+    }
     hits = [_hit("a.txt"), _hit("b.txt")]
-    assert pick_document("What is the source of the article about Vietnam-EU AI governance?", hits, metas, {}) == "b.txt"
+    assert (
+        pick_document("What is the source of the article about Vietnam-EU AI governance?", hits, metas, {}) == "b.txt"
+    )
     assert pick_document("When was the article published?", hits, metas, {}) == "a.txt"  # no title words: the best hit
 
 
 def test_pick_document_by_the_models_similarity_of_question_and_title():
     """An English question names a Vietnamese article by a translation of its title: no shared words."""
-    metas = {"a.txt": DocMeta(title="Vietnam - EU främjar samarbete"), "b.txt": DocMeta(title="Việt Nam - EU thúc đẩy hợp tác chuyển đổi số")}
+    metas = {
+        "a.txt": DocMeta(title="Vietnam - EU främjar samarbete"),
+        "b.txt": DocMeta(title="Việt Nam - EU thúc đẩy hợp tác chuyển đổi số"),
+    }
     hits = [_hit("a.txt"), _hit("b.txt")]
     seen: list[list[str]] = []
 

@@ -100,7 +100,9 @@ def test_source_lines(line, source):
 
 
 def test_outlet_glued_to_the_date_line_is_the_source():
-    m = meta(f"Vietnam - EU främjar institutionellt samarbete\n\nBộ Khoa học và Công nghệBộ Khoa học và Công nghệ27/10/2025\n\n{LEAD}")
+    m = meta(
+        f"Vietnam - EU främjar institutionellt samarbete\n\nBộ Khoa học và Công nghệBộ Khoa học và Công nghệ27/10/2025\n\n{LEAD}"
+    )
     assert (m.date, m.source) == ("2025-10-27", "Bộ Khoa học và Công nghệ")
 
 
@@ -116,7 +118,10 @@ def test_prose_starting_with_theo_is_not_a_source():
 
 
 def test_title_skips_banner_date_and_byline():
-    text = "Vietnam.vn - Nền tảng quảng bá Việt Nam\n\nThứ tư, 29/10/2025\n\nThiên Trường\n\nViệt Nam - EU thúc đẩy hợp tác số\n\n" + LEAD
+    text = (
+        "Vietnam.vn - Nền tảng quảng bá Việt Nam\n\nThứ tư, 29/10/2025\n\nThiên Trường\n\nViệt Nam - EU thúc đẩy hợp tác số\n\n"
+        + LEAD
+    )
     assert meta(text).title == "Việt Nam - EU thúc đẩy hợp tác số"
 
 
@@ -168,7 +173,9 @@ def test_detect_language(text, lang):
 
 
 def test_language_of_a_mixed_page_follows_the_body():
-    swedish = "Biträdande minister Bui The Duy betonade att samarbetet med EU är viktigt för Vietnam och för regionen. " * 5
+    swedish = (
+        "Biträdande minister Bui The Duy betonade att samarbetet med EU är viktigt för Vietnam och för regionen. " * 5
+    )
     captions = "Việt Nam - EU thúc đẩy hợp tác thể chế trong quản trị AI- Ảnh 1.\n" * 3
     assert detect_language(swedish + captions) == "sv"
     english = "The Deputy Minister Bùi Thế Duy said that the cooperation with the EU is important for Việt Nam. " * 3

@@ -92,12 +92,18 @@ def test_ingest_and_ask_with_the_default_model_need_no_network(tmp_path):
     env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
     for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "GRADIO_ANALYTICS_ENABLED", "ANONYMIZED_TELEMETRY"):
         env.pop(var, None)  # the commands must set what they need themselves
-    ingest = subprocess.run(isolated(guarded_cli("ingest", "--json")), env=env, capture_output=True, text=True, timeout=600)
+    ingest = subprocess.run(
+        isolated(guarded_cli("ingest", "--json")), env=env, capture_output=True, text=True, timeout=600
+    )
     assert ingest.returncode == 0, ingest.stderr[-3000:]
     assert attempts(ingest.stderr) == []
     assert json.loads(ingest.stdout.splitlines()[-1])["added"] == ["001_42eb7389f324bfd9.txt"]
     ask = subprocess.run(
-        isolated(guarded_cli("ask", "Đại sứ EU tại Việt Nam là ai?", "--json")), env=env, capture_output=True, text=True, timeout=600
+        isolated(guarded_cli("ask", "Đại sứ EU tại Việt Nam là ai?", "--json")),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert ask.returncode == 0, ask.stderr[-3000:]
     assert attempts(ask.stderr) == []
@@ -106,10 +112,8 @@ def test_ingest_and_ask_with_the_default_model_need_no_network(tmp_path):
     print(f"\nnetwork namespace: {netns_available()}; answer: {answer['answer'][:120]}")
 
 
-PAGE_DRIVER = (
-    LOOPBACK_UP
-    + textwrap.dedent(
-        """
+PAGE_DRIVER = LOOPBACK_UP + textwrap.dedent(
+    """
     import json, socket, subprocess, sys, time, urllib.request
     corpus, index, serve_page, guard = sys.argv[1:5]
     if sys.argv[5] == "netns":
@@ -144,7 +148,6 @@ PAGE_DRIVER = (
         result["stderr"] = proc.stderr.read()
     print(json.dumps(result))
     """
-    )
 )
 
 
@@ -153,8 +156,21 @@ def test_the_page_serves_and_answers_without_network(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)
     mode = "netns" if netns_available() else "guard-only"
-    argv = [sys.executable, "-c", PAGE_DRIVER, str(corpus), str(tmp_path / "index"), str(HERE / "browser" / "serve_page.py"), GUARD, mode]
-    env = {k: v for k, v in os.environ.items() if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "ANONYMIZED_TELEMETRY")}
+    argv = [
+        sys.executable,
+        "-c",
+        PAGE_DRIVER,
+        str(corpus),
+        str(tmp_path / "index"),
+        str(HERE / "browser" / "serve_page.py"),
+        GUARD,
+        mode,
+    ]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE", "ANONYMIZED_TELEMETRY")
+    }
     proc = subprocess.run(isolated(argv), capture_output=True, text=True, timeout=400, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from assistant.app import build
 from assistant.citations import verify
 from assistant import cli
-from assistant.cli import format_answer, main
+from assistant.cli import main
+from assistant.terminal import format_answer
 from assistant.ocr import Ocr, OcrPage, install_command, page_text, quote_boxes, skip_may_clear, tsv_rows
 from assistant.settings import Settings
 from assistant.web.render import render_library, render_sources
@@ -93,7 +94,11 @@ def test_scanned_pdf_is_indexed_page_by_page_in_nfc(ocr_app):
         assert _cer(p.text, want) < 0.03, (p.text, want)
     assert "45 triệu đô la Mỹ" in paragraphs[1].text
     # progress: every page of each scan, in order
-    assert [c for c in calls if c[0] == "quyet-dinh.pdf"] == [("quyet-dinh.pdf", 0, 2), ("quyet-dinh.pdf", 1, 2), ("quyet-dinh.pdf", 2, 2)]
+    assert [c for c in calls if c[0] == "quyet-dinh.pdf"] == [
+        ("quyet-dinh.pdf", 0, 2),
+        ("quyet-dinh.pdf", 1, 2),
+        ("quyet-dinh.pdf", 2, 2),
+    ]
 
 
 def test_mixed_pdf_ocrs_only_the_page_without_a_text_layer(ocr_app):
@@ -130,7 +135,9 @@ def test_viewer_shows_the_scanned_page_with_the_quoted_words_outlined(ocr_app, t
     app, _, _ = ocr_app
     c = app.ask("Tổng vốn viện trợ không hoàn lại là bao nhiêu?", min_score=0.1).citations[0]
     page, png = app.scan_page(c.doc, c.page)
-    assert png.startswith(b"\x89PNG") and page.page == 1 and abs(page.width - 1654) <= 2 and abs(page.height - 2339) <= 2  # A4, 200 dpi
+    assert (
+        png.startswith(b"\x89PNG") and page.page == 1 and abs(page.width - 1654) <= 2 and abs(page.height - 2339) <= 2
+    )  # A4, 200 dpi
     boxes = quote_boxes(page.words, c.quote)
     assert len(boxes) == len(c.quote.split())  # every quoted word, on the lines of that paragraph only
     title_bottom = max(w[2] + w[4] for w in page.words if w[0] == "Quyết")
@@ -142,7 +149,13 @@ def test_viewer_shows_the_scanned_page_with_the_quoted_words_outlined(ocr_app, t
 
 
 def test_quote_boxes_follow_hyphenation_and_partial_words():
-    words = [("Việt", 0, 0, 9, 9), ("Nam", 10, 0, 9, 9), ("gover-", 20, 0, 9, 9), ("nance", 0, 10, 9, 9), ("tốt.", 10, 10, 9, 9)]
+    words = [
+        ("Việt", 0, 0, 9, 9),
+        ("Nam", 10, 0, 9, 9),
+        ("gover-", 20, 0, 9, 9),
+        ("nance", 0, 10, 9, 9),
+        ("tốt.", 10, 10, 9, 9),
+    ]
     assert quote_boxes(words, "Nam governance tốt.") == [(10, 0, 9, 9), (20, 0, 9, 9), (0, 10, 9, 9), (10, 10, 9, 9)]
     assert quote_boxes(words, "iệt Nam gover") == [(0, 0, 9, 9), (10, 0, 9, 9), (20, 0, 9, 9)]
     assert quote_boxes(words, "Hà Nội") == [] and quote_boxes(words, "") == []
@@ -152,10 +165,17 @@ def test_quote_boxes_follow_hyphenation_and_partial_words():
 def test_real_model_answers_from_the_scan_and_re_embeds_without_ocr(ocr_app, real_embedder, tmp_path):
     app, _, _ = ocr_app
     shutil.copytree(app.settings.index_dir, tmp_path / "index")
-    real = build(Settings(corpus_dir=app.settings.corpus_dir, index_dir=tmp_path / "index", ocr_dpi=DPI), embedder=real_embedder)
+    real = build(
+        Settings(corpus_dir=app.settings.corpus_dir, index_dir=tmp_path / "index", ocr_dpi=DPI), embedder=real_embedder
+    )
     report = real.sync()  # another model: every document is loaded again, its scanned pages from the OCR cache
-    assert sorted(report.added) == ["mixed.pdf", "quyet-dinh.pdf"] and (report.ocr_pages, report.ocr_cached_pages) == (0, 3)
-    _check_ocr_answer(real, real.ask("Tổng vốn viện trợ không hoàn lại của chương trình hợp tác với Thụy Điển là bao nhiêu?"))
+    assert sorted(report.added) == ["mixed.pdf", "quyet-dinh.pdf"] and (report.ocr_pages, report.ocr_cached_pages) == (
+        0,
+        3,
+    )
+    _check_ocr_answer(
+        real, real.ask("Tổng vốn viện trợ không hoàn lại của chương trình hợp tác với Thụy Điển là bao nhiêu?")
+    )
 
 
 def test_text_pdf_citations_are_not_marked_ocr(ocr_app):
@@ -180,7 +200,9 @@ def test_docs_json_and_library_mark_ocr(ocr_app, monkeypatch):
 
 
 @pytest.mark.parametrize("how", ["setting", "path"])
-def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_indexed_once_installed(tmp_path, scans, monkeypatch, how):
+def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_indexed_once_installed(
+    tmp_path, scans, monkeypatch, how
+):
     _corpus(tmp_path, {"scan.pdf": scanned_pdf([[MIXED_SCAN]], dpi=DPI)})
     real = shutil.which("tesseract")
     assert real, "Tesseract must be installed for these tests (.ci/run installs it)"
@@ -195,7 +217,9 @@ def test_without_tesseract_a_scan_is_skipped_with_the_install_command_then_index
     report = app.sync()
     assert report.added == [] and len(report.skipped) == 1
     reason = report.skipped[0].reason
-    assert reason.startswith("no text layer on page 1 (scanned/image-only PDF): OCR needs Tesseract, which is not installed")
+    assert reason.startswith(
+        "no text layer on page 1 (scanned/image-only PDF): OCR needs Tesseract, which is not installed"
+    )
     assert f"`{INSTALL}`" in reason
     assert app.documents()[0].reason == reason
     # installed meanwhile: the next sync (here `assistant ingest --json`) retries the unchanged file and indexes it
@@ -214,7 +238,10 @@ def test_a_missing_language_model_names_its_package(tmp_path, scans):
     report = build(_settings(tmp_path, ocr_languages="vie+kor"), embedder=HashEmbedder()).sync()
     reason = report.skipped[0].reason
     assert "language models that are not installed (kor)" in reason
-    assert "`sudo apt-get install tesseract-ocr tesseract-ocr-kor`" in reason and "vie" in reason.split("installed ones")[1]
+    assert (
+        "`sudo apt-get install tesseract-ocr tesseract-ocr-kor`" in reason
+        and "vie" in reason.split("installed ones")[1]
+    )
 
 
 def test_page_limit_and_ocr_off(tmp_path, scans):
@@ -268,7 +295,13 @@ app.sync(ocr_progress=die_after_first_page)
 def test_killed_mid_ocr_resumes_from_the_cache_and_never_reads_a_page_twice(tmp_path, scans):
     corpus = _corpus(tmp_path, {"quyet-dinh.pdf": scans["quyet-dinh.pdf"]})
     code = _KILLED_INGEST.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(tmp_path / "index"), dpi=DPI)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     app = build(_settings(tmp_path), embedder=HashEmbedder())
     report = app.sync()
@@ -289,7 +322,9 @@ def test_killed_mid_ocr_resumes_from_the_cache_and_never_reads_a_page_twice(tmp_
 
 def _tsv(rows: list[tuple[int, int, int, str, float]]) -> dict[str, list]:
     """Tesseract TSV columns for word rows (block, paragraph, line, text, confidence)."""
-    cols: dict[str, list] = {k: [] for k in ("level", "block_num", "par_num", "line_num", "left", "top", "width", "height", "conf", "text")}
+    cols: dict[str, list] = {
+        k: [] for k in ("level", "block_num", "par_num", "line_num", "left", "top", "width", "height", "conf", "text")
+    }
     for i, (block, par, line, text, conf) in enumerate(rows):
         for k, v in zip(cols, (5, block, par, line, 10 * i, 20 * line, 9, 12, conf, text)):
             cols[k].append(v)
@@ -314,10 +349,18 @@ def test_page_text_lines_paragraphs_nfc_and_stamps_dropped():
 
 def test_a_blank_line_inside_one_tesseract_paragraph_breaks_it():
     """Tesseract grouped a title, a blank line and a byline into one paragraph: the gap splits them."""
-    rows = [(t, 0, top, 50, 12, 90.0, 1, 1, line) for line, (t, top) in enumerate([("Tiêu", 0), ("Thiên", 40), ("dòng", 56), ("một", 72)], 1)]
+    rows = [
+        (t, 0, top, 50, 12, 90.0, 1, 1, line)
+        for line, (t, top) in enumerate([("Tiêu", 0), ("Thiên", 40), ("dòng", 56), ("một", 72)], 1)
+    ]
     assert page_text(rows)[0] == "Tiêu\n\nThiên\ndòng\nmột"
     # but a sentence that goes on in lower case is one paragraph, whatever Tesseract's layout says
-    rows = [("thu", 0, 0, 50, 12, 90.0, 1, 1, 1), ("hút", 60, 0, 50, 12, 90.0, 1, 1, 1), ("tuyến", 0, 16, 50, 12, 90.0, 1, 2, 1), ("tàu.", 60, 16, 50, 12, 90.0, 1, 2, 1)]
+    rows = [
+        ("thu", 0, 0, 50, 12, 90.0, 1, 1, 1),
+        ("hút", 60, 0, 50, 12, 90.0, 1, 1, 1),
+        ("tuyến", 0, 16, 50, 12, 90.0, 1, 2, 1),
+        ("tàu.", 60, 16, 50, 12, 90.0, 1, 2, 1),
+    ]
     assert page_text(rows)[0] == "thu hút\ntuyến tàu."
 
 

@@ -51,14 +51,20 @@ def test_onnx_vectors_agree_with_torch(torch_embedder, onnx_embedder):
     t = torch_embedder.embed_queries(QUESTIONS) @ torch_embedder.embed_passages(paras).T
     o = onnx_embedder.embed_queries(QUESTIONS) @ onnx_embedder.embed_passages(paras).T
     for q, best in enumerate(t.argmax(1)):
-        assert best in np.argsort(-o[q])[:3] and o[q].max() - o[q, best] <= 0.01, (QUESTIONS[q], best, np.argsort(-o[q])[:3])
+        assert best in np.argsort(-o[q])[:3] and o[q].max() - o[q, best] <= 0.01, (
+            QUESTIONS[q],
+            best,
+            np.argsort(-o[q])[:3],
+        )
 
 
 @pytest.mark.model
 def test_the_default_backend_onnx_fp32_gives_torchs_vectors(torch_embedder, real_embedder):
     """ASSISTANT_EMBED_BACKEND=onnx-fp32 (the default): the export unquantized, in its own file beside the int8 one."""
     fp32 = real_embedder
-    assert fp32.model_id == torch_embedder.model_id  # the same vectors: the same id, an index built by either serves both
+    assert (
+        fp32.model_id == torch_embedder.model_id
+    )  # the same vectors: the same id, an index built by either serves both
     assert (fp32.dim, fp32.max_tokens) == (torch_embedder.dim, torch_embedder.max_tokens)
     assert fp32._model._path.name == "model.onnx"
     paras = _seed_paragraphs()
@@ -103,7 +109,9 @@ def test_export_without_the_onnx_package_says_what_to_install(tmp_path, monkeypa
         (["Transformer", "Pooling"], {"pooling_mode_max_tokens": True}, "pooling_mode_max_tokens"),
     ],
 )
-def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_export(tmp_path, modules, pooling, named):
+def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_export(
+    tmp_path, modules, pooling, named
+):
     folder = tmp_path / "model"
     (folder / "1_Pooling").mkdir(parents=True)
     mods = [{"idx": i, "name": str(i), "path": "1_Pooling" if m == "Pooling" else f"{i}_{m}" if i else "",
@@ -126,13 +134,17 @@ def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path):
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hà", "nội", "đại", "sứ", "việt", "nam", "eu", "là", "ai", "?"]
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
     folder = tmp_path / "tiny"
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=37, max_position_embeddings=64)  # fmt: skip
     BertModel(config).save_pretrained(folder)
-    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]").save_pretrained(folder)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    ).save_pretrained(folder)
     (folder / "modules.json").write_text(json.dumps([
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},

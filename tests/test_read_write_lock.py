@@ -106,7 +106,9 @@ def test_app_reloads_its_view_between_questions_after_a_sync(fake_app, corpus):
     added and synced is found by the next question."""
     fake_app.sync()
     assert fake_app.index.follows_writes is False
-    (corpus / "zz_new.txt").write_text("Tiêu đề\n\nHội nghị Zanzibar về hợp tác nghề cá diễn ra tại Hà Nội năm 2026.\n", encoding="utf-8")
+    (corpus / "zz_new.txt").write_text(
+        "Tiêu đề\n\nHội nghị Zanzibar về hợp tác nghề cá diễn ra tại Hà Nội năm 2026.\n", encoding="utf-8"
+    )
     fake_app.sync()
     a = fake_app.ask("Hội nghị Zanzibar về hợp tác nghề cá diễn ra ở đâu?", min_score=0.0)
     assert any(c.doc == "zz_new.txt" for c in a.citations), a
@@ -120,7 +122,9 @@ def test_app_reloads_when_another_writer_published(fake_app, corpus, settings_fo
 
     fake_app.sync()
     fake_app.ask("Đại sứ EU tại Việt Nam là ai?")  # the view is loaded
-    (corpus / "zz_other.txt").write_text("Tiêu đề\n\nDự án Kilimanjaro về năng lượng gió được ký tại Huế năm 2026.\n", encoding="utf-8")
+    (corpus / "zz_other.txt").write_text(
+        "Tiêu đề\n\nDự án Kilimanjaro về năng lượng gió được ký tại Huế năm 2026.\n", encoding="utf-8"
+    )
     other = build(fake_app.settings, embedder=HashEmbedder())
     other.sync()
     assert fake_app.index.needs_refresh()

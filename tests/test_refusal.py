@@ -48,7 +48,9 @@ def features(**kw: float) -> dict[str, float]:
     return f
 
 
-def evidence(hits: list[Hit], feats: dict[str, float] | None = None, *, lang: str = "en", cross: bool = False) -> Evidence:
+def evidence(
+    hits: list[Hit], feats: dict[str, float] | None = None, *, lang: str = "en", cross: bool = False
+) -> Evidence:
     return Evidence(lang, None, hits, [], [], feats if feats is not None else features(), cross)
 
 
@@ -56,7 +58,9 @@ def at_threshold(model: AnswerabilityModel, base: dict[str, float], name: str) -
     """The value of feature `name` at which the model's probability equals its threshold (others from base)."""
     w = model.weights.get(name, 0.0)
     assert w > 0, f"the model has no positive weight on {name!r}: {model.weights}"
-    t = min(max(model.threshold, 1e-9), 1.0 - 1e-9)  # a broken threshold is test_the_committed_model_file_is_well_formed's to report
+    t = min(
+        max(model.threshold, 1e-9), 1.0 - 1e-9
+    )  # a broken threshold is test_the_committed_model_file_is_well_formed's to report
     z_star = math.log(t / (1.0 - t))
     z_rest = sum(model.weights.get(k, 0.0) * base.get(k, 0.0) for k in FEATURES if k != name)
     return (z_star - z_rest) / w
@@ -78,7 +82,10 @@ def far_below(**kw: float) -> dict[str, float]:
 # ---------------------------------------------------------------- the answerability model (default)
 
 
-@pytest.mark.parametrize("base", [features(), features(coverage=0.5, sentence_coverage=0.5, kind_match=1.0), features(cross=1.0, margin=0.05)])
+@pytest.mark.parametrize(
+    "base",
+    [features(), features(coverage=0.5, sentence_coverage=0.5, kind_match=1.0), features(cross=1.0, margin=0.05)],
+)
 def test_the_model_threshold_decides_just_below_and_just_above(base):
     model = answerability_model()
     x = at_threshold(model, base, "dense")
@@ -134,8 +141,16 @@ def test_probability_is_a_logistic_of_the_weighted_features():
 
 @pytest.mark.parametrize(
     "content",
-    [None, "", "{not json", json.dumps({"threshold": 0.5}), json.dumps({"weights": {"dense": 1.0}}),
-     json.dumps({"weights": [1, 2], "threshold": 0.5}), json.dumps({"weights": {}, "threshold": "high"}), "[]"],
+    [
+        None,
+        "",
+        "{not json",
+        json.dumps({"threshold": 0.5}),
+        json.dumps({"weights": {"dense": 1.0}}),
+        json.dumps({"weights": [1, 2], "threshold": 0.5}),
+        json.dumps({"weights": {}, "threshold": "high"}),
+        "[]",
+    ],
     ids=["missing", "empty", "corrupt", "no-weights", "no-threshold", "weights-list", "threshold-text", "a-list"],
 )
 def test_a_missing_or_corrupt_model_file_is_an_actionable_error(tmp_path, content):
@@ -160,7 +175,10 @@ def test_a_broken_model_file_stops_the_answer_instead_of_answering(tmp_path, mon
 
 def test_a_valid_model_file_loads(tmp_path):
     path = tmp_path / "m.json"
-    path.write_text(json.dumps({"weights": {"dense": 3.0, "bias": -2.0}, "threshold": 0.4, "about": {"note": "x"}}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"weights": {"dense": 3.0, "bias": -2.0}, "threshold": 0.4, "about": {"note": "x"}}),
+        encoding="utf-8",
+    )
     m = answerability_model.__wrapped__(path)
     assert m == AnswerabilityModel({"dense": 3.0, "bias": -2.0}, 0.4, {"note": "x"})
 
@@ -169,7 +187,11 @@ def test_a_valid_model_file_loads(tmp_path):
 
 
 def test_min_score_uses_the_best_support_of_all_hits_just_below_and_above():
-    hits = [hit("Nothing relevant here.", dense=0.30, n=1), hit(PLAIN_PASSAGE, dense=0.60, n=2), hit("Other text.", dense=0.10, n=3)]
+    hits = [
+        hit("Nothing relevant here.", dense=0.30, n=1),
+        hit(PLAIN_PASSAGE, dense=0.60, n=2),
+        hit("Other text.", dense=0.10, n=3),
+    ]
     best = max(support(PLAIN_Q, h) for h in hits)
     assert best == pytest.approx(0.60 + 0.15 * coverage(PLAIN_Q, PLAIN_PASSAGE)) and best > support(PLAIN_Q, hits[0])
     refusing = far_below()  # the model would refuse: min_score must replace it
@@ -225,26 +247,35 @@ def test_lexical_mode_looks_at_the_first_hit_and_ignores_the_model():
     full = hit("budget digital programme ministry", dense=None, n=2)
     low = hit("The budget was approved.", dense=None, n=1)
     assert answerable(evidence([full, low], weak), LEX_Q, "lexical", None)  # the model would refuse these features
-    assert not answerable(evidence([low, full], weak), LEX_Q, "lexical", None)  # the rule is on the best (first) passage
+    assert not answerable(
+        evidence([low, full], weak), LEX_Q, "lexical", None
+    )  # the rule is on the best (first) passage
 
 
 # ---------------------------------------------------------------- named entities
 
 
-@pytest.mark.parametrize("mode,min_score", [("hybrid", None), ("hybrid", 0.0), ("hybrid", -10.0), ("dense", None), ("lexical", None)])
+@pytest.mark.parametrize(
+    "mode,min_score", [("hybrid", None), ("hybrid", 0.0), ("hybrid", -10.0), ("dense", None), ("lexical", None)]
+)
 def test_a_missing_named_entity_refuses_even_with_a_high_score(mode, min_score):
     q = "Who is the Korean ambassador to Vietnam?"
     passage = "The EU ambassador to Vietnam met the minister."  # every word of the question but the entity
     strong = far_above()
     assert not answerable(evidence([hit(passage, dense=1.0)], strong), q, mode, min_score)
     # the same evidence with the entity present is answered: the entity is what refused it
-    assert answerable(evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, mode, min_score)
+    assert answerable(
+        evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, mode, min_score
+    )
 
 
 def test_the_entity_may_be_in_any_hit_not_only_the_best():
     q = "Who is the Korean ambassador to Vietnam?"
     strong = far_above()
-    hits = [hit("The ambassador to Vietnam met the minister.", dense=1.0, n=1), hit("Hàn Quốc là đối tác lớn.", dense=0.2, n=2)]
+    hits = [
+        hit("The ambassador to Vietnam met the minister.", dense=1.0, n=1),
+        hit("Hàn Quốc là đối tác lớn.", dense=0.2, n=2),
+    ]
     assert answerable(evidence(hits, strong), q, "hybrid", None)  # Hàn Quốc is Korea's alias
 
 
@@ -270,7 +301,14 @@ def test_the_ambassador_question_with_its_name_present_is_answered_by_score_alon
     assert not answerable(evidence(hits, features(dense=x - 1e-3), lang="vi"), q, "hybrid", None)
 
 
-@pytest.mark.parametrize("q", ["Vem är Koreas ambassadör i Vietnam?", "Vem är Japans ambassadör i Vietnam?", "Vem är Frankrikes ambassadör i Vietnam?"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "Vem är Koreas ambassadör i Vietnam?",
+        "Vem är Japans ambassadör i Vietnam?",
+        "Vem är Frankrikes ambassadör i Vietnam?",
+    ],
+)
 def test_a_swedish_genitive_country_is_still_required_across_languages(q):
     vi = [hit(AMBASSADOR_VI, dense=1.0)]
     assert not answerable(evidence(vi, far_above(cross=1.0), lang="sv", cross=True), q, "hybrid", None)
@@ -306,7 +344,13 @@ def test_a_year_the_passages_do_not_name_refuses_when_they_name_other_years():
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("năm 2024 và 2025", {"2024", "2025"}), ("1.2024 tỷ", set()), ("20245", set()), ("1499 hay 1500", {"1500"}), ("ngày 27/10/2025", {"2025"})],
+    [
+        ("năm 2024 và 2025", {"2024", "2025"}),
+        ("1.2024 tỷ", set()),
+        ("20245", set()),
+        ("1499 hay 1500", {"1500"}),
+        ("ngày 27/10/2025", {"2025"}),
+    ],
 )
 def test_years_are_four_digit_years_not_parts_of_other_numbers(text, expected):
     assert years(text) == expected
@@ -319,9 +363,11 @@ def test_conflicting_years_lists_only_the_missing_ones():
 
 
 def test_a_vietnamese_name_without_its_marks_must_be_found_whole_across_languages():
-    """"Da Nang" in an English question is "Đà Nẵng": "da" alone (đã, "already") is in every passage."""
+    """ "Da Nang" in an English question is "Đà Nẵng": "da" alone (đã, "already") is in every passage."""
     strong = far_above(cross=1.0)
-    ninh_binh = [hit("Diễn đàn Hợp tác Số EU - Việt Nam đã được tổ chức tại Ninh Bình ngày 27/10, nẵng lòng.", dense=1.0)]
+    ninh_binh = [
+        hit("Diễn đàn Hợp tác Số EU - Việt Nam đã được tổ chức tại Ninh Bình ngày 27/10, nẵng lòng.", dense=1.0)
+    ]
     q = "On what date is the EU-Vietnam Digital Cooperation Forum held in Da Nang?"
     assert {"da nang"} in entities(q, cross_lingual=True)
     assert not answerable(evidence(ninh_binh, strong, cross=True), q, "hybrid", None)
@@ -329,7 +375,17 @@ def test_a_vietnamese_name_without_its_marks_must_be_found_whole_across_language
     assert answerable(evidence(da_nang, strong, cross=True), q, "hybrid", None)
 
 
-@pytest.mark.parametrize("run,expected", [("da nang", True), ("nguyen chi dung", True), ("bui the duy", True), ("research innovation", False), ("ninh", False), ("a b c d e", False)])
+@pytest.mark.parametrize(
+    "run,expected",
+    [
+        ("da nang", True),
+        ("nguyen chi dung", True),
+        ("bui the duy", True),
+        ("research innovation", False),
+        ("ninh", False),
+        ("a b c d e", False),
+    ],
+)
 def test_vietnamese_name_shape(run, expected):
     assert vietnamese_name(run) is expected
 
@@ -342,7 +398,7 @@ def test_in_a_vietnamese_question_any_word_of_a_name_still_counts():
 
 
 def test_the_language_named_for_a_document_is_present_when_a_hit_is_in_that_language():
-    """"the Swedish-language article" need not name Sweden; "the Swedish ambassador" must."""
+    """ "the Swedish-language article" need not name Sweden; "the Swedish ambassador" must."""
     q = "What is the source of the Swedish-language article on AI governance?"
     sv = [hit("Källa: https://mst.gov.vn/ai-styrning", dense=1.0)]
     strong = far_above(cross=1.0)
@@ -351,11 +407,14 @@ def test_the_language_named_for_a_document_is_present_when_a_hit_is_in_that_lang
     vietnamese_docs = Evidence("en", None, sv, [], [], strong, True, frozenset({"vi"}))
     assert not answerable(vietnamese_docs, q, "hybrid", None)
     assert not answerable(swedish_docs, "Who is the Swedish ambassador to Vietnam?", "hybrid", None)
-    assert document_languages("Bài báo tiếng Việt về AI?") == {"vi"} and document_languages("Vem är Sveriges ambassadör?") == set()
+    assert (
+        document_languages("Bài báo tiếng Việt về AI?") == {"vi"}
+        and document_languages("Vem är Sveriges ambassadör?") == set()
+    )
 
 
 def test_an_english_demonym_names_its_country():
-    """"the Australian minister" asks about Australia: refused over passages that do not name it."""
+    """ "the Australian minister" asks about Australia: refused over passages that do not name it."""
     q = "What did the Australian minister say at the forum in Ninh Binh?"
     strong = far_above(cross=1.0)
     forum = [hit("Bộ trưởng Bộ Khoa học và Công nghệ phát biểu tại diễn đàn ở Ninh Bình.", dense=1.0)]
@@ -373,4 +432,6 @@ def test_a_country_named_by_its_one_syllable_vietnamese_name_is_present(q, passa
     written, they name the country: an English question about Russia is answered from "Tổng thống Nga"."""
     strong = far_above(cross=1.0)
     assert answerable(evidence([hit(passage, dense=1.0)], strong, cross=True), q, "hybrid", None)
-    assert not answerable(evidence([hit(passage.lower(), dense=1.0)], strong, cross=True), q, "hybrid", None)  # "nga" is no name
+    assert not answerable(
+        evidence([hit(passage.lower(), dense=1.0)], strong, cross=True), q, "hybrid", None
+    )  # "nga" is no name

@@ -44,7 +44,6 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str]:
         return r.status, r.read().decode()
 
 
-
 def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(corpus, tmp_path):
     port = free_port()
     index = tmp_path / "index"
@@ -61,7 +60,11 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
     with open(err_path, "w") as err:
         proc = subprocess.Popen(
             ["nice", "-n", "10", sys.executable, "-c", CHILD, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -76,7 +79,9 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
         assert proc.poll() is None, f"serve exited early ({proc.returncode}):\n{err_path.read_text()}"
         assert status == 200, err_path.read_text()
         assert '"title":"Document assistant"' in body and "Document assistant" in body
-        out = ask_page(url, "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?")  # word overlap (hash embedder) finds the ambassador's sentence
+        out = ask_page(
+            url, "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?"
+        )  # word overlap (hash embedder) finds the ambassador's sentence
         assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
         assert {c["doc"] for c in out["citations"]} <= set(SEED_DOCS)
 
@@ -187,7 +192,12 @@ def test_filter_inputs_reach_app_ask_as_one_filter_with_both_dates(page_app, mon
     assert seen == [
         (
             "Diễn đàn Hợp tác Số",
-            {"flt": Filter(docs, "vi", "2025-10-01", "2025-10-31"), "context": "", "answer_mode": "extractive", "top_k": 4},
+            {
+                "flt": Filter(docs, "vi", "2025-10-01", "2025-10-31"),
+                "context": "",
+                "answer_mode": "extractive",
+                "top_k": 4,
+            },
         )
     ]
     assert type(seen[0][1]["top_k"]) is int  # the slider's float is passed on as a whole number
@@ -287,13 +297,17 @@ def test_delete_asks_for_confirmation_first_and_cancel_hides_it(page_app):
     page = ChatPage(page_app)
     ask_delete = page.ask_delete
     assert ask_delete(None) == (
-        render_message("Choose a document to delete first.", "warn"), {"__type__": "update", "visible": False}, ""
+        render_message("Choose a document to delete first.", "warn"),
+        {"__type__": "update", "visible": False},
+        "",
     )
     name = SEED_DOCS[1]
     assert ask_delete(name) == (
         "",
         {"__type__": "update", "visible": True},
-        render_message(f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"),
+        render_message(
+            f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"
+        ),
     )
     assert (Path(page_app.settings.corpus_dir) / name).exists()  # asking deletes nothing
     assert page.cancel_delete() == {"__type__": "update", "visible": False}
@@ -307,7 +321,7 @@ def test_confirmed_delete_removes_the_file_and_its_passages_and_updates_the_list
     name = SEED_DOCS[1]
     status, box, table, docs_update, delete_update = do_delete(name, progress)
     assert status.startswith(render_message(f"Deleted {name}.", "info") + '<ul class="report">')
-    assert f"<li class=\"ok\">removed {name} from the index</li>" in status
+    assert f'<li class="ok">removed {name} from the index</li>' in status
     assert box == {"__type__": "update", "visible": False}
     assert not (Path(page_app.settings.corpus_dir) / name).exists()
     assert sorted(r.name for r in page_app.documents()) == [n for n in SEED_DOCS if n != name]
@@ -340,8 +354,10 @@ def test_upload_saves_into_corpus_and_indexes_and_an_empty_upload_does_nothing(p
     src.write_text("Hoa dã quỳ\n\nĐà Lạt có hoa dã quỳ nở vào tháng mười một hằng năm.\n", encoding="utf-8")
     status, table, docs_update, delete_update, cleared = on_upload([str(src)], progress)
     saved = [r.name for r in page_app.documents() if r.name not in SEED_DOCS]
-    assert len(saved) == 1 and (Path(page_app.settings.corpus_dir) / saved[0]).read_text(encoding="utf-8") == src.read_text(encoding="utf-8")
-    assert f"<li class=\"ok\">saved <b>{esc(saved[0])}</b> into corpus/</li>" in status
-    assert f"<li class=\"ok\">indexed {esc(saved[0])}</li>" in status
+    assert len(saved) == 1 and (Path(page_app.settings.corpus_dir) / saved[0]).read_text(
+        encoding="utf-8"
+    ) == src.read_text(encoding="utf-8")
+    assert f'<li class="ok">saved <b>{esc(saved[0])}</b> into corpus/</li>' in status
+    assert f'<li class="ok">indexed {esc(saved[0])}</li>' in status
     assert "6 indexed, 0 skipped" in table and saved[0] in [v for _, v in delete_update["choices"]]
     assert cleared is None  # the upload box is emptied

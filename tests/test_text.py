@@ -37,10 +37,14 @@ def test_no_stemming():
 
 
 def test_sentence_spans_cover_sentences_and_keep_abbreviations():
-    t = "Ông A đến TP. Hồ Chí Minh ngày 21/10. Ông nói: \"Việt Nam tăng 200%.\" Kim ngạch đạt 30,7 tỷ USD."
+    t = 'Ông A đến TP. Hồ Chí Minh ngày 21/10. Ông nói: "Việt Nam tăng 200%." Kim ngạch đạt 30,7 tỷ USD.'
     spans = sentence_spans(t)
     got = [t[s:e] for s, e in spans]
-    assert got == ["Ông A đến TP. Hồ Chí Minh ngày 21/10.", "Ông nói: \"Việt Nam tăng 200%.\"", "Kim ngạch đạt 30,7 tỷ USD."]
+    assert got == [
+        "Ông A đến TP. Hồ Chí Minh ngày 21/10.",
+        'Ông nói: "Việt Nam tăng 200%."',
+        "Kim ngạch đạt 30,7 tỷ USD.",
+    ]
 
 
 def test_sentence_spans_split_lines_and_trim():
@@ -51,9 +55,38 @@ def test_sentence_spans_split_lines_and_trim():
 # --- lexical analysis per language -----------------------------------------------------------------
 
 VI_PINNED = [
-    "thứ", "trưởng", "bùi", "thế", "duy", "ở", "hà", "nội", "ngày", "21", "10",
-    "~thu", "~truong", "~bui", "~the", "~duy", "~o", "~ha", "~noi", "~ngay", "~21", "~10",
-    "thứ_trưởng", "trưởng_bùi", "bùi_thế", "thế_duy", "duy_ở", "ở_hà", "hà_nội", "nội_ngày", "ngày_21", "21_10",
+    "thứ",
+    "trưởng",
+    "bùi",
+    "thế",
+    "duy",
+    "ở",
+    "hà",
+    "nội",
+    "ngày",
+    "21",
+    "10",
+    "~thu",
+    "~truong",
+    "~bui",
+    "~the",
+    "~duy",
+    "~o",
+    "~ha",
+    "~noi",
+    "~ngay",
+    "~21",
+    "~10",
+    "thứ_trưởng",
+    "trưởng_bùi",
+    "bùi_thế",
+    "thế_duy",
+    "duy_ở",
+    "ở_hà",
+    "hà_nội",
+    "nội_ngày",
+    "ngày_21",
+    "21_10",
 ]
 
 
@@ -64,11 +97,14 @@ def test_vietnamese_terms_are_exactly_those_of_the_vietnamese_only_analysis():
     assert lexical_terms("Đại sứ EU", "vi") == ["đại", "sứ", "eu", "~dai", "~su", "~eu", "đại_sứ", "sứ_eu"]
 
 
-@pytest.mark.parametrize(("name", "n", "digest"), [
-    ("000_b0dddf86d6f85ffe.txt", 4778, "4226e924167089be"),
-    ("001_42eb7389f324bfd9.txt", 2921, "86501e4f839b6c9a"),
-    ("003_a6de01ab2ae2bfda.txt", 9116, "6fefcfc050345874"),
-])
+@pytest.mark.parametrize(
+    ("name", "n", "digest"),
+    [
+        ("000_b0dddf86d6f85ffe.txt", 4778, "4226e924167089be"),
+        ("001_42eb7389f324bfd9.txt", 2921, "86501e4f839b6c9a"),
+        ("003_a6de01ab2ae2bfda.txt", 9116, "6fefcfc050345874"),
+    ],
+)
 def test_vietnamese_seed_documents_give_the_same_terms_as_before(name, n, digest):
     import hashlib
     from pathlib import Path
@@ -82,7 +118,9 @@ def test_swedish_inflections_share_a_stem():
     forms = ["myndigheten", "myndigheter", "myndigheterna", "myndighet"]
     stems = [{t for t in lexical_terms(f, "sv") if t.startswith("sv:")} for f in forms]
     assert all(s == stems[0] and len(s) == 1 for s in stems), stems
-    assert {t for t in lexical_terms("beslutet", "sv") if t.startswith("sv:")} == {t for t in lexical_terms("beslut", "sv") if t.startswith("sv:")}
+    assert {t for t in lexical_terms("beslutet", "sv") if t.startswith("sv:")} == {
+        t for t in lexical_terms("beslut", "sv") if t.startswith("sv:")
+    }
 
 
 def test_english_plurals_share_a_stem():
@@ -104,7 +142,9 @@ def test_swedish_compounds_share_ngrams_with_their_parts():
 def test_each_language_keeps_the_plain_tokens_and_prefixes_only_its_own_terms():
     for lang, other in (("sv", "en:"), ("en", "sv")):
         terms = lexical_terms("Julien Guerrier 2025 agreements", lang)
-        assert {"julien", "guerrier", "2025", "~julien", "julien_guerrier"} <= set(terms)  # names and numbers match across languages
+        assert {"julien", "guerrier", "2025", "~julien", "julien_guerrier"} <= set(
+            terms
+        )  # names and numbers match across languages
         assert not [t for t in terms if t.startswith(other)]
     assert not [t for t in lexical_terms("Bùi Thế Duy ký hiệp định", "vi") if ":" in t or "#" in t]
     assert "sv:2025" not in lexical_terms("år 2025", "sv")  # numbers are not stemmed (the plain token matches them)

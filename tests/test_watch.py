@@ -122,7 +122,9 @@ def test_a_burst_of_files_is_one_sync(watched):
     quiet(rec)
     before = rec.syncs
     for i in range(50):
-        (corpus / f"burst-{i:02d}.txt").write_text(f"Tài liệu {i} của đợt sao chép hàng loạt về cảng biển số {i}.\n", encoding="utf-8")
+        (corpus / f"burst-{i:02d}.txt").write_text(
+            f"Tài liệu {i} của đợt sao chép hàng loạt về cảng biển số {i}.\n", encoding="utf-8"
+        )
     wait_for(lambda: sum(p.startswith("burst-") for p in docs(app)) == 50)
     quiet(rec)
     print(f"\n50 files dropped at once: {rec.syncs - before} sync(s)")
@@ -136,7 +138,9 @@ def test_an_editor_save_via_temp_file_is_one_update(watched):
     quiet(rec)
     before = rec.syncs
     tmp = corpus / ".000_b0dddf86d6f85ffe.txt.swp"
-    tmp.write_text(target.read_text(encoding="utf-8") + "\nĐoạn cuối được thêm bởi trình soạn thảo.\n", encoding="utf-8")
+    tmp.write_text(
+        target.read_text(encoding="utf-8") + "\nĐoạn cuối được thêm bởi trình soạn thảo.\n", encoding="utf-8"
+    )
     os.replace(tmp, target)
     wait_for(lambda: any(target.name in r.updated for r in rec.reports))
     quiet(rec)

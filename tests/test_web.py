@@ -13,7 +13,15 @@ from assistant.followup import followup_context, is_followup
 from assistant.settings import Settings
 from assistant.types import Answer, Chunk, Citation, DocMeta, DocumentRow, Hit, Paragraph, Skipped
 from assistant.web.page import ChatPage, make_filter, stream_steps
-from assistant.web.render import esc, render_answer_text, render_library, render_sources, render_sync_report, render_turn, safe_url
+from assistant.web.render import (
+    esc,
+    render_answer_text,
+    render_library,
+    render_sources,
+    render_sync_report,
+    render_turn,
+    safe_url,
+)
 from assistant.web.server import auth_pair
 from assistant.web.views import Target, highlight, render_document_view, render_paragraph_view
 
@@ -72,7 +80,13 @@ def evil_answer() -> Answer:
 def test_esc_and_safe_url():
     assert esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
     assert safe_url("https://vnexpress.net/a?b=1") == "https://vnexpress.net/a?b=1"
-    for bad in ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", 'https://x" onmouseover="a', "vbscript:x"]:
+    for bad in [
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        'https://x" onmouseover="a',
+        "vbscript:x",
+    ]:
         assert safe_url(bad) is None
 
 
@@ -99,7 +113,16 @@ def test_grouped_markers():
 
 def test_refused_answer_says_so_and_lists_nearest():
     chunk = Chunk("c", "a.txt", 7, 0, 5, f"nearest text {EVIL}", page=2)
-    a = Answer("Giá vàng?", False, "Các tài liệu không chứa câu trả lời cho câu hỏi này.", "vi", [], "extractive", {"total": 3}, [Hit(chunk, 0.2)])
+    a = Answer(
+        "Giá vàng?",
+        False,
+        "Các tài liệu không chứa câu trả lời cho câu hỏi này.",
+        "vi",
+        [],
+        "extractive",
+        {"total": 3},
+        [Hit(chunk, 0.2)],
+    )
     html = render_turn(1, {"q": "Giá vàng?", "answer": a, "metas": {"a.txt": DocMeta(title="Tiêu đề")}})
     assert_inert(html)
     assert "không chứa câu trả lời" in html
@@ -129,7 +152,15 @@ def test_stream_steps_grow_to_the_full_text_without_splitting_markers():
     assert all(not re.search(r"\[\d*$", s.rstrip()) for s in steps)
 
 
-PARAS_TEXT = ["Tiêu đề <b>", "Đoạn một.", f"Đoạn hai có trích dẫn {EVIL} ở giữa.", "Đoạn ba.", "Đoạn bốn.", "Đoạn năm.", "Đoạn sáu."]
+PARAS_TEXT = [
+    "Tiêu đề <b>",
+    "Đoạn một.",
+    f"Đoạn hai có trích dẫn {EVIL} ở giữa.",
+    "Đoạn ba.",
+    "Đoạn bốn.",
+    "Đoạn năm.",
+    "Đoạn sáu.",
+]
 
 
 def paragraphs() -> list[Paragraph]:
@@ -303,7 +334,9 @@ def test_follow_up_is_asked_with_the_previous_question_as_context(page_app, monk
 
     monkeypatch.setattr(page_app, "ask_stream", spy)
     respond = ChatPage(page_app).respond
-    *_, (_, turns, *_) = respond("Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5)
+    *_, (_, turns, *_) = respond(
+        "Việt Nam hợp tác chuyển đổi số với EU như thế nào?", [], [], "", "", "", "extractive", 5
+    )
     *_, (html, turns, *_) = respond("còn Nhật Bản thì sao?", turns, [], "", "", "", "extractive", 5)
     assert seen == ["", "Việt Nam hợp tác chuyển đổi số với EU như thế nào?"]
     assert "follow-up: also searched with" in html
@@ -331,7 +364,9 @@ def test_filters_restrict_the_citations(page_app):
     *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-28", "2025-12-31", "extractive", 3)
     assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"000_b0dddf86d6f85ffe.txt"}
     *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "", "2025-10-21", "extractive", 5)
-    assert {h.chunk.doc for h in turns[0]["answer"].hits} == {"002_ac641c82a5bb9970.txt"}  # the end day is in, later ones out
+    assert {h.chunk.doc for h in turns[0]["answer"].hits} == {
+        "002_ac641c82a5bb9970.txt"
+    }  # the end day is in, later ones out
     *_, (_, turns, *_) = respond("Diễn đàn Hợp tác Số", [], [], "", "2025-10-22", "2025-10-26", "extractive", 5)
     assert turns[0]["answer"].hits == [] and not turns[0]["answer"].answered  # no document dated in between
 
@@ -350,9 +385,28 @@ def test_llm_mode_without_a_configured_model_says_what_to_set(page_app):
 def test_sources_show_permalinks_also_in_and_group_copies_of_one_story():
     from assistant.types import Corroboration
 
-    a = Citation(1, "vn.txt", 3, None, "Diễn đàn diễn ra ngày 27/10.", 100, 128, 0.9,
-                 corroborated_by=[Corroboration("copy.txt", 4, "vi", 0.97), Corroboration("sv.txt", 11, "sv", 0.86)])
-    b = Citation(2, "copy.txt", 4, None, "Diễn đàn diễn ra ngày 27/10.", 40, 68, 0.8, corroborated_by=[Corroboration("vn.txt", 3, "vi", 0.97)])
+    a = Citation(
+        1,
+        "vn.txt",
+        3,
+        None,
+        "Diễn đàn diễn ra ngày 27/10.",
+        100,
+        128,
+        0.9,
+        corroborated_by=[Corroboration("copy.txt", 4, "vi", 0.97), Corroboration("sv.txt", 11, "sv", 0.86)],
+    )
+    b = Citation(
+        2,
+        "copy.txt",
+        4,
+        None,
+        "Diễn đàn diễn ra ngày 27/10.",
+        40,
+        68,
+        0.8,
+        corroborated_by=[Corroboration("vn.txt", 3, "vi", 0.97)],
+    )
     html = render_sources(Answer("q", True, "x [1] [2]", "vi", [a, b], "extractive", {}), {}, 0)
     assert html.count("<li>") == 1  # the copy is listed under the first source, not as another one
     assert 'href="?doc=vn.txt&amp;p=3&amp;q=100-128"' in html and 'href="?doc=copy.txt&amp;p=4&amp;q=40-68"' in html
@@ -391,7 +445,9 @@ def test_every_answer_updates_the_export_button_with_a_brief_of_the_conversation
     assert page.export_update([])["interactive"] is False  # nothing to export yet
     *_, (_, turns, _) = page.respond("Đại sứ EU tại Việt Nam là ai?", [], [], "", "", "", "extractive", 5)
     first = page.export_update(turns)
-    *_, (_, turns, _) = page.respond("Diễn đàn Hợp tác số EU - Việt Nam diễn ra ở đâu?", turns, [], "", "", "", "extractive", 5)
+    *_, (_, turns, _) = page.respond(
+        "Diễn đàn Hợp tác số EU - Việt Nam diễn ra ở đâu?", turns, [], "", "", "", "extractive", 5
+    )
     button = page.export_update(turns)
     assert first["interactive"] and button["interactive"] and button["value"].endswith(".docx")
     d = docx.Document(button["value"])

@@ -17,13 +17,15 @@ from assistant.types import Answer, Citation, Removed
 from assistant.web.page import ChatPage
 from assistant.web.render import render_removed, render_sources, render_turn
 
-EVIL = '<img src=x onerror=alert(1)> <script>alert(1)</script>'
+EVIL = "<img src=x onerror=alert(1)> <script>alert(1)</script>"
 
 
 @pytest.fixture
 def llm_page(corpus, settings_for):
     with LLMServer() as server:
-        settings = settings_for(corpus, min_score=0.0, llm_provider="openai-like", llm_model="test-model", llm_base_url=server.url)
+        settings = settings_for(
+            corpus, min_score=0.0, llm_provider="openai-like", llm_model="test-model", llm_base_url=server.url
+        )
         app = build(settings, embedder=HashEmbedder())
         app.sync()
         yield ChatPage(app), server

@@ -120,7 +120,9 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     query_prefix, passage_prefix = configured_prefixes(settings)
     if settings.embed_backend in ("onnx", "onnx-fp32"):
         cache = Path(settings.model_cache_dir) / "onnx"
-        model: Any = OnnxSentenceModel.load(path, cache, quantize=settings.embed_backend == "onnx", small_batch=SMALL_BATCH)
+        model: Any = OnnxSentenceModel.load(
+            path, cache, quantize=settings.embed_backend == "onnx", small_batch=SMALL_BATCH
+        )
     else:
         model = load_sentence_transformer(path)
     return SentenceTransformerEmbedder(

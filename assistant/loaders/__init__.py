@@ -45,6 +45,8 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".doc
 def unsupported_type(suffix: str) -> str:
     """Why a file of this type is not indexed, naming the types that are (sync, the loaders, uploads)."""
     return f"unsupported file type {suffix or '(none)'}: supported are {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+
+
 _IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 _IGNORED_SUFFIXES = (".part", ".crdownload", ".tmp", ".swp")
 
@@ -53,10 +55,7 @@ def is_ignored(name: str) -> bool:
     """Hidden, lock, temporary and partial-download files that are never documents."""
     low = name.lower()
     return (
-        name.startswith((".", "~$"))
-        or name.endswith("~")
-        or low in _IGNORED_NAMES
-        or low.endswith(_IGNORED_SUFFIXES)
+        name.startswith((".", "~$")) or name.endswith("~") or low in _IGNORED_NAMES or low.endswith(_IGNORED_SUFFIXES)
     )
 
 
@@ -104,7 +103,6 @@ def _read(path: Path, max_bytes: int) -> bytes:
         raise SkipFile("cannot read file: it was removed or renamed while reading") from None
     except OSError as e:
         raise SkipFile(f"cannot read file: {e.strerror or e}") from None
-
 
 
 _PARSERS: dict[str, Callable[[bytes], tuple[str, list[Paragraph], dict | None]]] = {

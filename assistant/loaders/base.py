@@ -31,7 +31,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-
 def joined(pieces: Iterable[tuple[str, int | None]]) -> tuple[str, list[Paragraph]]:
     """Paragraph texts (with pages) -> document text joined by blank lines, and exact paragraphs."""
     paragraphs: list[Paragraph] = []

@@ -47,7 +47,11 @@ def _pdf_pages(data: bytes) -> tuple[list[str], list[int]]:
         if reader.is_encrypted and not reader.decrypt(""):  # an owner-only password still allows reading
             raise SkipFile("encrypted PDF: remove the password and save it again")
         texts = [normalize(page.extract_text() or "") for page in reader.pages]
-        scanned = [n for n, (page, text) in enumerate(zip(reader.pages, texts), 1) if len("".join(text.split())) < SCANNED_MAX_CHARS and _has_image(page)]
+        scanned = [
+            n
+            for n, (page, text) in enumerate(zip(reader.pages, texts), 1)
+            if len("".join(text.split())) < SCANNED_MAX_CHARS and _has_image(page)
+        ]
         return texts, scanned
     except SkipFile:
         raise
@@ -67,7 +71,12 @@ def across_pages(pieces: list[tuple[str, int]]) -> list[tuple[str, int]]:
     last_page = 0
     for para, page in pieces:
         prev = out[-1][0] if out else ""
-        if prev and page == last_page + 1 and not SENTENCE_END.search(prev) and (para[:1].islower() or prev.endswith(_HYPHENS)):
+        if (
+            prev
+            and page == last_page + 1
+            and not SENTENCE_END.search(prev)
+            and (para[:1].islower() or prev.endswith(_HYPHENS))
+        ):
             out[-1] = (_join_line(prev, para), out[-1][1])
         else:
             out.append((para, page))

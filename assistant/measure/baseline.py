@@ -91,7 +91,9 @@ class LlamaIndexDefault:
             name = settings.embed_model
             path = str(ensure_default_model(settings)) if name == DEFAULT_MODEL else name
             query_prefix, passage_prefix = configured_prefixes(settings)
-            embed = HuggingFaceEmbedding(model_name=path, query_instruction=query_prefix, text_instruction=passage_prefix)
+            embed = HuggingFaceEmbedding(
+                model_name=path, query_instruction=query_prefix, text_instruction=passage_prefix
+            )
             documents = SimpleDirectoryReader(str(corpus), recursive=True).load_data()
             index = VectorStoreIndex.from_documents(documents, embed_model=embed)
         finally:

@@ -87,7 +87,9 @@ def bench_size(
     build(settings, embedder=embedder).sync()  # a fresh App: opens the index like a new process would
     row["noop_resync_s"] = time.perf_counter() - t0
     changed = files[len(files) // 2]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nTài liệu này được cập nhật cho phép đo hiệu năng.\n", encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\nTài liệu này được cập nhật cho phép đo hiệu năng.\n", encoding="utf-8"
+    )
     with embedder.active():
         t0 = time.perf_counter()
         app.sync()
@@ -197,7 +199,9 @@ def run(
         embedder = load_embedder(base)
     if peer is True:
         peer = lambda files, work: llamaindex_subprocess(files, work, base)  # noqa: E731
-    cache = (cache_dir or default_cache_dir()) / f"vectors-{hashlib.sha1(embedder.model_id.encode()).hexdigest()[:12]}.sqlite"
+    cache = (
+        cache_dir or default_cache_dir()
+    ) / f"vectors-{hashlib.sha1(embedder.model_id.encode()).hexdigest()[:12]}.sqlite"
     cached = CachedEmbedder(embedder, cache if use_cache else None)
     source = load_source(sources, question_file)
     pool = source.paragraphs
@@ -206,7 +210,9 @@ def run(
     rows = []
     for n in sorted(sizes):
         with tempfile.TemporaryDirectory(prefix=f"assistant-bench-{n}-") as tmp:
-            rows.append(bench_size(n, base, cached, Path(tmp), pool=pool, questions=qs, peer=peer or None, cold=cold, log=log))
+            rows.append(
+                bench_size(n, base, cached, Path(tmp), pool=pool, questions=qs, peer=peer or None, cold=cold, log=log)
+            )
         log(format_table(rows))
     return {"sizes": rows, "host": {**host_info(embedder), "load_avg_at_start": load_at_start}, "model_id": embedder.model_id, "embed_backend": base.embed_backend,
             "cache": str(cache) if use_cache else None}  # fmt: skip
@@ -257,6 +263,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 def to_json(result: dict[str, Any]) -> dict[str, Any]:
     """Rounded for printing."""
+
     def rnd(v: Any) -> Any:
         return round(v, 3) if isinstance(v, float) else v
 

@@ -104,7 +104,9 @@ def write_corpus(dest: Path, n_chunks: int, pool: list[list[str]]) -> list[Path]
 
 def read_questions(path: Path) -> list[str]:
     """The question texts of a JSON-lines question file, in file order."""
-    return [json.loads(line)["question"] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["question"] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def bench_questions(n: int, questions: list[str]) -> list[str]:

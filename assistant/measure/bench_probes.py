@@ -74,13 +74,16 @@ class CachedEmbedder:
             self.encode_s += time.perf_counter() - t0
             out[todo] = vecs
             if self._db is not None:
-                self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", [(keys[i], v.tobytes()) for i, v in zip(todo, vecs)])
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vec VALUES (?, ?)", [(keys[i], v.tobytes()) for i, v in zip(todo, vecs)]
+                )
         for i, k in enumerate(keys):
             if k in found:
                 out[i] = np.frombuffer(found[k], dtype=np.float32)
         self.hits += len(keys) - len(todo)
         self.misses += len(todo)
         return out
+
 
 def raw_encoder(embedder: Embedder, texts: list[str], log: Log) -> dict[str, Any]:
     """Chunks/s of the model alone (SentenceTransformer.encode at its best batch size) on `texts`;
@@ -136,7 +139,11 @@ def cold_start(settings: Settings, question: str) -> float:
     """Seconds from process start to the answer of `assistant ask QUESTION` on this index."""
     exe = shutil.which("assistant", path=str(Path(sys.executable).parent))
     cmd = [exe] if exe else [sys.executable, "-m", "assistant.cli"]
-    env = {**os.environ, "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir), "ASSISTANT_INDEX_DIR": str(settings.index_dir)}
+    env = {
+        **os.environ,
+        "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir),
+        "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+    }
     t0 = time.perf_counter()
     proc = subprocess.run([*cmd, "ask", question, "--json"], env=env, capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - t0

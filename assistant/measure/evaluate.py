@@ -56,7 +56,9 @@ class DocTexts:
         return text[p.start : p.end] if p else ""
 
 
-def score_question(q: Question, units: list[tuple[str, int]] | None, answer: dict | None, docs: DocTexts | None) -> dict:
+def score_question(
+    q: Question, units: list[tuple[str, int]] | None, answer: dict | None, docs: DocTexts | None
+) -> dict:
     """Per-question result: the record's fields, ranked hits, rank and scores, answer and citations.
 
     `units`: deduplicated (doc, paragraph) ranking (None: retrieval not run); `answer`: the
@@ -76,7 +78,9 @@ def score_question(q: Question, units: list[tuple[str, int]] | None, answer: dic
     if answer is not None:
         row["answered"] = bool(answer["answered"])
         row["answer"] = answer["answer"]
-        row["answer_contains"] = bool(answer["answered"]) and contains_gold(answer["answer"], q.answers) if q.answerable else None
+        row["answer_contains"] = (
+            bool(answer["answered"]) and contains_gold(answer["answer"], q.answers) if q.answerable else None
+        )
         for c in answer["citations"]:
             text, paras = docs.get(c["doc"]) if docs else ("", {})
             p = paras.get(c["paragraph"])
@@ -133,12 +137,18 @@ def corpus_app(app: App, corpus: Path, root: Path | None = None):
     if not corpus.is_dir():
         raise ConfigError(f"--corpus {corpus}: not a folder")
     s = app.settings
-    fp = corpus_fingerprint(corpus, app.embedder.model_id, f"max_chunk_tokens={s.max_chunk_tokens}\0embed_context={s.embed_context}\0{_code_hash()}")
+    fp = corpus_fingerprint(
+        corpus,
+        app.embedder.model_id,
+        f"max_chunk_tokens={s.max_chunk_tokens}\0embed_context={s.embed_context}\0{_code_hash()}",
+    )
     index_dir = (root or default_eval_root()) / fp
     return App(s.model_copy(update={"corpus_dir": corpus.resolve(), "index_dir": index_dir}), app.embedder)
 
 
-def evaluate(app: App, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None) -> dict:
+def evaluate(
+    app: App, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None
+) -> dict:
     """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings."""
     overrides = overrides or {}
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
@@ -185,7 +195,14 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
         covered += [len(a[2]) for a in anchors]
         row = score_question(q, dedupe((d, n) for d, n, _ in anchors), None, None)
         if "rank" in row:  # the gold paragraph anywhere inside a node, ranked by node
-            row["node_rank"] = next((j for j, (d, _, ps) in enumerate(anchors, 1) if any(is_gold(d, p, q.docs, q.doc, q.paragraph) for p in ps)), None)
+            row["node_rank"] = next(
+                (
+                    j
+                    for j, (d, _, ps) in enumerate(anchors, 1)
+                    if any(is_gold(d, p, q.docs, q.doc, q.paragraph) for p in ps)
+                ),
+                None,
+            )
         row["timings_ms"] = {"retrieve": round(ms, 2), "total": round(ms, 2)}
         rows.append(row)
         if progress:
@@ -213,7 +230,11 @@ def _config(app: App, s, name: str) -> dict:
     from ..support import answerability_model
 
     torch = sys.modules.get("torch")
-    host = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads() if torch else None, "load_avg_1m": round(os.getloadavg()[0], 2)}
+    host = {
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads() if torch else None,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
     return {
         "name": name, "version": __version__, "retrieval_mode": s.retrieval_mode, "dense_weight": s.dense_weight,
         "top_k": s.top_k, "k": K_RETRIEVE, "min_score": s.min_score if s.min_score is not None else answerability_model().threshold,
@@ -224,7 +245,13 @@ def _config(app: App, s, name: str) -> dict:
     }  # fmt: skip
 
 
-def run(app: App, questions: list[Question], names: list[str], progress: Progress | None = None, log: Callable[[str], None] | None = None) -> list[dict]:
+def run(
+    app: App,
+    questions: list[Question],
+    names: list[str],
+    progress: Progress | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[dict]:
     """Evaluate each named configuration over the same questions (`CONFIGS`, or the current settings for "")."""
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
@@ -294,7 +321,9 @@ def _missing_docs(app: App, questions: list[Question]) -> set[str]:
 def check_baseline(results: list[dict], baseline: dict, tolerance: float) -> tuple[str, list[str]]:
     """(configuration compared, regressions) against a baseline results JSON."""
     if "metrics" not in baseline or not isinstance(baseline["metrics"], dict):
-        raise ConfigError("baseline file has no 'metrics' object: give a results JSON written by `assistant eval --json`")
+        raise ConfigError(
+            "baseline file has no 'metrics' object: give a results JSON written by `assistant eval --json`"
+        )
     name = baseline.get("config", {}).get("name", "")
     match = next((r for r in results if r["config"]["name"] == name), None)
     if match is None:
@@ -306,6 +335,18 @@ def check_baseline(results: list[dict], baseline: dict, tolerance: float) -> tup
 
 def baseline_json(res: dict) -> dict:
     """A results JSON trimmed for committing: per-question rows keep ids, ranks, scores and answers."""
-    keep = ("id", "lang", "answerable", "rank", "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "answered", "answer_contains")
+    keep = (
+        "id",
+        "lang",
+        "answerable",
+        "rank",
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "mrr",
+        "ndcg@10",
+        "answered",
+        "answer_contains",
+    )
     rows = [{k: r[k] for k in keep if k in r} for r in res["questions"]]
     return {**res, "questions": rows}

@@ -52,14 +52,18 @@ def dedupe(hits: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     return list(dict.fromkeys((d, int(p)) for d, p in hits))
 
 
-def is_gold(doc: str, paragraph: int, gold_docs: Iterable[str], gold_doc: str = "", gold_paragraph: int | None = None) -> bool:
+def is_gold(
+    doc: str, paragraph: int, gold_docs: Iterable[str], gold_doc: str = "", gold_paragraph: int | None = None
+) -> bool:
     """Whether a (doc, paragraph) unit is a gold unit of the question."""
     if gold_paragraph is not None and doc == gold_doc:
         return paragraph == gold_paragraph
     return doc in set(gold_docs)
 
 
-def first_rank(units: list[tuple[str, int]], gold_docs: Iterable[str], gold_doc: str = "", gold_paragraph: int | None = None) -> int | None:
+def first_rank(
+    units: list[tuple[str, int]], gold_docs: Iterable[str], gold_doc: str = "", gold_paragraph: int | None = None
+) -> int | None:
     """1-based rank of the first gold unit in a deduplicated ranking, or None."""
     docs = list(gold_docs)
     for i, (d, p) in enumerate(units, start=1):
@@ -161,10 +165,14 @@ def by_language(rows: list[dict]) -> dict[str, dict[str, Any]]:
 def recall_curve(rows: list[dict], max_k: int = K_RETRIEVE, key: str = "rank") -> list[float]:
     """recall@k for k = 1..max_k over answerable questions with a gold document (`key`: rank or node_rank)."""
     ranks = [r[key] for r in rows if r["answerable"] and key in r]
-    return [sum(1 for x in ranks if x is not None and x <= k) / len(ranks) if ranks else 0.0 for k in range(1, max_k + 1)]
+    return [
+        sum(1 for x in ranks if x is not None and x <= k) / len(ranks) if ranks else 0.0 for k in range(1, max_k + 1)
+    ]
 
 
-def regressions(current: dict[str, Any], baseline: dict[str, Any], tolerance: float, keys: Iterable[str] = GATED) -> list[str]:
+def regressions(
+    current: dict[str, Any], baseline: dict[str, Any], tolerance: float, keys: Iterable[str] = GATED
+) -> list[str]:
     """Gated metrics that dropped by more than `tolerance` (absolute) below the baseline, as messages."""
     out = []
     for key in keys:

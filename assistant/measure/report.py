@@ -32,7 +32,9 @@ def metrics_table(results: list[dict], keys=TABLE_KEYS, markdown: bool = False) 
     names = [r["config"]["name"] for r in results]
     keys = tuple(keys) + tuple(k for k in NODE_KEYS if any(k in r["metrics"] for r in results))
     rows = [["metric", *names]] + [[k, *(fmt(r["metrics"].get(k)) for r in results)] for k in keys]
-    rows.append(["questions", *(f"{r['metrics']['questions']} ({r['metrics']['unanswerable']} unanswerable)" for r in results)])
+    rows.append(
+        ["questions", *(f"{r['metrics']['questions']} ({r['metrics']['unanswerable']} unanswerable)" for r in results)]
+    )
     return _table(rows, markdown)
 
 
@@ -50,7 +52,9 @@ def _table(rows: list[list[str]], markdown: bool) -> str:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows)
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows
+    )
 
 
 def write_report(results: list[dict], out: Path, title: str = "Evaluation") -> list[Path]:
@@ -61,7 +65,11 @@ def write_report(results: list[dict], out: Path, title: str = "Evaluation") -> l
         for res in results:
             for row in res["questions"]:
                 f.write(json.dumps({"config": res["config"]["name"], **row}, ensure_ascii=False) + "\n")
-    plots = [plot_recall_curve(results, out / "recall_at_k.png"), plot_latency(results, out / "latency.png"), plot_by_language(results, out / "by_language.png")]
+    plots = [
+        plot_recall_curve(results, out / "recall_at_k.png"),
+        plot_latency(results, out / "latency.png"),
+        plot_by_language(results, out / "by_language.png"),
+    ]
     md = out / "report.md"
     md.write_text(_markdown(results, title, plots), encoding="utf-8")
     return [md, jsonl, *plots]
@@ -90,9 +98,17 @@ def _markdown(results: list[dict], title: str, plots: list[Path]) -> str:
         refused = [r for r in res["questions"] if r.get("answered") is False and r["answerable"]][:15]
         if misses or wrong or refused:
             parts += [f"## Failures: {res['config']['name']} (first 15 of each)", ""]
-        for label, rows in (("gold paragraph not in the top 10", misses), ("answered an unanswerable question", wrong), ("refused an answerable question", refused)):
+        for label, rows in (
+            ("gold paragraph not in the top 10", misses),
+            ("answered an unanswerable question", wrong),
+            ("refused an answerable question", refused),
+        ):
             if rows:
-                parts += [f"**{label}** ({len(rows)} shown)", ""] + [f"- `{r['id']}` ({r.get('lang') or '?'}): {r.get('question', '')}" for r in rows] + [""]
+                parts += (
+                    [f"**{label}** ({len(rows)} shown)", ""]
+                    + [f"- `{r['id']}` ({r.get('lang') or '?'}): {r.get('question', '')}" for r in rows]
+                    + [""]
+                )
     return "\n".join(parts)
 
 
@@ -116,7 +132,14 @@ def plot_recall_curve(results: list[dict], path: Path) -> Path:
             line = ax.plot(ks, curve, marker="o", label=res["config"]["name"])[0]
             nodes = recall_curve(res["questions"], key="node_rank")
             if any(nodes):
-                ax.plot(ks, nodes, marker=".", linestyle="--", color=line.get_color(), label=f"{res['config']['name']}: gold ¶ anywhere in the node")
+                ax.plot(
+                    ks,
+                    nodes,
+                    marker=".",
+                    linestyle="--",
+                    color=line.get_color(),
+                    label=f"{res['config']['name']}: gold ¶ anywhere in the node",
+                )
     ax.set(xlabel="k (top-k paragraphs)", ylabel="recall@k", title="Recall@k: gold paragraph in the top k", xticks=ks)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
@@ -132,7 +155,10 @@ def plot_latency(results: list[dict], path: Path) -> Path:
 
     fig = _figure()
     ax = fig.add_subplot()
-    values = {r["config"]["name"]: [q["timings_ms"]["total"] for q in r["questions"] if q.get("timings_ms", {}).get("total")] for r in results}
+    values = {
+        r["config"]["name"]: [q["timings_ms"]["total"] for q in r["questions"] if q.get("timings_ms", {}).get("total")]
+        for r in results
+    }
     allv = [v for vs in values.values() for v in vs]
     if allv:
         bins = np.geomspace(max(min(allv), 0.1), max(allv) * 1.05 + 0.1, 40)
@@ -141,7 +167,11 @@ def plot_latency(results: list[dict], path: Path) -> Path:
                 ax.hist(vs, bins=bins, histtype="step", linewidth=1.6, label=f"{name} (p50 {np.median(vs):.0f} ms)")
         ax.set_xscale("log")
         ax.legend()
-    ax.set(xlabel="latency per question, ms (log scale)", ylabel="questions", title="Latency: retrieval + answer per question")
+    ax.set(
+        xlabel="latency per question, ms (log scale)",
+        ylabel="questions",
+        title="Latency: retrieval + answer per question",
+    )
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)

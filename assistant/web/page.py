@@ -12,7 +12,6 @@ import logging
 import re
 import tempfile
 import time
-import traceback
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -25,7 +24,8 @@ from ..followup import followup_context
 from ..settings import Settings
 from ..store import Filter
 from ..types import Answer, DocMeta, Paragraph
-from .render import esc, render_library, render_message, render_sync_report, render_transcript
+from .library_tab import LibraryHandlers, doc_choices, error_text, supported_suffixes
+from .render import esc, render_library, render_message, render_transcript
 from .views import Target, render_document_view, render_paragraph_view, render_scan
 
 if TYPE_CHECKING:
@@ -83,16 +83,6 @@ def stream_steps(text: str, words_per_step: int = STREAM_WORDS) -> Iterator[str]
     yield text
 
 
-def error_text(e: Exception, settings: Settings) -> str:
-    """What the page shows for an error: the message of ours, a short line (or the traceback in debug) otherwise."""
-    if isinstance(e, AssistantError):
-        return str(e)
-    log.exception("unexpected error on the page")
-    if settings.debug:
-        return "".join(traceback.format_exception(e))
-    return f"unexpected error ({type(e).__name__}: {e}); set ASSISTANT_DEBUG=1 for details"
-
-
 def _metas(app: "App", answer: Answer) -> dict[str, DocMeta]:
     docs = {c.doc for c in answer.citations} | {h.chunk.doc for h in answer.hits}
     known = app.index.doc_meta
@@ -106,47 +96,10 @@ def _doc_meta(app: "App", doc: str) -> DocMeta | None:
     return meta
 
 
-def doc_choices(app: "App") -> list[tuple[str, str]]:
-    """(label, file name) of each indexed document, for the filter and delete dropdowns."""
-    out = []
-    for r in app.documents():
-        if r.indexed:
-            label = f"{r.title[:70]} ({r.name})" if r.title else r.name
-            out.append((label, r.name))
-    return out
-
-
-def _suffixes() -> set[str]:
-    try:
-        from ..library import supported_suffixes
-
-        return set(supported_suffixes())
-    except ImportError:
-        return set()
-
-
-def _progress(progress, desc: str):
-    def update(done: int, total: int) -> None:
-        if total:
-            progress((done, total), desc=desc, unit="passages")
-
-    return update
-
-
-def _ocr_progress(progress):
-    """Per-page progress of OCR on the page's bar: `OCR scan.pdf` n/total pages."""
-
-    def update(name: str, done: int, total: int) -> None:
-        if total:
-            progress((done, total), desc=f"OCR {name}", unit="pages")
-
-    return update
-
-
 # --------------------------------------------------------------------------------------------- the page
 
 
-class ChatPage:
+class ChatPage(LibraryHandlers):
     """The page over one App; `build()` returns the Blocks, each event handler is a method below."""
 
     def __init__(self, app: "App"):
@@ -170,50 +123,84 @@ class ChatPage:
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3, elem_id="chat-col"):
                             transcript = gr.HTML(
-                                render_transcript([]), elem_id="transcript", js_on_load=TRANSCRIPT_JS,
-                                autoscroll=True, padding=False,
+                                render_transcript([]),
+                                elem_id="transcript",
+                                js_on_load=TRANSCRIPT_JS,
+                                autoscroll=True,
+                                padding=False,
                                 max_height="64vh",  # type: ignore[arg-type]  # gradio documents CSS units, annotates int
                             )
                             with gr.Row(equal_height=True):
                                 question = gr.Textbox(
-                                    placeholder="Ask a question (Tiếng Việt, English, Svenska)…", show_label=False,
-                                    lines=1, max_lines=4, scale=5, min_width=180, elem_id="question", autofocus=True,
+                                    placeholder="Ask a question (Tiếng Việt, English, Svenska)…",
+                                    show_label=False,
+                                    lines=1,
+                                    max_lines=4,
+                                    scale=5,
+                                    min_width=180,
+                                    elem_id="question",
+                                    autofocus=True,
                                     container=False,
                                 )
-                                ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask", size="md")
+                                ask_btn = gr.Button(
+                                    "Ask", variant="primary", scale=1, min_width=70, elem_id="ask", size="md"
+                                )
                             gr.Examples(EXAMPLES, inputs=question, label="Examples")
                             with gr.Accordion("Filters and settings", open=False, elem_id="filters"):
                                 docs_filter = gr.Dropdown(
-                                    choices=doc_choices(self.app), multiselect=True, label="Only these documents",
+                                    choices=doc_choices(self.app),
+                                    multiselect=True,
+                                    label="Only these documents",
                                     elem_id="f-docs",
                                 )
                                 with gr.Row():
-                                    lang_filter = gr.Dropdown(choices=LANGUAGES, value="", label="Language", min_width=120)
+                                    lang_filter = gr.Dropdown(
+                                        choices=LANGUAGES, value="", label="Language", min_width=120
+                                    )
                                     date_from = gr.Textbox(label="Date from", placeholder="YYYY-MM-DD", min_width=120)
                                     date_to = gr.Textbox(label="Date to", placeholder="YYYY-MM-DD", min_width=120)
                                 with gr.Row():
                                     mode = gr.Radio(
-                                        [("extractive (offline quotes)", "extractive"),
-                                         ("LLM" if settings.llm_model else "LLM (not configured: set ASSISTANT_LLM_MODEL)", "llm")],
-                                        value=settings.answer_mode, label="Answer mode", min_width=200,
+                                        [
+                                            ("extractive (offline quotes)", "extractive"),
+                                            (
+                                                "LLM"
+                                                if settings.llm_model
+                                                else "LLM (not configured: set ASSISTANT_LLM_MODEL)",
+                                                "llm",
+                                            ),
+                                        ],
+                                        value=settings.answer_mode,
+                                        label="Answer mode",
+                                        min_width=200,
                                     )
-                                    top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160)
+                                    top_k = gr.Slider(
+                                        1, 20, value=settings.top_k, step=1, label="Passages retrieved", min_width=160
+                                    )
                             with gr.Row():
                                 clear_btn = gr.Button("New conversation", size="sm", variant="secondary")
                                 export_btn = gr.DownloadButton(
-                                    "Export brief (.docx)", value=None, size="sm", variant="secondary", elem_id="export",
+                                    "Export brief (.docx)",
+                                    value=None,
+                                    size="sm",
+                                    variant="secondary",
+                                    elem_id="export",
                                     interactive=False,
                                 )
                         with gr.Column(scale=2, elem_id="viewer-col"):
                             viewer = gr.HTML(
                                 '<div class="muted">The cited paragraph appears here, highlighted in its document.</div>',
-                                elem_id="viewer", js_on_load=VIEWER_JS, padding=False,
+                                elem_id="viewer",
+                                js_on_load=VIEWER_JS,
+                                padding=False,
                             )
                 with gr.Tab("Library", id="library") as lib_tab:
-                    suffixes = sorted(_suffixes())
+                    suffixes = sorted(supported_suffixes())
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3, min_width=300):
-                            upload = gr.File(file_count="multiple", elem_id="upload", height=150, label="Upload documents")
+                            upload = gr.File(
+                                file_count="multiple", elem_id="upload", height=150, label="Upload documents"
+                            )
                             gr.HTML(
                                 f'<div class="muted">{esc(", ".join(suffixes))}; up to {settings.upload_max_mb:g} MB each. '
                                 "Files are saved into corpus/ and indexed at once.</div>",
@@ -222,16 +209,25 @@ class ChatPage:
                         with gr.Column(scale=2, min_width=300):
                             with gr.Row(equal_height=False, elem_id="delete-row"):
                                 delete_pick = gr.Dropdown(
-                                    choices=doc_choices(self.app), label="Document to delete", elem_id="delete-pick",
-                                    scale=3, min_width=160,
+                                    choices=doc_choices(self.app),
+                                    label="Document to delete",
+                                    elem_id="delete-pick",
+                                    scale=3,
+                                    min_width=160,
                                 )
-                                delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete", scale=1, min_width=90, size="md")
+                                delete_btn = gr.Button(
+                                    "Delete…", variant="stop", elem_id="delete", scale=1, min_width=90, size="md"
+                                )
                             with gr.Group(visible=False, elem_id="confirm-box") as confirm_box:
                                 confirm_text = gr.HTML("", js_on_load=None, elem_id="confirm-text", padding=True)
                                 with gr.Row():
-                                    confirm_btn = gr.Button("Yes, delete it", variant="stop", elem_id="confirm-delete", size="sm")
+                                    confirm_btn = gr.Button(
+                                        "Yes, delete it", variant="stop", elem_id="confirm-delete", size="sm"
+                                    )
                                     cancel_btn = gr.Button("Cancel", elem_id="cancel-delete", size="sm")
-                            resync_btn = gr.Button("Re-sync corpus/ (files added or removed by hand)", elem_id="resync", size="sm")
+                            resync_btn = gr.Button(
+                                "Re-sync corpus/ (files added or removed by hand)", elem_id="resync", size="sm"
+                            )
                     lib_status = gr.HTML("", elem_id="lib-status", js_on_load=None)
                     lib_table = gr.HTML(render_library(self.app.documents()), elem_id="lib-table", js_on_load=None)
 
@@ -240,25 +236,50 @@ class ChatPage:
             ask_outputs = [transcript, turns_state, question]
             # the brief is written after the answer, in an event of its own: the next question is never held up by it
             ask_btn.click(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask").then(
-                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
-            question.submit(self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private").then(
-                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
+                self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private"
+            )
+            question.submit(
+                self.respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private"
+            ).then(self.export_update, [turns_state], [export_btn], show_progress="hidden", api_visibility="private")
             gr.api(self.answer, api_name="answer")
-            clear_btn.click(self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private")
+            clear_btn.click(
+                self.clear, None, [transcript, turns_state, target_state, viewer, export_btn], api_visibility="private"
+            )
             page.load(self.on_load, None, [viewer, target_state], api_visibility="private", show_progress="hidden")
-            transcript.click(self.on_transcript_click, [turns_state], [viewer, target_state], show_progress="hidden",
-                             api_visibility="private")
-            viewer.click(self.on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private")
+            transcript.click(
+                self.on_transcript_click,
+                [turns_state],
+                [viewer, target_state],
+                show_progress="hidden",
+                api_visibility="private",
+            )
+            viewer.click(
+                self.on_viewer_click, [target_state], [viewer], show_progress="hidden", api_visibility="private"
+            )
 
             # ---- library
             lib_outputs = [lib_table, docs_filter, delete_pick]
-            upload.upload(self.on_upload, [upload], [lib_status, *lib_outputs, upload], api_visibility="private",
-                          concurrency_limit=1)
-            resync_btn.click(self.on_resync, None, [lib_status, *lib_outputs], api_visibility="private", concurrency_limit=1)
-            delete_btn.click(self.ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_visibility="private")
+            upload.upload(
+                self.on_upload,
+                [upload],
+                [lib_status, *lib_outputs, upload],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
+            resync_btn.click(
+                self.on_resync, None, [lib_status, *lib_outputs], api_visibility="private", concurrency_limit=1
+            )
+            delete_btn.click(
+                self.ask_delete, [delete_pick], [lib_status, confirm_box, confirm_text], api_visibility="private"
+            )
             cancel_btn.click(self.cancel_delete, None, [confirm_box], api_visibility="private")
-            confirm_btn.click(self.do_delete, [delete_pick], [lib_status, confirm_box, *lib_outputs], api_visibility="private",
-                              concurrency_limit=1)
+            confirm_btn.click(
+                self.do_delete,
+                [delete_pick],
+                [lib_status, confirm_box, *lib_outputs],
+                api_visibility="private",
+                concurrency_limit=1,
+            )
             lib_tab.select(self.lists, None, lib_outputs, api_visibility="private", show_progress="hidden")
         return page
 
@@ -278,7 +299,9 @@ class ChatPage:
         yield render_transcript(turns), turns, ""
         try:
             flt = make_filter(docs, lang, dfrom, dto)
-            for event in self.app.ask_stream(q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k)):
+            for event in self.app.ask_stream(
+                q, flt=flt, context=turn["context"], answer_mode=answer_mode, top_k=int(k)
+            ):
                 if isinstance(event, str):
                     turn["draft"] += event
                     yield render_transcript(turns), turns, gr.skip()
@@ -313,7 +336,9 @@ class ChatPage:
             return gr.update(value=None, interactive=False)
         try:
             folder = Path(tempfile.mkdtemp(prefix="assistant-brief-"))
-            path = export(self.app.brief(answers, "Brief: conversation"), folder / f"brief-{date.today().isoformat()}.docx")
+            path = export(
+                self.app.brief(answers, "Brief: conversation"), folder / f"brief-{date.today().isoformat()}.docx"
+            )
         except Exception as e:  # the answer stands; the button says why there is no brief
             log.warning("cannot write the brief: %s", error_text(e, self.settings))
             return gr.update(value=None, interactive=False)
@@ -328,7 +353,9 @@ class ChatPage:
         if not doc:
             return gr.skip(), gr.skip()
         if not p.isdigit():
-            return render_message(f"The link names no paragraph of {doc} (p= must be a number, like p=3).", "warn"), None
+            return render_message(
+                f"The link names no paragraph of {doc} (p= must be a number, like p=3).", "warn"
+            ), None
         start, end = parse_span(params.get("q", "")) or (-1, -1)
         target = Target(doc, int(p), start, end, "linked paragraph")
         return self.view(target, whole=False), target
@@ -383,7 +410,9 @@ class ChatPage:
             return render_message(error_text(e, self.settings), "error")
         if whole:
             return render_document_view(target, meta, paragraphs, ocr_pages=ocr_pages)
-        return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + self._scan_html(target, paragraphs, ocr_pages)
+        return render_paragraph_view(target, meta, paragraphs, ocr_pages=ocr_pages) + self._scan_html(
+            target, paragraphs, ocr_pages
+        )
 
     def _scan_html(self, target: Target, paragraphs: list[Paragraph], ocr_pages: frozenset[int]) -> str:
         """Under a cited paragraph of a scanned page: the page image, the quote's words outlined."""
@@ -399,62 +428,3 @@ class ChatPage:
             return ""
         quote = p.text[target.start - p.start : target.end - p.start] if target.start >= p.start else p.text
         return render_scan(scan[0], scan[1], quote, target.doc)
-
-    # ---- library
-
-    def lists(self):
-        """The library table and both document dropdowns, fresh (the delete choice reset)."""
-        choices = doc_choices(self.app)
-        return render_library(self.app.documents()), gr.update(choices=choices), gr.update(choices=choices, value=None)
-
-    def on_upload(self, files, progress=gr.Progress()):
-        """Uploaded files saved into corpus/ and indexed; the report, the fresh lists, the upload box emptied."""
-        from ..library import add_uploads
-
-        if not files:
-            return (gr.skip(),) * 5
-        paths = [Path(f if isinstance(f, str) else f.name) for f in files]
-        try:
-            res = add_uploads(self.app, [(p, p.name) for p in paths], progress=_progress(progress, "indexing"),
-                              ocr_progress=_ocr_progress(progress))
-            status = render_sync_report(res.report, res.saved, res.rejected)
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, *self.lists(), None)
-
-    def on_resync(self, progress=gr.Progress()):
-        """Re-sync corpus/ (files changed by hand): the report and the fresh lists."""
-        from ..library import resync
-
-        try:
-            status = render_sync_report(resync(self.app, progress=_progress(progress, "indexing"),
-                                               ocr_progress=_ocr_progress(progress)))
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, *self.lists())
-
-    def ask_delete(self, name):
-        """Delete… pressed: ask for confirmation (or say to choose a document first)."""
-        if not name:
-            return render_message("Choose a document to delete first.", "warn"), gr.update(visible=False), ""
-        text = render_message(
-            f"Delete {name}? The file is removed from corpus/ and from the index; this cannot be undone.", "warn"
-        )
-        return "", gr.update(visible=True), text
-
-    def cancel_delete(self):
-        """Cancel: hide the confirmation."""
-        return gr.update(visible=False)
-
-    def do_delete(self, name, progress=gr.Progress()):
-        """Confirmed: the file removed from corpus/ and the index; the report and the fresh lists."""
-        from ..library import delete_document
-
-        if not name:
-            return (gr.skip(), gr.update(visible=False), *self.lists())
-        try:
-            report = delete_document(self.app, name, progress=_progress(progress, "updating the index"))
-            status = render_message(f"Deleted {name}.", "info") + render_sync_report(report)
-        except Exception as e:
-            status = render_message(error_text(e, self.settings), "error")
-        return (status, gr.update(visible=False), *self.lists())

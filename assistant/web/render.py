@@ -28,7 +28,6 @@ def safe_url(url: str) -> str | None:
     return u if re.match(r"^https?://[^\s<>\"']+$", u, re.I) else None
 
 
-
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
@@ -75,25 +74,41 @@ OCR_BADGE = (
 
 def _link(doc: str, paragraph: int, span: tuple[int, int] | None, text: str, title: str) -> str:
     """A permalink on the page (relative: it works at whatever address the page is reached)."""
-    return (f'<a class="permalink" href="{esc(link_query(doc, paragraph, span))}" target="_blank" rel="noopener" '
-            f'title="{esc(title)}">{text}</a>')
+    return (
+        f'<a class="permalink" href="{esc(link_query(doc, paragraph, span))}" target="_blank" rel="noopener" '
+        f'title="{esc(title)}">{text}</a>'
+    )
 
 
 def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: list[Citation]) -> str:
     """One source: its quote, its permalink, and "also in": the other documents stating it, a copy cited in
     the same answer marked with its [n] (it is listed here, not as a source of its own)."""
-    places = [(o.doc, o.paragraph, o.lang, f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in c.corroborated_by]
-    places += [(k.doc, k.paragraph, "", f"the same story in {k.doc}") for k in copies_of
-               if not any((k.doc, k.paragraph) == (d, n) for d, n, *_ in places)]
+    places = [
+        (o.doc, o.paragraph, o.lang, f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in c.corroborated_by
+    ]
+    places += [
+        (k.doc, k.paragraph, "", f"the same story in {k.doc}")
+        for k in copies_of
+        if not any((k.doc, k.paragraph) == (d, n) for d, n, *_ in places)
+    ]
     also = []
     for doc, n, lang, tip in places:
         cited = [k for k in copies_of if (k.doc, k.paragraph) == (doc, n)]
-        marks = "".join(f' <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" data-n="{k.n}" '
-                        f'title="cited as [{k.n}]: “{esc(k.quote[:200])}”">[{k.n}]</button>' for k in cited)
+        marks = "".join(
+            f' <button type="button" class="src-copy" data-action="cite" data-turn="{turn}" data-n="{k.n}" '
+            f'title="cited as [{k.n}]: “{esc(k.quote[:200])}”">[{k.n}]</button>'
+            for k in cited
+        )
         span = (cited[0].char_start, cited[0].char_end) if cited else None
         also.append(_link(doc, n, span, esc(also_in_label(doc, n, lang)), tip) + marks)
     extra = f'<div class="also-in muted">also in: {", ".join(also)}</div>' if also else ""
-    link = _link(c.doc, c.paragraph, (c.char_start, c.char_end), "link", f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted")
+    link = _link(
+        c.doc,
+        c.paragraph,
+        (c.char_start, c.char_end),
+        "link",
+        f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted",
+    )
     return (
         f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
         f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
@@ -110,7 +125,8 @@ def render_sources(answer: Answer, metas: dict[str, DocMeta], turn: int) -> str:
     repeats = copies(answer.citations)
     items = [
         _source_item(c, metas, turn, [k for k in answer.citations if repeats.get(k.n) == c.n])
-        for c in answer.citations if c.n not in repeats
+        for c in answer.citations
+        if c.n not in repeats
     ]
     return f'<div class="sources"><div class="sources-h">Sources</div><ol>{"".join(items)}</ol></div>'
 
@@ -200,7 +216,7 @@ def render_transcript(turns: list[dict]) -> str:
     if not turns:
         return (
             '<div class="empty muted">Ask a question about the documents in Vietnamese, English or Swedish. '
-            "Every answer quotes its sources: click a <span class=\"cite\">[1]</span> marker to see the "
+            'Every answer quotes its sources: click a <span class="cite">[1]</span> marker to see the '
             "paragraph in its document.</div>"
         )
     return '<div class="transcript">' + "".join(render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
@@ -209,7 +225,9 @@ def render_transcript(turns: list[dict]) -> str:
 def render_library(rows: list[DocumentRow]) -> str:
     """The documents table: title, date, language, paragraphs, status and skip reason."""
     if not rows:
-        return '<div class="muted">No documents yet: upload files below, or put them into corpus/ and press Re-sync.</div>'
+        return (
+            '<div class="muted">No documents yet: upload files below, or put them into corpus/ and press Re-sync.</div>'
+        )
     trs = []
     for r in rows:
         status = "indexed" if r.indexed else "skipped"
@@ -220,22 +238,28 @@ def render_library(rows: list[DocumentRow]) -> str:
             reason += f'<div class="reason ocr">text read by OCR on {esc(_page_list(r.ocr_pages))}</div>'
         trs.append(
             f'<tr class="{status}"><td class="file">{esc(r.name)}</td><td>{esc(r.title)}</td>'
-            f'<td>{esc(r.date or "–")}</td><td>{esc(r.lang or "–")}</td>'
+            f"<td>{esc(r.date or '–')}</td><td>{esc(r.lang or '–')}</td>"
             f'<td class="num">{esc(r.paragraphs)}</td><td><span class="badge {status}">{status}</span>{ocr}{reason}</td></tr>'
         )
     n_ok = sum(r.indexed for r in rows)
     return (
         f'<div class="lib-count muted">{n_ok} indexed, {len(rows) - n_ok} skipped</div>'
         '<div class="table-wrap"><table class="library"><thead><tr><th>File</th><th>Title</th><th>Date</th>'
-        f'<th>Lang</th><th>¶</th><th>Status</th></tr></thead><tbody>{"".join(trs)}</tbody></table></div>'
+        f"<th>Lang</th><th>¶</th><th>Status</th></tr></thead><tbody>{''.join(trs)}</tbody></table></div>"
     )
 
 
 def _page_list(pages: list[int]) -> str:
-    return f"page {pages[0]}" if len(pages) == 1 else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
+    return (
+        f"page {pages[0]}"
+        if len(pages) == 1
+        else f"{len(pages)} scanned pages ({', '.join(map(str, pages[:12]))}{' …' if len(pages) > 12 else ''})"
+    )
 
 
-def render_sync_report(report: SyncReport | None, saved: list[str] | None = None, rejected: list[Skipped] | None = None) -> str:
+def render_sync_report(
+    report: SyncReport | None, saved: list[str] | None = None, rejected: list[Skipped] | None = None
+) -> str:
     """What an upload / delete / re-sync did, in plain words."""
     lines = []
     for name in saved or []:

@@ -41,7 +41,10 @@ def launch(app: App, *, block: bool = True, quiet: bool = False) -> gr.Blocks:
     settings = app.settings
     auth = auth_pair(settings)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
-        print(f"warning: the page listens on {settings.host} without a password; set ASSISTANT_AUTH_USER/PASSWORD", file=sys.stderr)
+        print(
+            f"warning: the page listens on {settings.host} without a password; set ASSISTANT_AUTH_USER/PASSWORD",
+            file=sys.stderr,
+        )
     if settings.llm_model:
         threading.Thread(target=app.warm_llm, name="llm-warm-up", daemon=True).start()
     page = ChatPage(app).build()
@@ -90,7 +93,9 @@ def serve(settings: Settings) -> None:
             watcher.stop()
 
 
-SHUTDOWN_GRACE_S = 10.0  # after Ctrl+C, how long threads may hold the process (an ingest cut short is recovered at the next start)
+SHUTDOWN_GRACE_S = (
+    10.0  # after Ctrl+C, how long threads may hold the process (an ingest cut short is recovered at the next start)
+)
 
 
 def _interrupted(signum, frame) -> None:
@@ -106,7 +111,9 @@ def exit_when_stuck(grace_s: float) -> threading.Timer:
 
     def force() -> None:
         held = [t.name for t in threading.enumerate() if t not in (threading.current_thread(), threading.main_thread())]
-        print(f"shutdown: still waiting after {grace_s:g} s on threads {', '.join(held)}; their stacks:", file=sys.stderr)
+        print(
+            f"shutdown: still waiting after {grace_s:g} s on threads {', '.join(held)}; their stacks:", file=sys.stderr
+        )
         faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
         sys.stderr.flush()
         os._exit(0)
@@ -139,7 +146,9 @@ class _TerminalProgress:
 
     def __call__(self, done: int, total: int) -> None:
         if total:
-            print(f"\r  embedding {done}/{total} passages", end="" if done < total else "\n", file=sys.stderr, flush=True)
+            print(
+                f"\r  embedding {done}/{total} passages", end="" if done < total else "\n", file=sys.stderr, flush=True
+            )
 
     def ocr(self, name: str, done: int, total: int) -> None:
         if total:

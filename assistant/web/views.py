@@ -44,14 +44,24 @@ def _para_html(p: Paragraph, target: Target, css: str) -> str:
     return f'<div class="para {css}{kind}" id="para-{p.n}"{page}><span class="pn">¶{p.n}</span>{body}</div>'
 
 
-def _doc_head(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], what: str, ocr_pages: frozenset[int] = frozenset()) -> str:
+def _doc_head(
+    target: Target,
+    meta: DocMeta | None,
+    paragraphs: list[Paragraph],
+    what: str,
+    ocr_pages: frozenset[int] = frozenset(),
+) -> str:
     title = doc_label(target.doc, meta)
     bits = []
     if meta and meta.date:
         bits.append(f"<span>{esc(meta.date)}</span>")
     if meta and meta.source:
         url = safe_url(meta.source)
-        src = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(meta.source)}</a>' if url else esc(meta.source)
+        src = (
+            f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(meta.source)}</a>'
+            if url
+            else esc(meta.source)
+        )
         bits.append(f"<span>{src}</span>")
     if meta and meta.lang:
         bits.append(f"<span>{esc(meta.lang)}</span>")
@@ -75,11 +85,18 @@ def _position(target: Target, paragraphs: list[Paragraph]) -> int | None:
 
 
 def _missing(target: Target, where: str = "") -> str:
-    return f'<div class="pv missing">{esc(target.doc)}{esc(where)} is no longer in the library (deleted or changed).</div>'
+    return (
+        f'<div class="pv missing">{esc(target.doc)}{esc(where)} is no longer in the library (deleted or changed).</div>'
+    )
 
 
-def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], radius: int = NEIGHBOURS,
-                          ocr_pages: frozenset[int] = frozenset()) -> str:
+def render_paragraph_view(
+    target: Target,
+    meta: DocMeta | None,
+    paragraphs: list[Paragraph],
+    radius: int = NEIGHBOURS,
+    ocr_pages: frozenset[int] = frozenset(),
+) -> str:
     """The cited paragraph with its quote highlighted and `radius` neighbours each side, plus the document's details."""
     i = _position(target, paragraphs)
     if i is None:
@@ -97,8 +114,13 @@ def render_paragraph_view(target: Target, meta: DocMeta | None, paragraphs: list
     )
 
 
-def render_document_view(target: Target, meta: DocMeta | None, paragraphs: list[Paragraph], window: int = DOC_WINDOW,
-                         ocr_pages: frozenset[int] = frozenset()) -> str:
+def render_document_view(
+    target: Target,
+    meta: DocMeta | None,
+    paragraphs: list[Paragraph],
+    window: int = DOC_WINDOW,
+    ocr_pages: frozenset[int] = frozenset(),
+) -> str:
     """The whole document (up to `window` paragraphs each side), scrolled to and highlighting the target."""
     i = _position(target, paragraphs)
     if i is None:
@@ -141,4 +163,3 @@ def render_scan(page, png: bytes, quote: str, doc: str) -> str:
         f'<div class="scan"><div class="scan-h muted">page {page.page} as scanned · {note}</div>'
         f'<div class="scan-page"><img src="{src}" alt="{esc(doc)}, page {page.page}">{marks}</div></div>'
     )
-

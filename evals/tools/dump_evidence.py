@@ -43,7 +43,16 @@ def rows(app, name: str, questions, log, removed: bool = True) -> list[dict]:
         if removed and q.answerable and q.docs:
             runs.append(("removed", Filter(docs=[d for d in all_docs if d not in set(q.docs)])))
         for kind, flt in runs:
-            ev = gather(q.question, embedder, index, mode=s.retrieval_mode, dense_weight=weights, k=s.top_k, flt=flt, max_sentences=s.max_answer_sentences)
+            ev = gather(
+                q.question,
+                embedder,
+                index,
+                mode=s.retrieval_mode,
+                dense_weight=weights,
+                k=s.top_k,
+                flt=flt,
+                max_sentences=s.max_answer_sentences,
+            )
             gold_here = q.answerable and kind == "asked"
             cands = [
                 {**{k: round(float(getattr(c, k)), 5) for k in CAND_KEYS}, "gold": bool(gold_here and contains_gold(c.text, q.answers)),
@@ -73,8 +82,17 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("sets", nargs="+", type=Path)
     ap.add_argument("--sample", type=int, default=None)
-    ap.add_argument("--skip", type=int, default=0, help="leave out the first N of the fixed order (the evaluation sample): tune on other questions")
-    ap.add_argument("--asked-only", action="store_true", help="skip the second run with the gold document removed (enough for fit_sentences.py)")
+    ap.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first N of the fixed order (the evaluation sample): tune on other questions",
+    )
+    ap.add_argument(
+        "--asked-only",
+        action="store_true",
+        help="skip the second run with the gold document removed (enough for fit_sentences.py)",
+    )
     args = ap.parse_args()
     base = build()
     with args.out.open("w", encoding="utf-8") as f:
@@ -86,7 +104,9 @@ def main() -> None:
                 questions, _ = load_questions(path)
                 app = base
             held = {q.id for q in sample(questions, args.skip)} if args.skip else set()
-            questions = [q for q in sample(questions, (args.sample + args.skip) if args.sample else None) if q.id not in held]
+            questions = [
+                q for q in sample(questions, (args.sample + args.skip) if args.sample else None) if q.id not in held
+            ]
             name = path.name if path.is_dir() else path.stem
             for r in rows(app, name, questions, lambda m: print(m, file=sys.stderr, flush=True), not args.asked_only):
                 f.write(json.dumps(r) + "\n")

@@ -116,7 +116,11 @@ def rates(rows: list[dict], p: np.ndarray, t: float) -> dict[str, dict[str, floa
     out: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for r, prob in zip(rows, p):
         refused = prob < t or not r["entities_ok"]
-        key = "false_refusal" if r["answerable"] else ("refused_unanswerable" if r["kind"] == "asked" else "refused_removed")
+        key = (
+            "false_refusal"
+            if r["answerable"]
+            else ("refused_unanswerable" if r["kind"] == "asked" else "refused_removed")
+        )
         out[r["set"]][key].append(refused)
     return {s: {k: round(float(np.mean(v)), 3) for k, v in d.items()} for s, d in out.items()}
 
@@ -128,7 +132,9 @@ def pick_threshold(rows: list[dict], p: np.ndarray) -> float:
     best = 0.0
     for t in np.linspace(0.01, 0.99, 99):
         r = rates(rows, p, float(t))
-        if all(v.get("false_refusal", 0.0) - base[s].get("false_refusal", 0.0) <= MAX_FALSE_REFUSALS for s, v in r.items()):
+        if all(
+            v.get("false_refusal", 0.0) - base[s].get("false_refusal", 0.0) <= MAX_FALSE_REFUSALS for s, v in r.items()
+        ):
             best = float(t)
     return best
 
@@ -146,7 +152,10 @@ def main() -> None:
     else:
         w, window = fit_sentences(rows)
     print("sentence weights", w, "window", window)
-    print("answer accuracy (quoted sentences hold a gold answer):", {k: round(v, 3) for k, v in answer_accuracy(rows, w, window).items()})
+    print(
+        "answer accuracy (quoted sentences hold a gold answer):",
+        {k: round(v, 3) for k, v in answer_accuracy(rows, w, window).items()},
+    )
     before = {"passage": 0.25, "coverage": 0.2, "anchors": 0.1, "kind_match": 0.08, "short": 0.1}
     print("with the first guess:", {k: round(v, 3) for k, v in answer_accuracy(rows, before, 0.05).items()})
 
@@ -179,7 +188,18 @@ def main() -> None:
             "sentence_weights": w, "window": window, "max_false_refusals_per_set": MAX_FALSE_REFUSALS,
             "rates_at_threshold": rates(rows, p, t),
         }  # fmt: skip
-        out.write_text(json.dumps({"weights": dict(zip(FEATURES, [round(float(v), 4) for v in theta])), "threshold": round(t, 3), "about": about}, indent=1) + "\n", encoding="utf-8")
+        out.write_text(
+            json.dumps(
+                {
+                    "weights": dict(zip(FEATURES, [round(float(v), 4) for v in theta])),
+                    "threshold": round(t, 3),
+                    "about": about,
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         print("written", out)
 
 

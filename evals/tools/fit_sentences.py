@@ -133,7 +133,11 @@ def main() -> None:
     if args.write:
         about = {"fitted_by": "evals/tools/fit_sentences.py", "sets": sets, "questions": len(data), "mean_sentences": MEAN_SENTENCES,
                  "leave_one_set_out": {s: round(h, 3) for s, (h, _) in held.items()}}  # fmt: skip
-        model = {"weights": {k: round(float(v), 5) for k, v in zip(RANK_FEATURES, weights)}, "window": window, "about": about}
+        model = {
+            "weights": {k: round(float(v), 5) for k, v in zip(RANK_FEATURES, weights)},
+            "window": window,
+            "about": about,
+        }
         _MODEL_FILE.write_text(json.dumps(model, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {_MODEL_FILE}")
 

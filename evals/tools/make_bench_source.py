@@ -24,11 +24,19 @@ LICENSE = (
 
 def render(paragraphs: list[list[str]], questions: list[str]) -> str:
     """One paragraph or question a line, so a change reads as a diff."""
+
     def lines(items: list) -> str:
         return ",\n".join("  " + json.dumps(x, ensure_ascii=False) for x in items)
 
-    return ('{"license": ' + json.dumps(LICENSE) + ',\n"paragraphs": [\n' + lines(paragraphs)
-            + '\n], "questions": [\n' + lines(questions) + "\n]}\n")
+    return (
+        '{"license": '
+        + json.dumps(LICENSE)
+        + ',\n"paragraphs": [\n'
+        + lines(paragraphs)
+        + '\n], "questions": [\n'
+        + lines(questions)
+        + "\n]}\n"
+    )
 
 
 def main() -> None:

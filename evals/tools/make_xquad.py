@@ -47,7 +47,8 @@ def main(source: Path) -> None:
         shutil.copy2(f, corpus / f.name)
     src = manifest["source"]
     (dest / "LICENSE.md").write_text(
-        LICENSE.format(xquad=src["xquad"], lareqa=src["xquad_r_sentence_breaks"], license=manifest["license"]), encoding="utf-8"
+        LICENSE.format(xquad=src["xquad"], lareqa=src["xquad_r_sentence_breaks"], license=manifest["license"]),
+        encoding="utf-8",
     )
     docs = {p.name: load_document(p, 50 * 2**20) for p in sorted(corpus.glob("*.txt"))}
     out, ok, bad = [], 0, []
@@ -62,10 +63,20 @@ def main(source: Path) -> None:
         else:
             bad.append(q["id"])
         out.append(q)
-    (root / "evals" / "xquad-vi.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in out), encoding="utf-8")
-    print(f"{len(docs)} articles, {sum(len(d.paragraphs) for d in docs.values())} paragraphs (titles included), {len(out)} questions")
-    print(f"gold answer found verbatim in the mapped paragraph: {ok}/{len(out)}" + (f"; not: {bad[:10]}" if bad else ""))
+    (root / "evals" / "xquad-vi.jsonl").write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in out), encoding="utf-8"
+    )
+    print(
+        f"{len(docs)} articles, {sum(len(d.paragraphs) for d in docs.values())} paragraphs (titles included), {len(out)} questions"
+    )
+    print(
+        f"gold answer found verbatim in the mapped paragraph: {ok}/{len(out)}" + (f"; not: {bad[:10]}" if bad else "")
+    )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[3] / "shared" / "bench" / "xquad-vi")
+    main(
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[3] / "shared" / "bench" / "xquad-vi"
+    )

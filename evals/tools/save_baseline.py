@@ -25,7 +25,13 @@ def restrict(res: dict, n: int) -> dict:
     rows = sorted(res["questions"], key=lambda r: hashlib.sha1(str(r["id"]).encode()).hexdigest())[:n]
     keep = {r["id"] for r in rows}
     rows = [r for r in res["questions"] if r["id"] in keep]
-    return {**res, "metrics": summarize(rows), "by_lang": by_language(rows), "config": {**res["config"], "sample": n, "questions": len(rows)}, "questions": rows}
+    return {
+        **res,
+        "metrics": summarize(rows),
+        "by_lang": by_language(rows),
+        "config": {**res["config"], "sample": n, "questions": len(rows)},
+        "questions": rows,
+    }
 
 
 def main() -> None:
@@ -52,7 +58,13 @@ def main() -> None:
     rows = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in base["questions"])
     out.write_text(text[:-2] + ',\n "questions": [\n' + rows + "\n ]\n}\n", encoding="utf-8")
     m = base["metrics"]
-    print(f"{out}: " + ", ".join(f"{k} {m[k]}" for k in ("recall@5", "mrr", "ndcg@10", "answer_contains", "citation_precision", "refusal_accuracy")))
+    print(
+        f"{out}: "
+        + ", ".join(
+            f"{k} {m[k]}"
+            for k in ("recall@5", "mrr", "ndcg@10", "answer_contains", "citation_precision", "refusal_accuracy")
+        )
+    )
 
 
 if __name__ == "__main__":

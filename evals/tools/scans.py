@@ -70,7 +70,9 @@ def degrade(img: Image.Image, seed: int = 0) -> Image.Image:
     draw = ImageDraw.Draw(out)
     cx, cy, r = int(out.width * 0.68), int(out.height * 0.22), int(260 * dpi_scale)
     draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=110, width=max(3, int(14 * dpi_scale)))
-    draw.ellipse((cx - r * 0.72, cy - r * 0.72, cx + r * 0.72, cy + r * 0.72), outline=130, width=max(2, int(6 * dpi_scale)))
+    draw.ellipse(
+        (cx - r * 0.72, cy - r * 0.72, cx + r * 0.72, cy + r * 0.72), outline=130, width=max(2, int(6 * dpi_scale))
+    )
     star = ImageFont.truetype(str(font_path()), int(120 * dpi_scale))
     draw.text((cx - int(45 * dpi_scale), cy - int(70 * dpi_scale)), "★", font=star, fill=120)
     for _ in range(int(out.width * out.height / 4000)):

@@ -39,5 +39,3 @@ def tab(browser, request):
     yield t
     ctx.close()
     assert t.dialogs == [], f"a dialog fired: {t.dialogs}"
-
-

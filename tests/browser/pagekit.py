@@ -53,8 +53,16 @@ def make_corpus(base: Path, extra: dict[str, str] | None = None) -> Path:
 
 
 @contextmanager
-def running_page(base: Path, *, real: bool = False, user: str = "", password: str = "", llm_url: str = "", timeout: float = 240,
-                 extra: dict[str, str] | None = None):
+def running_page(
+    base: Path,
+    *,
+    real: bool = False,
+    user: str = "",
+    password: str = "",
+    llm_url: str = "",
+    timeout: float = 240,
+    extra: dict[str, str] | None = None,
+):
     """Start serve_page.py; yield (url, corpus); stop it (this process only) afterwards."""
     corpus = make_corpus(base, extra)
     port = free_port()
@@ -112,9 +120,7 @@ class Tab:
         pg.click("#ask")
         pg.locator(f"#transcript .turn:nth-child({n_done}) .a:not(.pending)").wait_for(timeout=120_000)
         t1 = time.perf_counter()
-        pg.wait_for_function(
-            f"document.querySelectorAll('#transcript .turn.done').length >= {n_done}", timeout=120_000
-        )
+        pg.wait_for_function(f"document.querySelectorAll('#transcript .turn.done').length >= {n_done}", timeout=120_000)
         t2 = time.perf_counter()
         return {"first_text_ms": round((t1 - t0) * 1000), "full_answer_ms": round((t2 - t0) * 1000)}
 

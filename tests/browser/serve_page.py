@@ -16,7 +16,9 @@ def main() -> None:
     ap.add_argument("--user", default="")
     ap.add_argument("--password", default="")
     ap.add_argument("--real", action="store_true", help="use the packaged embedding model instead of the hash fake")
-    ap.add_argument("--llm-url", default="", help="answer in LLM mode through this OpenAI-compatible server (model test-model)")
+    ap.add_argument(
+        "--llm-url", default="", help="answer in LLM mode through this OpenAI-compatible server (model test-model)"
+    )
     args = ap.parse_args()
 
     from assistant.app import build
@@ -25,10 +27,21 @@ def main() -> None:
 
     extra: dict = {} if args.real else {"min_score": 0.5}  # the hash embedder's similarities are lower than the model's
     if args.llm_url:  # the scripted model answers whatever is retrieved
-        extra = {"min_score": 0.0, "answer_mode": "llm", "llm_provider": "openai-like", "llm_model": "test-model", "llm_base_url": args.llm_url}
+        extra = {
+            "min_score": 0.0,
+            "answer_mode": "llm",
+            "llm_provider": "openai-like",
+            "llm_model": "test-model",
+            "llm_base_url": args.llm_url,
+        }
     settings = Settings(
-        corpus_dir=args.corpus, index_dir=args.index, port=args.port, auth_user=args.user,
-        auth_password=args.password, upload_max_mb=5, **extra,
+        corpus_dir=args.corpus,
+        index_dir=args.index,
+        port=args.port,
+        auth_user=args.user,
+        auth_password=args.password,
+        upload_max_mb=5,
+        **extra,
     )
     embedder = None
     if not args.real:

@@ -50,7 +50,9 @@ def test_ask_see_cited_answer_click_marker_see_highlighted_paragraph(tab, server
     target = pg.locator("#viewer .para.target")
     assert target.locator("mark").inner_text() == quote
     box, view = target.bounding_box(), pg.locator("#viewer .pv-scroll").bounding_box()
-    assert box["y"] < view["y"] + view["height"] and box["y"] + box["height"] > view["y"], "scrolled to the cited paragraph"
+    assert box["y"] < view["y"] + view["height"] and box["y"] + box["height"] > view["y"], (
+        "scrolled to the cited paragraph"
+    )
     tab.shot("04-whole-document")
     pg.click("#viewer button[data-action=passage]")
     pg.locator("#viewer .pv:not(.whole) mark").wait_for()
@@ -133,12 +135,16 @@ def test_upload_pdf_then_ask_about_it(tab, server, tmp_path):
     pg = open_page(tab, server)
     pdf = tmp_path / "Mekong – hợp tác.pdf"
     pdf.write_bytes(
-        make_pdf([
-            ["Mekong Delta Climate Partnership",
-             "The Mekong Delta Climate Partnership was signed in Can Tho on 12 March 2024.",
-             "Sweden and Vietnam fund the partnership with a budget of 40 million SEK."],
-            ["The partnership runs until 2029 and covers mangrove restoration along the coast."],
-        ])
+        make_pdf(
+            [
+                [
+                    "Mekong Delta Climate Partnership",
+                    "The Mekong Delta Climate Partnership was signed in Can Tho on 12 March 2024.",
+                    "Sweden and Vietnam fund the partnership with a budget of 40 million SEK.",
+                ],
+                ["The partnership runs until 2029 and covers mangrove restoration along the coast."],
+            ]
+        )
     )
     bad = tmp_path / "setup.exe"
     bad.write_bytes(b"MZ not a document")
@@ -189,7 +195,9 @@ def test_delete_asks_for_confirmation(tab, server):
 def test_resync_picks_up_files_dropped_into_corpus(tab, server):
     pg = open_page(tab, server)
     _, corpus = server
-    (corpus / "dropped.md").write_text("# Tài liệu thả tay\n\nCảng Cái Mép hợp tác với Rotterdam từ năm 2031.\n", encoding="utf-8")
+    (corpus / "dropped.md").write_text(
+        "# Tài liệu thả tay\n\nCảng Cái Mép hợp tác với Rotterdam từ năm 2031.\n", encoding="utf-8"
+    )
     (corpus / "hỏng.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
     pg.get_by_role("tab", name="Library").click()
     pg.click("#resync")
@@ -203,7 +211,8 @@ def test_resync_picks_up_files_dropped_into_corpus(tab, server):
 def test_json_api_answers_with_citations(server):
     url, _ = server
     req = urllib.request.Request(
-        url + "gradio_api/call/answer", data=json.dumps({"data": [SEED_Q]}).encode(),
+        url + "gradio_api/call/answer",
+        data=json.dumps({"data": [SEED_Q]}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, timeout=30) as r:
