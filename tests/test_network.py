@@ -176,7 +176,9 @@ def test_the_page_serves_and_answers_without_network(tmp_path):
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert attempts(result["stderr"]) == [], result["stderr"][-3000:]
     answer = result["answer"]
-    assert answer and answer["question"] == "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?" and answer["answered"], answer
+    assert answer and answer["question"] == "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?" and answer["answered"], (
+        answer
+    )
     # the seeds name the EU ambassador in 000 (a caption), 001 and 004 (evals/seed.jsonl: document-level gold)
     stating = {"000_b0dddf86d6f85ffe.txt", "001_42eb7389f324bfd9.txt", "004_03e94a76b2f901da.txt"}
     assert any(c["doc"] in stating and "Julien Guerrier" in c["quote"] for c in answer["citations"]), answer
