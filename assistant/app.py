@@ -192,9 +192,7 @@ class App:
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""
         with self._view.reading():
-            m = self.index.manifest
-            digest = m.doc_hash(doc)
-            return set(m.ocr_pages(digest)) if digest else set()
+            return self.index.manifest.doc_ocr_pages(doc)
 
     def scan_page(self, doc: str, page: int, dpi: int = 100):
         """A scanned page of an indexed document: (its OcrPage: words and boxes, the page as PNG at `dpi`), or
@@ -254,8 +252,7 @@ class App:
 
 def mark_ocr(answer: Answer, manifest) -> None:
     """Mark each citation whose page was read by OCR (its quote is verbatim OCR text, which can hold misreadings)."""
-    hashes = {c.doc: manifest.doc_hash(c.doc) for c in answer.citations if c.page}
-    pages = {doc: set(manifest.ocr_pages(h)) for doc, h in hashes.items() if h}
+    pages = {c.doc: manifest.doc_ocr_pages(c.doc) for c in answer.citations if c.page}
     for c in answer.citations:
         c.ocr = c.page in pages.get(c.doc, set())
 

@@ -185,7 +185,7 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     # Chroma query on a reader whose folder another process is writing fails ("Error finding id"), an
     # unfiltered one reads its loaded view (tests/test_concurrency.py)
     own = len(index.manifest.doc_chunk_ids(doc))
-    ids = [cid for cid, _ in index.dense(qv, CANDIDATE_CHUNKS + own, None) if index.chunks.doc_of(cid) != doc]
+    ids = [cid for cid, _ in index.dense(qv, CANDIDATE_CHUNKS + own, None)]  # its own document is dropped below
     terms = " ".join(sorted(quote.figures | quote.people))
     if terms:
         ids += [cid for cid, _ in index.lexical_search(terms, CANDIDATE_CHUNKS, elsewhere)]

@@ -29,6 +29,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,6 @@ from .text import fold, sentence_spans, words
 from .types import Hit
 
 PASSAGES = 5  # passages whose sentences compete
-WINDOW = 0.05  # evidence score (score()): the refusal model's sentence is the best one within this of the top
 # weights of score(), the evidence score; fitted on the development sets (evals/tools/fit_answer.py, README "Quality")
 # sentences quoted that hold a gold answer (development sets, 2,700 answerable questions): first guess
 # (passage .25, coverage .2, anchors .1, kind .08) -> fitted: seed .564 -> .604, xquad-en-mixed .702 -> .736,
@@ -262,14 +262,10 @@ class SentenceModel:
         return cls({k: float(data["weights"].get(k, 0.0)) for k in RANK_FEATURES}, float(data["window"]))
 
 
-_MODEL: list[SentenceModel] = []
-
-
+@lru_cache(maxsize=1)
 def sentence_model() -> SentenceModel:
     """The packaged sentence model (read once)."""
-    if not _MODEL:
-        _MODEL.append(SentenceModel.load())
-    return _MODEL[0]
+    return SentenceModel.load()
 
 
 def rank_score(c: Candidate, model: SentenceModel | None = None) -> float:
@@ -281,7 +277,6 @@ def rank_score(c: Candidate, model: SentenceModel | None = None) -> float:
 def evidence(
     cands: list[Candidate],
     weights: dict[str, float] = WEIGHTS,
-    window: float = WINDOW,
     bonus: float = CROSS_LANGUAGE_BONUS,
 ) -> Candidate | None:
     """The sentence the refusal model reads (support.answerability_features): the best by the evidence

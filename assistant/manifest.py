@@ -285,6 +285,11 @@ class Manifest:
             r[0] for r in self.db.execute("SELECT DISTINCT page FROM ocr_cache WHERE hash=? ORDER BY page", (digest,))
         ]
 
+    def doc_ocr_pages(self, path: str) -> builtins.set[int]:
+        """Pages of an indexed document whose text OCR read (empty for text documents and unknown paths)."""
+        digest = self.doc_hash(path)
+        return builtins.set(self.ocr_pages(digest)) if digest else builtins.set()
+
     def doc_hash(self, path: str) -> str | None:
         """The content hash of an indexed document (None when not indexed)."""
         row = self.db.execute("SELECT hash FROM documents WHERE path=?", (path,)).fetchone()
