@@ -90,14 +90,16 @@ def answer_kind(question: str) -> str:
     return ""
 
 
-def kind_match(kind: str, sentence: str, q_words: set[str], unit: str = "") -> bool:
-    """Does the sentence hold what an answer of this kind needs? (`unit`: asked_unit of the question)"""
+def kind_match(kind: str, sentence: str, q_words: set[str], unit: str = "", strict: bool = True) -> bool:
+    """Does the sentence hold what an answer of this kind needs? (`unit`: asked_unit of the question.)
+    `strict=False` is the looser check the evidence score and the refusal model were fitted on: any digit
+    for a number, a name of two to four capitalised words for a person."""
     if kind == "date":
         return bool(_DATE.search(sentence))
     if kind == "number":
-        return amount(sentence, unit)
+        return amount(sentence, unit) if strict else bool(_DIGIT.search(sentence))
     if kind == "name":
-        return new_names(sentence, q_words)
+        return new_names(sentence, q_words, addressed=strict)
     return False
 
 
@@ -119,11 +121,11 @@ def amount(sentence: str, unit: str = "") -> bool:
 _ADDRESSED = re.compile(r"\b(?:[ÔôBb]à|[Ôô]ng|[Aa]nh|[Cc]hị|Mr|Mrs|Ms|Dr|[Hh]err|[Ff]ru)\.?\s+([A-ZÀ-ỸĐ][\w-]+)")
 
 
-def new_names(sentence: str, q_words: set[str]) -> bool:
+def new_names(sentence: str, q_words: set[str], addressed: bool = True) -> bool:
     """True when the sentence names a person the question does not (what a who-question wants):
     2-4 capitalised words, no acronym, not starting like an organisation or title, not a known place;
     or one capitalised word after a form of address ("ông Serrano")."""
-    for m in _ADDRESSED.finditer(sentence):
+    for m in _ADDRESSED.finditer(sentence) if addressed else ():
         if fold(m.group(1)) not in q_words and not is_alias(m.group(1)):
             return True
     for run in _word_runs(sentence):
@@ -162,6 +164,7 @@ class Candidate:
     coverage: float = 0.0
     anchors: float = 0.0
     kind_match: float = 0.0
+    kind_loose: float = 0.0  # kind_match(strict=False): what the evidence score and the refusal model read
     short: float = 0.0
     cross: float = (
         0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
@@ -250,6 +253,7 @@ def featurize(
             found = {fold(w) for w in words(t)}
             c.anchors = len(anchors & found) / len(anchors)
         c.kind_match = 1.0 if kind and kind_match(kind, t, q_words, unit) else 0.0
+        c.kind_loose = 1.0 if kind and kind_match(kind, t, q_words, unit, strict=False) else 0.0
         c.short = 1.0 if len(t) < 25 else 0.0
         c.best_passage = 1.0 if c.rank == 0 else 0.0
         s_words = [fold(w) for w in words(t)]
@@ -290,7 +294,7 @@ def score(c: Candidate, weights: dict[str, float] = WEIGHTS, bonus: float = CROS
     word coverage, names and numbers, answer kind; a very short sentence is demoted."""
     return (
         weights["sim"] * (c.sim + bonus * c.cross) + weights["passage"] * c.passage + weights["coverage"] * c.coverage
-        + weights["anchors"] * c.anchors + weights["kind_match"] * c.kind_match - weights["short"] * c.short
+        + weights["anchors"] * c.anchors + weights["kind_match"] * c.kind_loose - weights["short"] * c.short
     )  # fmt: skip
 
 

@@ -336,7 +336,7 @@ def answerability_features(
         "coverage": coverage(question, top) if same_lang else 0.0,
         "sentence_coverage": best_sentence.coverage if best_sentence is not None else 0.0,
         "anchors": len(anchors & found) / len(anchors) if anchors else 1.0,
-        "kind_match": best_sentence.kind_match if best_sentence is not None else 0.0,
+        "kind_match": best_sentence.kind_loose if best_sentence is not None else 0.0,  # as the model was fitted
         "cross": 1.0 if cross else 0.0,
         "margin": (max(dense) - sorted(dense, reverse=True)[min(4, len(dense) - 1)]) if dense else 0.0,
         "bias": 1.0,

@@ -42,7 +42,7 @@ def cand(
 
 
 def test_score_is_the_weighted_sum_of_the_features():
-    c = Candidate(hit("x" * 40), 0, 0, 40, sim=0.5, passage=1.0, coverage=0.5, anchors=1.0, kind_match=1.0, short=1.0)
+    c = Candidate(hit("x" * 40), 0, 0, 40, sim=0.5, passage=1.0, coverage=0.5, anchors=1.0, kind_loose=1.0, short=1.0)
     w = ex.WEIGHTS
     assert score(c) == pytest.approx(
         0.5 * w["sim"] + w["passage"] + 0.5 * w["coverage"] + w["anchors"] + w["kind_match"] - w["short"]
@@ -197,6 +197,17 @@ def test_an_amount_is_a_number_that_is_not_a_date(sentence):
 )
 def test_a_date_alone_is_no_amount(sentence):
     assert not kind_match("number", sentence, set())
+
+
+def test_the_evidence_score_reads_the_looser_kind_the_refusal_model_was_fitted_on():
+    """What is quoted needs an amount; whether to answer is decided by the model as it was fitted (any
+    digit counted), so a stricter kind moves no refusal on its own (answer.amount_found is the rule)."""
+    q = "Giá vé là bao nhiêu?"
+    cs = candidates([hit("Diễn đàn diễn ra ngày 27/10 tại Ninh Bình.")])
+    featurize(q, cs, np.array([0.8]), [True])
+    assert cs[0].kind_match == 0.0 and cs[0].kind_loose == 1.0
+    assert kind_match("number", "ngày 27/10", set(), strict=False)
+    assert not kind_match("name", "Việc ông Serrano bày tỏ sự hài lòng.", set(), strict=False)
 
 
 def test_an_ambiguous_number_word_counts_before_the_asked_unit():
