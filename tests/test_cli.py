@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 
 import assistant.cli as cli
 from assistant.app import build
 from assistant.settings import Settings
+from tests.support import SEEDS
 
-SEEDS = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
+SEED_NAMES = sorted(p.name for p in SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_t
     res = CliRunner().invoke(cli.main, ["docs", "--json"])
     assert res.exit_code == 0, res.output
     rows = {r["name"]: r for r in json.loads(res.stdout)}
-    assert sorted(rows) == sorted([*SEEDS, "notes.xyz"])
+    assert sorted(rows) == sorted([*SEED_NAMES, "notes.xyz"])
     m = fake_app.index.manifest
     for d in m.documents():
         assert rows[d.path] == {
@@ -109,7 +109,7 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
     monkeypatch.setattr(time, "sleep", real_sleep)
     assert res.exit_code == 0, res.output
     out = res.stderr.splitlines()
-    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEEDS] + [
+    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEED_NAMES] + [
         "sync: indexed new.txt"
     ]
     assert f"watching {corpus} (Ctrl+C to stop)" in out

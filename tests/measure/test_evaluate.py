@@ -26,8 +26,8 @@ from assistant.measure.metrics import (
     summarize,
 )
 from assistant.measure.questions import Question, parse_questions
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
 
 
@@ -294,7 +294,7 @@ TINY = {
 
 
 def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
     from assistant.measure.evaluate import evaluate_file
@@ -409,7 +409,7 @@ def _no_shared_cache(tmp_path, monkeypatch):
 
 def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_path, monkeypatch):
     """The llama-index run with its retriever replaced: nodes spanning paragraphs map back to our anchors."""
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.measure import baseline
     from assistant.app import build
