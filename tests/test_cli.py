@@ -10,6 +10,7 @@ import time
 import pytest
 from click.testing import CliRunner
 from tests.support.fakes import HashEmbedder
+from tests.support.tiny_eval import write_corpus, write_questions
 
 import assistant.cli as cli
 from assistant.app import build
@@ -122,27 +123,12 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
 
 # ---------------------------------------------------------------- eval --baseline --fail-under
 
-TINY = {
-    "a.txt": "Hợp tác EU\n\nĐại sứ EU tại Việt Nam là ông Julien Guerrier.\n\nKim ngạch thương mại đạt 450 triệu USD năm 2025.\n",
-    "b.txt": "Nhật Bản\n\nHơn 70 doanh nghiệp Việt Nam hoạt động tại Nhật Bản.\n",
-}
-QUESTIONS = [
-    {"id": "1", "question": "Đại sứ EU tại Việt Nam là ai?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"},
-    {"id": "2", "question": "Bao nhiêu doanh nghiệp Việt Nam hoạt động tại Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"},
-    {"id": "3", "question": "Who won the 2022 World Cup?", "answers": [], "lang": "en"},
-]  # fmt: skip
-
 
 @pytest.fixture
 def eval_setup(tmp_path, monkeypatch, use_app):
     """A tiny corpus, its question file, and the command's app (evaluation indexes under tmp_path)."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    corpus = tmp_path / "eval-corpus"
-    corpus.mkdir()
-    for name, text in TINY.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    qfile = tmp_path / "q.jsonl"
-    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
+    corpus, qfile = write_corpus(tmp_path / "eval-corpus"), write_questions(tmp_path / "q.jsonl")
     use_app(
         build(
             Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index", min_score=0.3),
