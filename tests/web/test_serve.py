@@ -115,13 +115,6 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
 # ----------------------------------------------------------------------------------- handlers, no browser
 
 
-@pytest.fixture
-def page_app(fake_app):
-    fake_app.settings.min_score = 0.5  # the hash embedder's similarities are lower than the model's
-    fake_app.sync()
-    return fake_app
-
-
 def _last(gen):
     *_, last = gen
     return last

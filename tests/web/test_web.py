@@ -256,13 +256,6 @@ def test_auth_pair():
 # ----------------------------------------------------------------------------------- the page, no browser
 
 
-@pytest.fixture
-def page_app(fake_app):
-    fake_app.settings.min_score = 0.5  # the hash embedder's similarities are lower than the model's
-    fake_app.sync()
-    return fake_app
-
-
 def test_chat_page_builds_with_its_parts(page_app):
     page = ChatPage(page_app)
     blocks = page.build()
