@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from assistant.store import Filter
-from assistant.web.page import ChatPage, doc_choices
+from assistant.web.library_tab import doc_choices
+from assistant.web.page import ChatPage
 from assistant.web.render import NOT_IN_DOCS, esc, render_library, render_message, render_transcript
 from assistant.web.views import Target, render_document_view, render_paragraph_view
 from tests.support import ROOT, SEEDS
