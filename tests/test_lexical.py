@@ -289,7 +289,7 @@ def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_nex
     _previous_version(app.index)
 
     reader = build(settings, embedder=HashEmbedder())  # a reader only: it answers from a rebuild in memory, and says so
-    with caplog.at_level(logging.WARNING, logger="assistant.store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.lexical_store"):
         hits = reader.ask("Vilka är myndigheterna?", retrieval_mode="lexical").hits
     assert hits and hits[0].chunk.text.startswith(TARGET)
     assert "previous version (lexical.npz)" in caplog.text and "in memory" in caplog.text

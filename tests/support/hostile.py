@@ -365,6 +365,7 @@ def install_die_at(spec: str) -> None:
     from chromadb.api.models.Collection import Collection
 
     from assistant.lexical import LexicalIndex
+    from assistant.lexical_store import LexicalStore
     from assistant.manifest import Manifest
     from assistant.store import Index
 
@@ -381,7 +382,7 @@ def install_die_at(spec: str) -> None:
             LexicalIndex, "commit"
         ),  # the lexical index committed, the generation not published
         "generation": lambda: after(Manifest, "set", lambda self, key, value: key == "generation"),  # dirty still 1
-        "rebuild-lexical": lambda: after(Index, "_rebuild_lexical"),
+        "rebuild-lexical": lambda: after(LexicalStore, "rebuild"),
     }
     points[name]()
 
