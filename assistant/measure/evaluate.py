@@ -37,7 +37,9 @@ CONFIGS: dict[str, dict[str, Any] | None] = {
 Progress = Callable[[int, int], None]
 SECRET_SETTINGS = {"llm_api_key", "auth_password"}
 # Modules whose code decides what an index holds: an evaluation index is rebuilt when they change.
-INDEX_CODE = ("loaders", "ocr", "chunking", "text", "metadata", "lexical", "ingest", "manifest", "store", "vectors")
+INDEX_CODE = (
+    "loaders", "ocr", "chunking", "text", "metadata", "lexical", "lexical_store", "ingest", "manifest", "store", "vectors",
+)  # fmt: skip
 
 
 class DocTexts:
