@@ -123,6 +123,8 @@ def test_summary_over_handmade_rows():
     assert m["citation_precision"] == 0.25  # mean of 0.5 and 0.0 over answered answerable questions
     assert m["citation_recall"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["refusal_accuracy"] == 0.5
+    # of the three answers given, the second holds no gold and the last answers an unanswerable question
+    assert m["wrong_answer_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert m["verified_quote_rate"] == 1.0 and m["citations"] == 4
     assert m["latency_p50_ms"] == 10.0 and m["latency_retrieve_p50_ms"] == 5.0
     assert recall_curve(rows, 3) == pytest.approx([1 / 3, 1 / 3, 2 / 3])
@@ -139,6 +141,7 @@ def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
         "citation_recall",
         "verified_quote_rate",
         "refusal_accuracy",
+        "wrong_answer_rate",
     ):
         assert m[key] is None
     assert m["latency_answer_p50_ms"] is None and m["latency_p50_ms"] == 3.0
@@ -449,8 +452,8 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
 
 METRIC_KEYS = [
     "questions", "answerable", "unanswerable", "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10",
-    "answer_contains", "answered_rate", "false_refusal_rate", "refusal_accuracy", "citation_precision",
-    "citation_recall", "verified_quote_rate", "citations", "latency_p50_ms", "latency_p95_ms",
+    "answer_contains", "answered_rate", "false_refusal_rate", "refusal_accuracy", "wrong_answer_rate",
+    "citation_precision", "citation_recall", "verified_quote_rate", "citations", "latency_p50_ms", "latency_p95_ms",
     "latency_retrieve_p50_ms", "latency_retrieve_p95_ms", "latency_answer_p50_ms", "latency_answer_p95_ms",
 ]  # fmt: skip
 NODE_METRIC_KEYS = ["node_recall@1", "node_recall@5", "node_recall@10", "node_mrr"]  # after ndcg@10, llama-index only
