@@ -302,13 +302,13 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
         files = write_report(results, report_dir, title=f"Evaluation of {qfile.name}")
         _err(f"report written: {', '.join(str(f) for f in files)}")
     if as_json:
-        out = results[0] if len(results) == 1 else {"runs": results}
+        out = results[0].to_json() if len(results) == 1 else {"runs": [r.to_json() for r in results]}
         click.echo(json.dumps(out, ensure_ascii=False))
     else:
         click.echo(metrics_table(results))
         for res in results:
-            if res["by_lang"] and len(res["by_lang"]) > 1:
-                click.echo(f"\nby language ({res['config']['name']}):\n{language_table(res)}")
+            if res.by_lang and len(res.by_lang) > 1:
+                click.echo(f"\nby language ({res.name}):\n{language_table(res)}")
     if base is not None:
         name, regressed = check_baseline(results, base, fail_under or 0.0)
         if regressed:

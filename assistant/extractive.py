@@ -38,7 +38,7 @@ import numpy as np
 from .chunking import QUOTABLE_KINDS
 from .retrieve import CROSS_LANGUAGE_BONUS
 from .support import anchor_terms, coverage, is_alias
-from .text import fold, sentence_spans, words
+from .text import fold, sentence_spans, word_runs, words
 from .types import Hit
 
 PASSAGES = 5  # passages whose sentences compete
@@ -128,27 +128,12 @@ def new_names(sentence: str, q_words: set[str], addressed: bool = True) -> bool:
     for m in _ADDRESSED.finditer(sentence) if addressed else ():
         if fold(m.group(1)) not in q_words and not is_alias(m.group(1)):
             return True
-    for run in _word_runs(sentence):
+    for run in word_runs(sentence):
         if not 2 <= len(run) <= 4 or any(t.isupper() for t in run) or fold(run[0]) in _ORG_START:
             continue
         if {fold(t) for t in run} - q_words and not is_alias(" ".join(run)):
             return True
     return False
-
-
-def _word_runs(text: str) -> list[list[str]]:
-    """Runs of capitalised words separated by single spaces."""
-    runs: list[list[str]] = []
-    prev_end = -2
-    for m in re.finditer(r"\w+", text):
-        tok = m.group()
-        if tok[0].isupper():
-            if runs and text[prev_end : m.start()] == " ":
-                runs[-1].append(tok)
-            else:
-                runs.append([tok])
-            prev_end = m.end()
-    return runs
 
 
 @dataclass

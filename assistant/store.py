@@ -1,7 +1,7 @@
 """The index on disk behind one small interface: vectors (vectors.ChromaVectors) + lexical index
-(lexical.LexicalIndex, tantivy) + manifest (manifest.Manifest). Writers hold `lock.IndexLock` (and, from their first lexical
-write to their commit, tantivy's writer lock); the manifest is the source of truth, and `recover()`
-repairs Chroma and the lexical index from it after a crash.
+(lexical.LexicalIndex, tantivy, kept in step by lexical_store.LexicalStore) + manifest (manifest.Manifest).
+Writers hold `lock.IndexLock` (and, from their first lexical write to their commit, tantivy's writer lock);
+the manifest is the source of truth, and `recover()` repairs Chroma and the lexical index from it after a crash.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from . import lexical
-from .lexical import LexicalError, LexicalIndex
+from .lexical import LexicalIndex
+from .lexical_store import LexicalStore
 from .manifest import DocRecord, Manifest
 from .metadata import detect_language
 from .settings import Settings
 from .types import Chunk, DocMeta, Paragraph, Repair
 from .vectors import ChromaVectors, collection_name
 
-LEXICAL_DIR = "lexical"  # the tantivy index inside the index folder
-OLD_SNAPSHOT = "lexical.npz"  # the lexical index of versions before tantivy: replaced on first use
 log = logging.getLogger(__name__)
 
 
@@ -102,8 +101,7 @@ class Index:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.dir / "manifest.sqlite")
         self._vectors = ChromaVectors(settings, self.dir, self._collection_name(model_id))
-        self._lexical: LexicalIndex | None = None  # the readers' view: the commit of the loaded generation
-        self._lexical_w: LexicalIndex | None = None  # the writer's, on disk, holding tantivy's lock while writing
+        self._lex = LexicalStore(self.dir, self.manifest)
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
@@ -143,7 +141,7 @@ class Index:
         if old:
             ChromaVectors.drop(self.settings, self.dir, self._collection_name(old))
         self.manifest.reset()
-        self._lexical_writer().clear()
+        self._lex.writer().clear()
         self.manifest.set("model_id", self.model_id)
         self.manifest.set("passage_recipe", self.passage_recipe)
         self.commit()
@@ -170,7 +168,7 @@ class Index:
         for rec, text, paragraphs, doc_chunks, _ in docs:
             rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
             self.manifest.put_document(rec, text, paragraphs, doc_chunks)
-        lex = self._lexical_writer()
+        lex = self._lex.writer()
         lex.remove(old_ids)
         lex.add(
             ids,
@@ -183,7 +181,7 @@ class Index:
         """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
         ids = self.manifest.doc_chunk_ids(path)
         self.manifest.delete_document(path)
-        self._lexical_writer().remove(ids)
+        self._lex.writer().remove(ids)
 
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
         ids = self.manifest.doc_chunk_ids(old)
@@ -191,7 +189,7 @@ class Index:
         self._vectors.set_doc(ids, new)
         # the lexical index files chunks by document too: the renamed document's chunks are analysed again
         chunks = [c for c in (self.manifest.chunk(cid) for cid in ids) if c is not None]
-        lex = self._lexical_writer()
+        lex = self._lex.writer()
         lex.remove(ids)
         lex.add(
             [c.id for c in chunks],
@@ -205,12 +203,12 @@ class Index:
         when its deleted chunks weigh too much in its BM25 statistics, see lexical.py) and publish the new
         generation (with the retired chunk texts gone) in one manifest transaction."""
         self._vectors.delete(self.manifest.retired_dead_ids())
-        lex = self._lexical_writer()
+        lex = self._lex.writer()
         lex.commit()
         if lex.needs_compaction():
-            self._rebuild_lexical(lex)
+            self._lex.rebuild(lex)
             lex.commit()
-        (self.dir / OLD_SNAPSHOT).unlink(missing_ok=True)
+        self._lex.drop_old_snapshot()
         self.manifest.publish(uuid.uuid4().hex, lexical.identity())
 
     def recover(self) -> list[Repair]:
@@ -221,7 +219,7 @@ class Index:
         if self.manifest.get("dirty", "0") != "1":
             problem = self.lexical_problem()
             if problem:  # readers answered from an in-memory rebuild until now
-                self._rebuild_lexical(self._lexical_writer())
+                self._lex.rebuild(self._lex.writer())
                 self.commit()
                 repaired.append(Repair("lexical", f"lexical index rebuilt ({problem})"))
                 log.info("lexical index rebuilt from the manifest: %s", problem)
@@ -238,7 +236,7 @@ class Index:
             for doc in sorted(docs):
                 self.delete(doc)
                 repaired.append(Repair("missing-vectors", f"{doc}: vectors incomplete, will be re-indexed", (doc,)))
-        self._rebuild_lexical(self._lexical_writer())
+        self._lex.rebuild(self._lex.writer())
         self.commit()
         repaired.append(Repair("lexical", "lexical index rebuilt"))
         return repaired
@@ -258,68 +256,11 @@ class Index:
     # lexical -----------------------------------------------------------------------------
     def lexical(self) -> LexicalIndex:
         """The readers' lexical index: the commit of the loaded generation."""
-        if self._lexical is None:
-            self._lexical = self._load_lexical()
-        return self._lexical
+        return self._lex.reader()
 
     def lexical_problem(self, thorough: bool = False) -> str | None:
-        """Why the lexical index on disk is not in step with the manifest, or None. Cheap (counts) unless
-        `thorough`, which compares every chunk id (doctor)."""
-        known = self.manifest.counts()[1]
-        if (self.dir / OLD_SNAPSHOT).exists():
-            return f"the lexical index was built by a previous version ({OLD_SNAPSHOT}) and is rebuilt as a tantivy index ({LEXICAL_DIR}/)"
-        path = self.dir / LEXICAL_DIR
-        if not path.exists():
-            return f"the lexical index ({LEXICAL_DIR}/) is missing" if known else None
-        try:
-            lex = LexicalIndex.open(path)
-        except LexicalError as e:
-            return f"the lexical index ({LEXICAL_DIR}/) cannot be read ({e})"
-        if self.manifest.get("lexical_analysis") != lexical.identity() and known:
-            return "the lexical index was built by another version of the text analysis or of its index format"
-        if lex.num_docs() != known or (thorough and set(lex.ids()) != self.manifest.chunk_ids()):
-            return f"the lexical index holds {lex.num_docs()} chunks, the manifest {known}"
-        return None
-
-    def _lexical_writer(self) -> LexicalIndex:
-        """The lexical index on disk for this writer (caller holds the index lock); a folder that cannot
-        be opened is replaced by an empty index, which recover() then rebuilds from the manifest."""
-        if self._lexical_w is None:
-            path = self.dir / LEXICAL_DIR
-            try:
-                self._lexical_w = LexicalIndex(path)
-            except LexicalError:
-                self._lexical_w = LexicalIndex.recreate(path)
-        return self._lexical_w
-
-    def _load_lexical(self) -> LexicalIndex:
-        if self.manifest.get("lexical_analysis") == lexical.identity() and not (self.dir / OLD_SNAPSHOT).exists():
-            try:
-                return LexicalIndex.open(self.dir / LEXICAL_DIR)
-            except LexicalError:
-                pass  # rebuilt in memory below
-        if not self.manifest.counts()[1]:
-            return LexicalIndex()
-        log.warning(
-            "%s: answering from a lexical index rebuilt in memory until the next `assistant ingest` repairs it on disk",
-            self.lexical_problem() or "the lexical index is not in step with the manifest",
-        )
-        lex = LexicalIndex()
-        self._rebuild_lexical(lex)
-        lex.commit()
-        return lex
-
-    def _rebuild_lexical(self, lex: LexicalIndex) -> None:
-        """Replace every chunk of `lex` by the manifest's (committed by the caller)."""
-        lex.clear()
-        chunks = self.manifest.all_chunks()
-        lang = {d.path: d.meta.lang for d in self.manifest.documents()}
-        lex.add(
-            [c.id for c in chunks],
-            [c.doc for c in chunks],
-            [c.text for c in chunks],
-            [lang.get(c.doc, "") for c in chunks],
-        )
+        """Why the lexical index on disk is not in step with the manifest, or None (see LexicalStore.problem)."""
+        return self._lex.problem(thorough)
 
     # reads -------------------------------------------------------------------------------
     def needs_refresh(self) -> bool:
@@ -337,7 +278,7 @@ class Index:
             self._vectors.reopen()
         with self._read_snapshot():  # one consistent state even while another process writes
             generation = self.manifest.get("generation")
-            self._lexical = None
+            self._lex.drop_reader()
             self.chunks = ChunkView(self.manifest, self.manifest.chunk_docs())
             self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
             self.lexical()
@@ -395,18 +336,12 @@ class Index:
 
     def release_memory(self) -> None:
         """Drop in-memory views (a writer between syncs); they reload from disk when needed."""
-        self._lexical = None
+        self._lex.drop_reader()
         self.chunks = ChunkView()
         self.doc_meta = {}
         self._view_generation = None
-        self._close_lexical_writer()
-
-    def _close_lexical_writer(self) -> None:
-        """Release tantivy's writer lock (uncommitted lexical writes are dropped; recover() repairs them)."""
-        if self._lexical_w is not None:
-            self._lexical_w.close()
-            self._lexical_w = None
+        self._lex.close_writer()
 
     def close(self) -> None:
-        self._close_lexical_writer()
+        self._lex.close_writer()
         self.manifest.close()

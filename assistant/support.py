@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .text import fold, words
+from .text import fold, word_runs, words
 from .types import Hit
 
 TERM_WEIGHT = 0.15
@@ -209,22 +209,18 @@ def names_a_rival(question_groups: set[int], passage: str) -> bool:
 
 
 def capitalised_runs(text: str, names_only: bool = False) -> list[str]:
-    """Folded runs of capitalised words that do not start a sentence (names, organisations)."""
-    runs: list[list[str]] = []
-    prev_end = -2
-    for m in _TOKEN.finditer(text):
-        tok = m.group()
-        initial = not text[: m.start()].strip() or text[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        name_shaped = len(tok) > 1 and any(c.isupper() for c in tok[1:])
-        if tok == "I":  # the English pronoun, not a name
-            continue
-        if tok[0].isupper() and not initial and (name_shaped or not names_only):
-            if runs and text[prev_end : m.start()] in (" ", "-"):
-                runs[-1].append(fold(tok))
-            else:
-                runs.append([fold(tok)])
-            prev_end = m.end()
-    return [" ".join(r) for r in runs]
+    """Folded runs of capitalised words that do not start a sentence (names, organisations), joined across a
+    space or a hyphen; `names_only`: words with a capital inside too (acronyms, CamelCase)."""
+
+    def keep(word: str, start: int) -> bool:
+        if word == "I" or not word[0].isupper():  # the English pronoun, not a name
+            return False
+        before = text[:start].rstrip()
+        initial = not before or before.endswith((".", "?", "!", ":"))
+        name_shaped = len(word) > 1 and any(c.isupper() for c in word[1:])
+        return not initial and (name_shaped or not names_only)
+
+    return [" ".join(fold(w) for w in run) for run in word_runs(text, keep, joiners=(" ", "-"))]
 
 
 def anchor_terms(question: str) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import version
 
@@ -62,6 +63,28 @@ def _fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lowercased NFC word tokens; Vietnamese syllables kept whole, one-letter ones too (ở, ý)."""
     return _WORD.findall(nfc(text).casefold())
+
+
+def _capitalised(word: str, start: int) -> bool:
+    return word[0].isupper()
+
+
+def word_runs(
+    text: str, keep: Callable[[str, int], bool] = _capitalised, joiners: tuple[str, ...] = (" ",)
+) -> list[list[str]]:
+    """Runs of the words `keep` accepts (given the word and its offset; by default capitalised words), as
+    written: a word joins the run before it when only one of `joiners` stands between them."""
+    runs: list[list[str]] = []
+    prev_end = -2
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if keep(word, m.start()):
+            if runs and text[prev_end : m.start()] in joiners:
+                runs[-1].append(word)
+            else:
+                runs.append([word])
+            prev_end = m.end()
+    return runs
 
 
 def lexical_terms(text: str, lang: str = "") -> list[str]:
@@ -136,21 +159,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         spans.append((cut, m.end()))
         cut = m.end()
     spans.append((cut, len(text)))
-    out = []
-    for s, e in spans:
-        for ls, le in _line_spans(text, s, e):
-            out.append((ls, le))
-    return out
+    return [line for s, e in spans for line in line_spans(text, s, e) if line is not None]
 
 
-def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split a span further at newlines and trim whitespace; drop empty pieces."""
-    out = []
+def line_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int] | None]:
+    """(start, end) of each line of text[start:end], surrounding whitespace (NBSP too) trimmed; None for a
+    blank line."""
+    spans: list[tuple[int, int] | None] = []
     pos = start
-    for piece in text[start:end].split("\n"):
-        s = pos + (len(piece) - len(piece.lstrip()))
-        e = pos + len(piece.rstrip())
-        if e > s:
-            out.append((s, e))
-        pos += len(piece) + 1
-    return out
+    for line in text[start:end].split("\n"):
+        stripped = line.strip()
+        if stripped:
+            s = pos + len(line) - len(line.lstrip())
+            spans.append((s, s + len(stripped)))
+        else:
+            spans.append(None)
+        pos += len(line) + 1
+    return spans

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.support import SEEDS
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "corpus"
 
 
 @pytest.fixture
@@ -43,7 +40,7 @@ def settings_for(tmp_path):
 def fake_app(corpus, settings_for):
     """App over the seed copies with the deterministic hash embedder (no model)."""
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     return build(settings_for(corpus), embedder=HashEmbedder())
 

@@ -125,7 +125,7 @@ def test_entities_and_coverage():
 
 def test_cli_ask_json_and_file(fake_app, monkeypatch, tmp_path):
     from assistant import cli
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     fake_app.sync()
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(fake_app.settings.corpus_dir))
@@ -154,7 +154,7 @@ def test_sentences_embedded_at_question_time_are_cached_by_their_own_text():
     text must get its own vector back, whatever was asked before (a cache shared across texts or
     questions would quote by another sentence's similarity)."""
     import numpy as np
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     emb = HashEmbedder()
     a, b = "Ông Luiz Césio Caetano là Chủ tịch FIRJAN.", "Kim ngạch đạt 450 triệu USD."

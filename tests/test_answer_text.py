@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import pytest
-from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
-from llama_index.core.llms import CustomLLM
-from pydantic import Field
 
 from assistant.extractive import SentenceModel, sentence_model
 from assistant import answer as answer_mod
@@ -19,6 +15,7 @@ from assistant import extractive_answer
 from assistant import citations as citations_mod
 from assistant.errors import ModelUnavailable
 from assistant.types import Citation
+from tests.support.fake_llm import FakeLLM
 
 QUESTIONS = [
     "Đại sứ EU tại Việt Nam là ai?",
@@ -161,30 +158,9 @@ def test_a_citation_that_is_not_the_document_text_is_caught_by_the_real_verify(a
 # ---------------------------------------------------------------- LLM mode through App.ask
 
 
-class CountingLLM(CustomLLM):
-    """Copies the first sentence of source [1] with its marker; counts calls; `fail` raises."""
-
-    fail: bool = False
-    prompts: list[str] = Field(default_factory=list)
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(model_name="fake", is_chat_model=False)
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        self.prompts.append(prompt)
-        if self.fail:
-            raise ConnectionError("server went away")
-        src = re.search(r'<source id="1"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL).group(1)
-        return CompletionResponse(text=re.split(r"(?<=[.!?])\s+", src)[0] + " [1]")
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        yield self.complete(prompt, formatted, **kwargs)
-
-
 @pytest.fixture
 def llm(app):
-    fake = CountingLLM()
+    fake = FakeLLM()  # copies source 1's first sentence [1]; mode "fail" raises
     app._llm = fake  # App.llm() builds one only when none is set
     return fake
 
@@ -214,7 +190,7 @@ def test_an_answerable_question_asks_the_llm_once_and_its_citations_are_checked(
 
 
 def test_llm_fallback_gives_the_extractive_answer_when_the_llm_is_unavailable(app, llm):
-    llm.fail = True
+    llm.mode = "fail"
     extractive = app.ask(AMBASSADOR_Q, min_score=0.0, max_answer_sentences=2)
     a = app.ask(AMBASSADOR_Q, answer_mode="llm", llm_fallback=True, min_score=0.0)
     assert len(llm.prompts) == 1
@@ -224,7 +200,7 @@ def test_llm_fallback_gives_the_extractive_answer_when_the_llm_is_unavailable(ap
 
 
 def test_without_fallback_an_unavailable_llm_is_an_error_naming_the_fallback(app, llm):
-    llm.fail = True
+    llm.mode = "fail"
     with pytest.raises(ModelUnavailable, match="--fallback"):
         app.ask(AMBASSADOR_Q, answer_mode="llm", min_score=0.0)
 

@@ -162,7 +162,7 @@ def test_permalinks_survive_a_reingest_of_unchanged_documents_a_touch_a_rename_a
     import os
     import shutil
 
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
 

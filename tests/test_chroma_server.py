@@ -10,8 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fakes import HashEmbedder
-from procs import free_port, stop
+from tests.support.fakes import HashEmbedder
+from tests.support.procs import free_port, stop
+from tests.support.values import as_seen
 
 from assistant.app import build
 from assistant.errors import IndexUnavailable
@@ -51,17 +52,11 @@ def _start(path: Path, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"chroma run did not answer on port {port} within 60 s: {log.read_text()[-2000:]}")
 
 
-def _same(answer) -> dict:
-    d = answer.to_json()
-    d.pop("timings_ms")
-    return d
-
-
 def assert_same_answer(got, want) -> None:
     """The same answer, citations and order; scores within 0.01. A restarted server answers from its own
     HNSW graph (approximate), so the last of the 40 dense candidates, where the score's normalisation
     starts, may differ (seen under CI load: .8950 before the restart, .8944 after)."""
-    g, w = _same(got), _same(want)
+    g, w = as_seen(got), as_seen(want)
     gs, ws = ([c.pop("score") for c in d["citations"]] for d in (g, w))
     assert g == w
     assert gs == pytest.approx(ws, abs=0.01)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
+from tests.support.tiny_eval import write_corpus, write_questions
 
 import assistant.cli as cli
 from assistant.app import build
 from assistant.settings import Settings
+from tests.support import SEEDS
 
-SEEDS = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))
+SEED_NAMES = sorted(p.name for p in SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_t
     res = CliRunner().invoke(cli.main, ["docs", "--json"])
     assert res.exit_code == 0, res.output
     rows = {r["name"]: r for r in json.loads(res.stdout)}
-    assert sorted(rows) == sorted([*SEEDS, "notes.xyz"])
+    assert sorted(rows) == sorted([*SEED_NAMES, "notes.xyz"])
     m = fake_app.index.manifest
     for d in m.documents():
         assert rows[d.path] == {
@@ -109,7 +110,7 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
     monkeypatch.setattr(time, "sleep", real_sleep)
     assert res.exit_code == 0, res.output
     out = res.stderr.splitlines()
-    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEEDS] + [
+    assert [line for line in out if line.startswith("sync: indexed ")] == [f"sync: indexed {n}" for n in SEED_NAMES] + [
         "sync: indexed new.txt"
     ]
     assert f"watching {corpus} (Ctrl+C to stop)" in out
@@ -122,27 +123,12 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
 
 # ---------------------------------------------------------------- eval --baseline --fail-under
 
-TINY = {
-    "a.txt": "Hợp tác EU\n\nĐại sứ EU tại Việt Nam là ông Julien Guerrier.\n\nKim ngạch thương mại đạt 450 triệu USD năm 2025.\n",
-    "b.txt": "Nhật Bản\n\nHơn 70 doanh nghiệp Việt Nam hoạt động tại Nhật Bản.\n",
-}
-QUESTIONS = [
-    {"id": "1", "question": "Đại sứ EU tại Việt Nam là ai?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"},
-    {"id": "2", "question": "Bao nhiêu doanh nghiệp Việt Nam hoạt động tại Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"},
-    {"id": "3", "question": "Who won the 2022 World Cup?", "answers": [], "lang": "en"},
-]  # fmt: skip
-
 
 @pytest.fixture
 def eval_setup(tmp_path, monkeypatch, use_app):
     """A tiny corpus, its question file, and the command's app (evaluation indexes under tmp_path)."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    corpus = tmp_path / "eval-corpus"
-    corpus.mkdir()
-    for name, text in TINY.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    qfile = tmp_path / "q.jsonl"
-    qfile.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
+    corpus, qfile = write_corpus(tmp_path / "eval-corpus"), write_questions(tmp_path / "q.jsonl")
     use_app(
         build(
             Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user-index", min_score=0.3),

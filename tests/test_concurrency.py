@@ -14,13 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hostile import make_docs
+from tests.support import ROOT
+from tests.support.fakes import hash_app
+from tests.support.hostile import make_docs
+from tests.support.values import seen_text
 
-HERE = Path(__file__).resolve().parent
+HOSTILE = ROOT / "tests" / "support" / "hostile.py"
 
 
 def start_ingest(corpus: Path, index: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, str(HERE / "hostile.py"), "ingest", str(corpus), str(index), *extra]
+    cmd = [sys.executable, str(HOSTILE), "ingest", str(corpus), str(index), *extra]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -30,26 +33,18 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, dict | No
     return proc.returncode, report, err
 
 
-def reader_app(corpus: Path, index: Path, **kw):
-    from assistant.app import build
-    from assistant.settings import Settings
-    from fakes import HashEmbedder
-
-    return build(Settings(corpus_dir=corpus, index_dir=index, **kw), embedder=HashEmbedder())
-
-
 def check_complete(corpus: Path, index: Path) -> None:
     """Every file of corpus/ is indexed, and every manifest chunk is readable from Chroma with the right vector."""
     from assistant.manifest import Manifest
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     # a separate process: its Chroma client has never seen this folder, so it reads what is on disk
     code = f"""
 import json, sys
-sys.path.insert(0, {str(HERE)!r})
+sys.path.insert(0, {str(ROOT)!r})
 from assistant.app import build
 from assistant.settings import Settings
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 app = build(Settings(corpus_dir={str(corpus)!r}, index_dir={str(index)!r}), embedder=HashEmbedder())
 ids = sorted(app.index.manifest.chunk_ids())
 got = app.index.collection.get(ids=ids, include=["embeddings"])
@@ -134,7 +129,7 @@ def test_a_long_lived_reader_answers_from_a_document_another_process_added(tmp_p
     """The page's process opened Chroma before the other process wrote: dense search must still find the new document."""
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_docs(corpus, 5)
-    reader = reader_app(corpus, index)
+    reader = hash_app(corpus, index)
     reader.sync()
     question = "Dự án kangaroo về lúa gạo tại Canberra trị giá bao nhiêu?"
     before = reader.ask(question, retrieval_mode="dense")
@@ -156,20 +151,13 @@ def test_a_long_lived_reader_answers_from_a_document_another_process_added(tmp_p
     assert all(h.chunk.doc != "kangaroo.txt" for h in reader.ask(question, retrieval_mode="dense").hits)
 
 
-def _same(answer) -> str:
-    """An answer as the user sees it (text, refusal, citations, scores), timings removed."""
-    d = answer.to_json()
-    d.pop("timings_ms")
-    return json.dumps(d, ensure_ascii=False, sort_keys=True)
-
-
 @pytest.mark.slow
 def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
     """While another process ingests, every answer is the one a single user gets from the index before or after
     that ingest: never an error, never an answer mixed from both states or with a wrong citation."""
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_docs(corpus, 20)
-    reader = reader_app(corpus, index, min_score=0.3)
+    reader = hash_app(corpus, index, min_score=0.3)
     reader.sync()
     # about documents the ingests never touch, and about documents they add: these must match a single user's
     # answer exactly; the others (documents rewritten or deleted mid-way) only must not fail (the deterministic test below pins them)
@@ -188,7 +176,7 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
 
     def single_user() -> dict[tuple[str, str], str]:
         """Every question in every mode, asked alone (the loop is paused)."""
-        return {(q, mode): _same(reader.ask(q, retrieval_mode=mode)) for q in questions for mode in modes}
+        return {(q, mode): seen_text(reader.ask(q, retrieval_mode=mode)) for q in questions for mode in modes}
 
     def ask_loop() -> None:
         n = 0
@@ -203,7 +191,7 @@ def test_questions_keep_being_answered_while_another_process_ingests(tmp_path):
             n += 1
             try:
                 round_ = state["round"]
-                answered.append((round_, q, mode, _same(reader.ask(q, retrieval_mode=mode))))
+                answered.append((round_, q, mode, seen_text(reader.ask(q, retrieval_mode=mode))))
             except Exception as e:  # noqa: BLE001 - any error is a failure of this test
                 errors.append(f"{q} ({mode}): {type(e).__name__}: {e}")
 
@@ -256,10 +244,10 @@ def test_an_answer_asked_in_the_middle_of_an_ingest_is_the_old_or_the_new_one(tm
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_docs(corpus, 20)
-    reader, writer = reader_app(corpus, index, min_score=0.3), reader_app(corpus, index, min_score=0.3)
+    reader, writer = hash_app(corpus, index, min_score=0.3), hash_app(corpus, index, min_score=0.3)
     reader.sync()
     question, modes = "Việt Nam hợp tác y tế với ai?", ("hybrid", "dense", "lexical")
-    before = {m: _same(reader.ask(question, retrieval_mode=m)) for m in modes}
+    before = {m: seen_text(reader.ask(question, retrieval_mode=m)) for m in modes}
     make_docs(corpus, 3, version=1)  # rewrite doc-000..002 (doc-002 holds the answer) and delete doc-003
     (corpus / "doc-003.txt").unlink()
     middle: dict[str, str] = {}
@@ -267,13 +255,13 @@ def test_an_answer_asked_in_the_middle_of_an_ingest_is_the_old_or_the_new_one(tm
 
     def commit(self):
         if not middle:
-            middle.update({m: _same(reader.ask(question, retrieval_mode=m)) for m in modes})
+            middle.update({m: seen_text(reader.ask(question, retrieval_mode=m)) for m in modes})
         return real_commit(self)
 
     monkeypatch.setattr(store.Index, "commit", commit)
     writer.sync()
     monkeypatch.undo()
-    after = {m: _same(reader.ask(question, retrieval_mode=m)) for m in modes}
+    after = {m: seen_text(reader.ask(question, retrieval_mode=m)) for m in modes}
     assert (
         before["lexical"] != after["lexical"] and '"answered": true' in before["lexical"]
     )  # the ingest changes the answer
@@ -289,7 +277,7 @@ def test_an_answer_read_across_a_commit_is_read_again_from_the_new_generation(tm
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     make_docs(corpus, 6)
-    reader, writer = reader_app(corpus, index, min_score=0.3), reader_app(corpus, index, min_score=0.3)
+    reader, writer = hash_app(corpus, index, min_score=0.3), hash_app(corpus, index, min_score=0.3)
     reader.sync()
     question = "Việt Nam hợp tác y tế với ai?"
     reader.ask(question)  # the reader's view is loaded
@@ -304,7 +292,7 @@ def test_an_answer_read_across_a_commit_is_read_again_from_the_new_generation(tm
         return iter(got)
 
     monkeypatch.setattr(answer_mod, "_ask_once", once)
-    got = _same(reader.ask(question))
+    got = seen_text(reader.ask(question))
     monkeypatch.undo()
     assert len(calls) == 2, "the answer read across the commit was returned as it was"
-    assert got == _same(reader.ask(question))  # the new generation's answer
+    assert got == seen_text(reader.ask(question))  # the new generation's answer

@@ -4,14 +4,14 @@ Chroma index with the hash embedder (a syndicated copy, a copy with another figu
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 
 from assistant.app import build
 from assistant.corroborate import agree, anchors, copies
 from assistant.types import Citation, Corroboration
+from tests.support import ROOT
 
 STORY = (
     "Diễn đàn Hợp tác số EU - Việt Nam\n\n"
@@ -88,13 +88,12 @@ def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_ano
 
 
 def test_the_labelled_pairs_quote_the_seed_documents_verbatim():
-    root = Path(__file__).resolve().parent.parent
     pairs = [
         json.loads(line)
-        for line in (root / "evals" / "corroboration_pairs.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (ROOT / "evals" / "corroboration_pairs.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert len(pairs) >= 30 and sum(p["same"] for p in pairs) >= 15
     for p in pairs:
         assert p["a"]["doc"] != p["b"]["doc"]
-        text = (root / "corpus" / p["a"]["doc"]).read_text(encoding="utf-8")
+        text = (ROOT / "corpus" / p["a"]["doc"]).read_text(encoding="utf-8")
         assert p["a"]["quote"] in text, p["note"]

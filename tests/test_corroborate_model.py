@@ -4,13 +4,13 @@ labelled pairs measured (evals/corroboration_pairs.jsonl) at no less than the RE
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
+from tests.support import ROOT
 
 pytestmark = pytest.mark.model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "evals"))
+sys.path.insert(0, str(ROOT / "evals"))
 
 
 def test_the_list_of_strategic_technologies_is_also_in_the_swedish_version(seed_app):
@@ -23,7 +23,7 @@ def test_the_list_of_strategic_technologies_is_also_in_the_swedish_version(seed_
 def test_precision_and_recall_on_the_labelled_pairs(seed_app):
     from corroboration import load_pairs, measure
 
-    pairs = load_pairs(Path(__file__).resolve().parent.parent / "evals" / "corroboration_pairs.jsonl")
+    pairs = load_pairs(ROOT / "evals" / "corroboration_pairs.jsonl")
     seed_app.index.refresh()
     got = measure(seed_app, pairs, 0.815)
     assert got["precision"] >= 0.73 and got["recall"] >= 0.73, got

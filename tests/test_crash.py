@@ -1,6 +1,6 @@
 """kill -9 an ingest at many moments; the next ingest must converge to exactly what a clean ingest builds.
 
-The ingest runs as a real process (tests/hostile.py ingest: the CLI's sync with the hash embedder, small
+The ingest runs as a real process (tests/support/hostile.py ingest: the CLI's sync with the hash embedder, small
 embedding batches). It is killed either right after a named step (it SIGKILLs itself there:
 deterministic, covers every write of a sync) or by the test at a random moment while it embeds.
 """
@@ -20,16 +20,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hostile import DIE_POINTS, make_docs
+from tests.support import ROOT
+from tests.support.fakes import hash_app
+from tests.support.hostile import DIE_POINTS, make_docs
 
-HERE = Path(__file__).resolve().parent
+HOSTILE = ROOT / "tests" / "support" / "hostile.py"
+
 BATCH = "8"
 
 
 def runner(corpus: Path, index: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
-        str(HERE / "hostile.py"),
+        str(HOSTILE),
         "ingest",
         str(corpus),
         str(index),
@@ -70,7 +73,7 @@ def run_killed_after(corpus: Path, index: Path, delay: float, *extra: str) -> st
 
 def make_target(corpus: Path) -> None:
     """Version 1 of the corpus: 8 changed, 3 deleted, 2 renamed, 6 new documents."""
-    from hostile import doc_text
+    from tests.support.hostile import doc_text
 
     for i in range(8):
         (corpus / f"doc-{i:03d}.txt").write_text(doc_text(i, version=1), encoding="utf-8")
@@ -86,13 +89,10 @@ def state(corpus: Path, index: Path) -> dict:
     """Everything a clean ingest determines: documents, chunk ids, vectors, Chroma metadata, lexical rows
     (which chunks each project code and each document filter find: what a chunk was indexed with, and
     under which document, whatever the BM25 statistics)."""
-    from assistant.app import build
     from assistant.lexical import LexicalIndex, identity
-    from assistant.settings import Settings
     from assistant.text import words
-    from fakes import HashEmbedder
 
-    app = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder())
+    app = hash_app(corpus, index)
     idx = app.index
     m = idx.manifest
     ids = sorted(m.chunk_ids())
@@ -147,13 +147,9 @@ def assert_converged(got: dict, want: dict, label: str) -> None:
 
 def final_sync(corpus: Path, index: Path) -> tuple:
     """A normal ingest after the crash(es), then a second one that must find nothing to do."""
-    from assistant.app import build
-    from assistant.settings import Settings
-    from fakes import HashEmbedder
-
     logs: list[str] = []
-    first = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder()).sync(log=logs.append)
-    second = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder()).sync()
+    first = hash_app(corpus, index).sync(log=logs.append)
+    second = hash_app(corpus, index).sync()
     assert not second.changed and not second.skipped, f"a second ingest still changed things: {second.to_json()}"
     return first, logs
 
@@ -219,14 +215,6 @@ def test_kill_9_at_many_moments_always_converges_to_a_clean_ingest(tmp_path):
 # --- assistant doctor --------------------------------------------------------------------------------
 
 
-def _fake_app(corpus: Path, index: Path):
-    from assistant.app import build
-    from assistant.settings import Settings
-    from fakes import HashEmbedder
-
-    return build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder())
-
-
 def _doctor(app, fix: bool = True):
     from assistant.doctor import run
 
@@ -236,7 +224,7 @@ def _doctor(app, fix: bool = True):
 def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     corpus = tmp_path / "corpus"
     make_docs(corpus, 12)
-    app = _fake_app(corpus, tmp_path / "index")
+    app = hash_app(corpus, tmp_path / "index")
     app.sync()
     assert not _doctor(app).findings, "a fresh index is healthy"
 
@@ -289,7 +277,7 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     assert report.sync.updated == ["doc-005.txt"] and report.sync.removed == ["doc-004.txt"]
 
     clean = tmp_path / "clean"
-    _fake_app(corpus, clean).sync()
+    hash_app(corpus, clean).sync()
     assert_converged(state(corpus, tmp_path / "index"), state(corpus, clean), "after doctor")
     assert not _doctor(app).findings
 
@@ -297,7 +285,7 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
 def test_doctor_reports_an_interrupted_ingest_and_another_model(tmp_path):
     corpus = tmp_path / "corpus"
     make_docs(corpus, 3)
-    app = _fake_app(corpus, tmp_path / "index")
+    app = hash_app(corpus, tmp_path / "index")
     app.sync()
     app.index.manifest.set("dirty", "1")
     from assistant.doctor import run
@@ -322,7 +310,7 @@ def test_doctor_command_json(tmp_path, monkeypatch):
 
     corpus = tmp_path / "corpus"
     make_docs(corpus, 3)
-    app = _fake_app(corpus, tmp_path / "index")
+    app = hash_app(corpus, tmp_path / "index")
     app.sync()
     shutil.rmtree(app.index.dir / "lexical")
     monkeypatch.setattr(assistant.cli, "_app", lambda settings: app)
@@ -346,7 +334,7 @@ def test_recover_says_what_it_repaired_as_typed_values(tmp_path):
 
     corpus = tmp_path / "corpus"
     make_docs(corpus, 3)
-    app = _fake_app(corpus, tmp_path / "index")
+    app = hash_app(corpus, tmp_path / "index")
     app.sync()
     idx = app._writer
     assert idx is not None and idx.recover() == []  # a healthy index: nothing to repair

@@ -25,10 +25,7 @@ from assistant.extractive import (
 from assistant.support import anchor_terms
 from assistant.text import fold, words
 from assistant.types import Chunk, Hit
-
-
-def hit(text: str, *, doc: str = "a.txt", start: int = 0, kind: str = "text", score_: float = 1.0, n: int = 1) -> Hit:
-    return Hit(Chunk(f"{doc}#{n}#{start}", doc, n, start, start + len(text), text, kind=kind), score_, dense=0.5)
+from tests.support.values import hit
 
 
 def cand(
@@ -297,7 +294,7 @@ def test_partial_anchors_and_none_asked():
 
 
 def test_featurize_sim_passage_kind_and_short():
-    hs = [hit("Julien Guerrier visited Ninh Binh in March 2025.", score_=0.8, n=1), hit("Short one.", score_=0.4, n=2)]
+    hs = [hit("Julien Guerrier visited Ninh Binh in March 2025.", score=0.8, n=1), hit("Short one.", score=0.4, n=2)]
     cs = candidates(hs)
     featurize(EN_Q, cs, np.array([0.7, 0.3], dtype=np.float32), [True, True])
     assert [c.sim for c in cs] == [pytest.approx(0.7), pytest.approx(0.3)]
@@ -312,8 +309,8 @@ def test_featurize_sim_passage_kind_and_short():
 def test_featurize_places_each_sentence_among_the_others_and_beside_its_neighbours():
     q = "Thỏa thuận nào đã được ký kết giữa hai bên?"
     text = "Hai đoàn làm việc tại Hà Nội. Cuối buổi, một thỏa thuận đã được ký kết giữa hai bên. Đó là bản ghi nhớ về đào tạo kỹ sư bán dẫn."
-    other = hit("Một câu ở bài khác, đủ dài để được tính.", doc="b.txt", score_=0.5, n=2)
-    cs = candidates([hit(text, score_=1.0), other])
+    other = hit("Một câu ở bài khác, đủ dài để được tính.", doc="b.txt", score=0.5, n=2)
+    cs = candidates([hit(text, score=1.0), other])
     featurize(q, cs, np.array([0.70, 0.90, 0.80, 0.40]), [True] * 4)
     first, echo, answer, elsewhere = cs
     assert [c.sim_gap for c in cs] == [pytest.approx(x) for x in (-0.2, 0.0, -0.1, -0.5)]

@@ -85,7 +85,7 @@ def test_the_bonus_ranks_sentences_but_the_reported_cosine_stays_raw():
 def test_hits_report_the_raw_cosine_and_the_bonus_only_reorders(tmp_path):
     """A Vietnamese question over a Vietnamese and a Swedish document: Hit.dense is the cosine the
     refusal model was fitted on, whatever the bonus did to the order."""
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
     from assistant.retrieve import CANDIDATES, retrieve, with_sentences

@@ -1,4 +1,4 @@
-"""Hostile inputs: one sync over a corpus of broken, tricky and hostile files (tests/hostile.py writes it).
+"""Hostile inputs: one sync over a corpus of broken, tricky and hostile files (tests/support/hostile.py writes it).
 
 Each file is either indexed correctly or skipped with a reason a user can act on, ignored files never
 show up, and nothing stops the rest. `pytest -s` prints what happened to each file.
@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from hostile import INJECTION, Expect, make_hostile_corpus
+from tests.support import ROOT
+from tests.support.fakes import hash_app
+from tests.support.hostile import INJECTION, Expect, make_hostile_corpus
 
-HERE = Path(__file__).resolve().parent
+HOSTILE = ROOT / "tests" / "support" / "hostile.py"
 MAX_FILE_MB = 6.0  # over 5 MB so the one-line file loads; the oversize file is written just over it
 MAX_TOKENS = 512  # the fake embedder's passage limit, like the real model's
 
@@ -30,7 +32,7 @@ def _root_can_read_anything() -> bool:
 
 
 def _sync_cmd(corpus: Path, index: Path, *extra: str) -> list[str]:
-    cmd = [sys.executable, str(HERE / "hostile.py"), "ingest", str(corpus), str(index), *extra]
+    cmd = [sys.executable, str(HOSTILE), "ingest", str(corpus), str(index), *extra]
     if _root_can_read_anything() and shutil.which("capsh"):
         # root bypasses file permissions; drop exactly that power so chmod 000 means what it says
         line = " ".join(_quote(c) for c in cmd)
@@ -82,7 +84,7 @@ def print_table(rows: list[tuple]) -> None:
         shown = name.replace("\n", "\\n")
         lines.append(f"{shown:<{width}}  {got:<8}  {detail[:150]}{'' if ok else '   <-- UNEXPECTED'}")
     print("\n" + "\n".join(lines))
-    out = HERE.parent / "test-output"
+    out = ROOT / "test-output"
     out.mkdir(exist_ok=True)
     (out / "hostile-outcomes.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -101,12 +103,8 @@ def hostile(tmp_path_factory):
 
 
 def _app(corpus: Path, index: Path, **kw):
-    from assistant.app import build
-    from assistant.settings import Settings
-    from fakes import HashEmbedder
-
     kw.setdefault("max_file_mb", MAX_FILE_MB)
-    return build(Settings(corpus_dir=corpus, index_dir=index, **kw), embedder=HashEmbedder(max_tokens=MAX_TOKENS))
+    return hash_app(corpus, index, max_tokens=MAX_TOKENS, **kw)
 
 
 def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(hostile):
@@ -146,7 +144,7 @@ def test_tricky_texts_are_decoded_and_cleaned(hostile):
     corpus, index, _, _ = hostile
     app = _app(corpus, index)
     m = app.index.manifest
-    from hostile import CP1258_TEXT, NFD_TEXT, UTF16_TEXT
+    from tests.support.hostile import CP1258_TEXT, NFD_TEXT, UTF16_TEXT
 
     assert m.document_text("legacy cp1258.txt") == CP1258_TEXT.replace("\r\n", "\n")
     assert m.document_text("utf16 with bom.txt") == UTF16_TEXT
@@ -242,7 +240,7 @@ def test_an_unbreakable_run_of_characters_skips_its_file_not_the_sync(tmp_path):
 
     from assistant.app import build
     from assistant.settings import Settings
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     class SubwordEmbedder(HashEmbedder):
         def count_tokens(self, text: str) -> int:  # like a real tokenizer: long words are many tokens
@@ -285,7 +283,7 @@ def _answers(app) -> list[tuple]:
 
 def test_injected_instructions_change_no_answer_citation_or_refusal(corpus, settings_for, tmp_path):
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     clean = build(
         settings_for(corpus, min_score=0.5).model_copy(update={"index_dir": tmp_path / "clean"}),

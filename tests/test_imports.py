@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from tests.support import ROOT
 
-PACKAGE = Path(__file__).resolve().parent.parent / "assistant"
+PACKAGE = ROOT / "assistant"
 
 
 def module_name(path: Path, root: Path = PACKAGE.parent) -> str:

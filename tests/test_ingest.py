@@ -198,7 +198,7 @@ def _collections(settings) -> set[str]:
 
 def test_model_change_reembeds_everything_and_drops_the_old_vectors(corpus, settings_for):
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     s = settings_for(corpus)
     first = build(s, embedder=HashEmbedder())
@@ -223,7 +223,7 @@ def test_model_change_reembeds_everything_and_drops_the_old_vectors(corpus, sett
 def test_reset_for_model_forgets_documents_vectors_and_lexical_rows(corpus, settings_for):
     from assistant.app import build
     from assistant.store import Index
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     s = settings_for(corpus)
     app = build(s, embedder=HashEmbedder())
@@ -254,7 +254,7 @@ def _state(app):
 def test_crash_mid_ingest_converges_to_clean_state(corpus, settings_for, tmp_path, monkeypatch):
     from assistant.app import build
     from assistant.manifest import Manifest
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     clean = build(settings_for(corpus).model_copy(update={"index_dir": tmp_path / "clean"}), embedder=HashEmbedder())
     clean.sync()
@@ -293,7 +293,7 @@ def test_second_writer_waits_or_reports_busy(fake_app, tmp_path):
     with IndexLock(fake_app.settings.index_dir, 0):
         quick = fake_app.settings.model_copy(update={"lock_timeout_s": 0.3})
         from assistant.app import build
-        from fakes import HashEmbedder
+        from tests.support.fakes import HashEmbedder
 
         with pytest.raises(IndexBusy, match="another ingest is running"):
             build(quick, embedder=HashEmbedder()).sync()
@@ -306,7 +306,7 @@ def test_the_ingest_command_reports_each_file_in_plain_words(corpus, tmp_path, m
     import assistant.cli as cli
     from assistant.app import build
     from assistant.settings import Settings
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     (corpus / "notes.xyz").write_text("x", encoding="utf-8")
     app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=HashEmbedder())

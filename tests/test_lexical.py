@@ -9,8 +9,7 @@ import pytest
 
 from assistant.lexical import B, COMPACT_AT, K1, LexicalError, LexicalIndex, identity
 from assistant.text import is_language_term, lexical_terms
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
 
 
 def _index(texts: dict[str, str], path: Path | None = None, langs: dict[str, str] | None = None) -> LexicalIndex:
@@ -203,7 +202,7 @@ def test_a_vietnamese_question_scores_exactly_as_without_languages_in_a_mixed_co
 
 def test_a_swedish_question_finds_a_swedish_paragraph_by_an_inflected_form(corpus, settings_for):
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     (corpus / "sv_studier.txt").write_text(SWEDISH_DOC, encoding="utf-8")
     app = build(settings_for(corpus), embedder=HashEmbedder())
@@ -222,7 +221,7 @@ def test_a_swedish_question_finds_a_swedish_paragraph_by_an_inflected_form(corpu
 
 def test_a_deleted_or_rewritten_document_leaves_no_trace_in_lexical_results(corpus, settings_for):
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     (corpus / "kangaroo.txt").write_text(
         "Dự án kangaroo về lúa gạo tại Canberra trị giá 42 triệu đô la Úc.\n", encoding="utf-8"
@@ -252,7 +251,7 @@ def test_a_deleted_or_rewritten_document_leaves_no_trace_in_lexical_results(corp
 def test_a_renamed_document_is_found_under_its_new_name_by_a_filter(corpus, settings_for):
     from assistant.app import build
     from assistant.store import Filter
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     (corpus / "kangaroo.txt").write_text("Dự án kangaroo về lúa gạo tại Canberra.\n", encoding="utf-8")
     app = build(settings_for(corpus), embedder=HashEmbedder())
@@ -281,7 +280,7 @@ def _previous_version(index) -> None:
 
 def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_next_sync(corpus, settings_for, caplog):
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     (corpus / "sv_studier.txt").write_text(SWEDISH_DOC, encoding="utf-8")
     settings = settings_for(corpus)
@@ -290,7 +289,7 @@ def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_nex
     _previous_version(app.index)
 
     reader = build(settings, embedder=HashEmbedder())  # a reader only: it answers from a rebuild in memory, and says so
-    with caplog.at_level(logging.WARNING, logger="assistant.store"):
+    with caplog.at_level(logging.WARNING, logger="assistant.lexical_store"):
         hits = reader.ask("Vilka är myndigheterna?", retrieval_mode="lexical").hits
     assert hits and hits[0].chunk.text.startswith(TARGET)
     assert "previous version (lexical.npz)" in caplog.text and "in memory" in caplog.text
@@ -314,7 +313,7 @@ def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_nex
 def test_doctor_reports_and_repairs_an_index_of_the_previous_version(corpus, settings_for):
     from assistant.app import build
     from assistant.doctor import run
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     settings = settings_for(corpus)
     app = build(settings, embedder=HashEmbedder())
@@ -330,7 +329,7 @@ def test_doctor_reports_and_repairs_an_index_of_the_previous_version(corpus, set
 def test_many_replaced_chunks_trigger_a_rebuild_at_commit(corpus, settings_for):
     """Past COMPACT_AT dead chunks, Index.commit rebuilds: the statistics hold only live chunks again."""
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     app = build(settings_for(corpus), embedder=HashEmbedder())
     app.sync()

@@ -13,13 +13,9 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
-from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
-from llama_index.core.llms import CustomLLM
-from pydantic import Field
 
 from assistant.refusal import REFUSALS
 from assistant.errors import ConfigError, ModelUnavailable
@@ -31,6 +27,7 @@ from assistant.manifest import DocRecord, Manifest
 from assistant.settings import Settings
 from assistant.text import fold, words
 from assistant.types import Chunk, DocMeta, Hit, Paragraph
+from tests.support.fake_llm import FakeLLM
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens on loopback here
 
@@ -78,46 +75,6 @@ class HashEmbedder:
         for w in words(text):
             v[int(hashlib.md5(fold(w).encode()).hexdigest(), 16) % self.dim] += 1.0
         return v / (np.linalg.norm(v) or 1.0)
-
-
-class FakeLLM(CustomLLM):
-    """Answers from the numbered sources in its prompt, honestly or in one of several bad ways."""
-
-    mode: str = "copy"  # copy | bad_marker | made_up_number | invented_name | refuse | obey | obey_cited | fixed | fail
-    reply: str = ""  # the answer in mode "fixed"
-    prompts: list[str] = Field(default_factory=list)
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(model_name="fake", is_chat_model=False)
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        self.prompts.append(prompt)
-        if self.mode == "fail":
-            raise RuntimeError("model crashed")
-        return CompletionResponse(text=self._answer(prompt))
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        yield self.complete(prompt, formatted, **kwargs)
-
-    def _answer(self, prompt: str) -> str:
-        sources = dict(re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL))
-        first = re.split(r"(?<=[.!?])\s+", sources["1"])[0]
-        honest = f"{first} [1]"
-        extra = {
-            "copy": "",
-            "bad_marker": " Ông phát biểu tại diễn đàn ở Ninh Bình. [7]",
-            "made_up_number": " Diễn đàn kỷ niệm 45 năm quan hệ ngoại giao EU - Việt Nam [2].",
-            "invented_name": " Đại sứ Liên minh châu Âu tại Việt Nam là ông John Smith [1].",
-            "obey": " The budget was 999 million euros [7]." if "IGNORE PREVIOUS INSTRUCTIONS" in prompt else "",
-            # obeys, and cites the injected passage itself (source [3]): the claim passes the support rule
-            "obey_cited": " The budget was 999 million euros [3]." if "IGNORE PREVIOUS INSTRUCTIONS" in prompt else "",
-        }
-        if self.mode == "refuse":
-            return "NOT_IN_DOCUMENTS"
-        if self.mode == "fixed":
-            return self.reply
-        return honest + extra[self.mode]
 
 
 # a tiny real manifest + hits ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """LLM mode end to end over HTTP: the real llama-index OpenAI-compatible client (`openai-like`) against
-the local test server (tests/llm_server.py), through App and `assistant ask --mode llm`.
+the local test server (tests/support/llm_server.py), through App and `assistant ask --mode llm`.
 
 Streaming and non-streaming answers, the citation check on the streamed reply, glosses, and each
 failure mode's message (named setting, under 2 s). The embedder is the hash fake; the index is the
@@ -9,15 +9,25 @@ seed corpus, built once for the module.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fakes import HashEmbedder
-from llm_server import LLMServer, Reply
+from tests.support import SEEDS
+from tests.support.fakes import HashEmbedder
+from tests.support.llm_server import (
+    GLOSS,
+    INVENTED,
+    QUESTION_EN,
+    LLMServer,
+    Reply,
+    copying_model,
+    first_sentence,
+    is_gloss_request,
+    sources,
+)
 
 import assistant.cli as cli
 from assistant.app import build
@@ -28,10 +38,6 @@ from assistant.settings import Settings
 from assistant.types import Answer
 
 QUESTION_VI = "Julien Guerrier Đại sứ Liên minh châu Âu"
-QUESTION_EN = "Who is Julien Guerrier, the ambassador of the European Union?"
-INVENTED = "Ông là John Smith"
-GLOSS = "The European Union ambassador to Vietnam is Julien Guerrier."
-SEEDS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -57,32 +63,6 @@ def app_for(folders: Path, url: str, **kw):
         llm_provider="openai-like", llm_model=kw.pop("llm_model", "test-model"), llm_base_url=url, **kw,
     )  # fmt: skip
     return build(settings, embedder=HashEmbedder())
-
-
-def sources(body: dict) -> dict[int, str]:
-    """The numbered passages of an answer request, as the model sees them."""
-    user = body["messages"][-1]["content"]
-    return {int(n): t for n, t in re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', user, re.DOTALL)}
-
-
-def is_gloss_request(body: dict) -> bool:
-    return body["messages"][0]["content"].startswith("You translate quotations")
-
-
-def first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+", text.strip())[0]
-
-
-def copying_model(delay_s: float = 0.0, gloss: str = GLOSS):
-    """A scripted model: copies source 1's first sentence [1], adds an invented claim [1]; translates quotes."""
-
-    def reply(body: dict) -> Reply:
-        if is_gloss_request(body):
-            n = len(re.findall(r"<quote id=", body["messages"][-1]["content"]))
-            return Reply("\n".join(f"[{i}] {gloss}" for i in range(1, n + 1)), token_delay_s=delay_s)
-        return Reply(f"{first_sentence(sources(body)[1])} [1] {INVENTED} [1].", token_delay_s=delay_s)
-
-    return reply
 
 
 # streaming -------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ line the value was read from, verbatim and verified (fake embedder: fast)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from assistant.meta_answer import asked_fields, metadata_answer, pick_document
 from assistant.metadata import meta_lines
 from assistant.retrieve import retrieve
 from assistant.types import Chunk, DocMeta, Hit
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 D0, D1, D2, D3, D4 = (
     "000_b0dddf86d6f85ffe.txt", "001_42eb7389f324bfd9.txt", "002_ac641c82a5bb9970.txt",
     "003_a6de01ab2ae2bfda.txt", "004_03e94a76b2f901da.txt",
@@ -167,7 +166,7 @@ def test_ask_answers_a_metadata_question_through_the_pipeline(synced):
 
 
 def test_a_date_from_the_file_name_has_no_line_and_gives_none(tmp_path, settings_for):
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
 
@@ -184,7 +183,7 @@ def test_a_date_from_the_file_name_has_no_line_and_gives_none(tmp_path, settings
 
 
 def test_a_long_line_is_narrowed_to_the_sentence_holding_the_value(tmp_path, settings_for):
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from assistant.loaders import load_document, plain_paragraphs
 from assistant.metadata import detect_language, extract_meta, find_date
 from assistant.types import DocMeta
+from tests.support import SEEDS as CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 MST_URL = "https://mst.gov.vn/viet-nam-eu-thuc-day-hop-tac-the-che-trong-quan-tri-ai-19725102721083656.htm"
 
 SEED_META = {

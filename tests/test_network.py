@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-SEEDS = ROOT / "corpus"
+from tests.support import ROOT, SEEDS
+
+SERVE_PAGE = ROOT / "tests" / "support" / "serve_page.py"
 
 GUARD = textwrap.dedent(
     """
@@ -162,7 +162,7 @@ def test_the_page_serves_and_answers_without_network(tmp_path):
         PAGE_DRIVER,
         str(corpus),
         str(tmp_path / "index"),
-        str(HERE / "browser" / "serve_page.py"),
+        str(SERVE_PAGE),
         GUARD,
         mode,
     ]
@@ -219,8 +219,7 @@ def test_the_page_listens_on_loopback_only_by_default(tmp_path, monkeypatch):
     from assistant.settings import Settings
 
     assert Settings().host == "127.0.0.1"
-    sys.path.insert(0, str(HERE / "browser"))
-    import pagekit
+    from tests.support import pagekit
 
     started: list[subprocess.Popen] = []
     real_popen = subprocess.Popen
@@ -239,19 +238,8 @@ def test_the_page_listens_on_loopback_only_by_default(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_with_auth_the_page_and_its_api_refuse_unauthenticated_requests(tmp_path):
-    import urllib.error
-    import urllib.request
-
-    sys.path.insert(0, str(HERE / "browser"))
-    import pagekit
-
-    def status(url: str, body: bytes | None = None) -> int:
-        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status
-        except urllib.error.HTTPError as e:
-            return e.code
+    from tests.support import pagekit
+    from tests.support.procs import http_status as status
 
     question = json.dumps({"data": ["Đại sứ EU tại Việt Nam là ai?"]}).encode()
     with pagekit.running_page(tmp_path, user="cán bộ", password="mật-khẩu-42") as (url, _):

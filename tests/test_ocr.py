@@ -29,10 +29,10 @@ from assistant.ocr import Ocr, OcrPage, install_command, page_text, quote_boxes,
 from assistant.settings import Settings
 from assistant.web.render import render_library, render_sources
 from assistant.web.views import render_scan
-from fakes import HashEmbedder
-from test_loaders import PAGE1, make_pdf
+from tests.support import ROOT
+from tests.support.fakes import HashEmbedder
+from tests.support.pdfmaker import PAGE1, make_pdf
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals" / "tools"))
 from scans import cer as _cer, scanned_pdf  # noqa: E402
 
@@ -52,7 +52,7 @@ INSTALL = "sudo apt-get install tesseract-ocr tesseract-ocr-vie tesseract-ocr-sw
 def scans() -> dict[str, bytes]:
     """A two-page Vietnamese scan, and a PDF whose page 1 has a text layer and page 2 is scanned."""
     mixed = pypdf.PdfWriter()
-    for src in (make_pdf([PAGE1]), scanned_pdf([[MIXED_SCAN]], dpi=DPI)):
+    for src in (make_pdf([PAGE1], paragraph_per_line=False), scanned_pdf([[MIXED_SCAN]], dpi=DPI)):
         for page in pypdf.PdfReader(io.BytesIO(src)).pages:
             mixed.add_page(page)
     out = io.BytesIO()
@@ -277,10 +277,10 @@ def test_a_blank_pdf_is_not_mistaken_for_a_scan(tmp_path):
 
 _KILLED_INGEST = """
 import os, signal, sys
-sys.path.insert(0, {tests!r})
+sys.path.insert(0, {root!r})
 from assistant.app import build
 from assistant.settings import Settings
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 
 def die_after_first_page(name, done, total):
     if done == 1:
@@ -294,7 +294,7 @@ app.sync(ocr_progress=die_after_first_page)
 @pytest.mark.slow
 def test_killed_mid_ocr_resumes_from_the_cache_and_never_reads_a_page_twice(tmp_path, scans):
     corpus = _corpus(tmp_path, {"quyet-dinh.pdf": scans["quyet-dinh.pdf"]})
-    code = _KILLED_INGEST.format(tests=str(ROOT / "tests"), corpus=str(corpus), index=str(tmp_path / "index"), dpi=DPI)
+    code = _KILLED_INGEST.format(root=str(ROOT), corpus=str(corpus), index=str(tmp_path / "index"), dpi=DPI)
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -118,7 +118,7 @@ def test_app_reloads_when_another_writer_published(fake_app, corpus, settings_fo
     """Another process (here: another App on the same folders) indexes a file: the page's App sees it on
     its next question, reloading its view itself."""
     from assistant.app import build
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     fake_app.sync()
     fake_app.ask("Đại sứ EU tại Việt Nam là ai?")  # the view is loaded

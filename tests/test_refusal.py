@@ -30,17 +30,14 @@ from assistant.support import (
     vietnamese_name,
     years,
 )
-from assistant.types import Chunk, Hit
+from assistant.types import Hit
+from tests.support.values import hit
 
 AMBASSADOR_VI = "Đại sứ Liên minh châu Âu tại Việt Nam là ông Julien Guerrier."
 # no named entity: only the score can refuse it
 PLAIN_Q = "What was the budget of the digital programme?"
 PLAIN_PASSAGE = "The budget of the digital programme was 30 million euros, the ministry said."
 EPS = 1e-6
-
-
-def hit(text: str, dense: float | None = 0.5, score: float = 1.0, doc: str = "d.txt", n: int = 1) -> Hit:
-    return Hit(Chunk(f"{doc}#{n}", doc, n, 0, len(text), text), score, dense=dense)
 
 
 def features(**kw: float) -> dict[str, float]:

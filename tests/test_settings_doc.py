@@ -1,8 +1,7 @@
-from pathlib import Path
-
 from assistant.settings import Settings, settings_table
+from tests.support import ROOT
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def test_readme_settings_table_is_current():

@@ -3,6 +3,7 @@ import unicodedata
 import pytest
 
 from assistant.text import fold, lexical_terms, nfc, sentence_spans, words
+from tests.support import SEEDS
 
 
 def test_nfd_and_nfc_give_the_same_tokens():
@@ -107,10 +108,8 @@ def test_vietnamese_terms_are_exactly_those_of_the_vietnamese_only_analysis():
 )
 def test_vietnamese_seed_documents_give_the_same_terms_as_before(name, n, digest):
     import hashlib
-    from pathlib import Path
 
-    seeds = Path(__file__).resolve().parent.parent / "corpus"
-    terms = lexical_terms((seeds / name).read_text(encoding="utf-8"), "vi")
+    terms = lexical_terms((SEEDS / name).read_text(encoding="utf-8"), "vi")
     assert (len(terms), hashlib.sha256("\n".join(terms).encode()).hexdigest()[:16]) == (n, digest)
 
 

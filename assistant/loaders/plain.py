@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import statistics
 
+from ..text import line_spans
 from ..types import Paragraph
 from .base import normalize
 from .decode import decode
@@ -28,7 +29,7 @@ _LIST_ITEM = re.compile(r"([-*+•]|\d{1,3}[.)])\s")
 
 def plain_paragraphs(text: str, markdown: bool = False) -> list[Paragraph]:
     """Paragraph spans of normalised plain text (see the module docstring for the rules)."""
-    lines = _line_spans(text)
+    lines = line_spans(text)
     lengths = [e - s for span in lines if span for s, e in [span]]
     if not lengths:
         return []
@@ -50,18 +51,3 @@ def plain_paragraphs(text: str, markdown: bool = False) -> list[Paragraph]:
             spans[-1] = (spans[-1][0], span[1])
         block_open = True
     return [Paragraph(n, s, e, text[s:e]) for n, (s, e) in enumerate(spans, 1)]
-
-
-def _line_spans(text: str) -> list[tuple[int, int] | None]:
-    """(start, end) of each line with surrounding whitespace (NBSP too) trimmed; None for a blank line."""
-    spans: list[tuple[int, int] | None] = []
-    pos = 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped:
-            start = pos + len(line) - len(line.lstrip())
-            spans.append((start, start + len(stripped)))
-        else:
-            spans.append(None)
-        pos += len(line) + 1
-    return spans

@@ -1,5 +1,6 @@
 """`assistant eval`: run a question file through the real pipeline (or llama-index's default one, see
-baseline.py) and return plain results: `{"metrics": {...}, "by_lang": {...}, "config": {...}, "questions": [...]}`.
+baseline.py) and return one `EvalRun` per configuration (results.py: metrics, by language, the configuration
+and every question's `QuestionResult`; `to_json` is the results JSON).
 
 Question files are read in `questions.py`, the metrics are defined (and computed, purely) in `metrics.py`.
 An evaluation corpus gets its own index under ~/.cache/assistant/eval-index, named by a hash of the corpus,
@@ -20,9 +21,11 @@ from .metrics import (
     summarize,
 )  # fmt: skip
 from .questions import Question, load_bench, load_questions, sample
+from .results import CitationCheck, EvalRun, QuestionResult
 
 if TYPE_CHECKING:
     from ..app import App
+    from ..types import Answer
 
 # Configurations `--compare` knows: setting overrides for our pipeline, None for llama-index's default.
 CONFIGS: dict[str, dict[str, Any] | None] = {
@@ -34,7 +37,9 @@ CONFIGS: dict[str, dict[str, Any] | None] = {
 Progress = Callable[[int, int], None]
 SECRET_SETTINGS = {"llm_api_key", "auth_password"}
 # Modules whose code decides what an index holds: an evaluation index is rebuilt when they change.
-INDEX_CODE = ("loaders", "ocr", "chunking", "text", "metadata", "lexical", "ingest", "manifest", "store", "vectors")
+INDEX_CODE = (
+    "loaders", "ocr", "chunking", "text", "metadata", "lexical", "lexical_store", "ingest", "manifest", "store", "vectors",
+)  # fmt: skip
 
 
 class DocTexts:
@@ -57,38 +62,33 @@ class DocTexts:
 
 
 def score_question(
-    q: Question, units: list[tuple[str, int]] | None, answer: dict | None, docs: DocTexts | None
-) -> dict:
-    """Per-question result: the record's fields, ranked hits, rank and scores, answer and citations.
+    q: Question, units: list[tuple[str, int]] | None, answer: Answer | None, docs: DocTexts | None
+) -> QuestionResult:
+    """Per-question result: ranked hits, the gold's rank and scores, the answer and its checked citations.
 
-    `units`: deduplicated (doc, paragraph) ranking (None: retrieval not run); `answer`: the
-    `Answer.to_json()` dict (None: this configuration gives no answers).
+    `units`: deduplicated (doc, paragraph) ranking (None: retrieval not run); `answer`: None when this
+    configuration gives no answers.
     """
     from ..citations import verify
-    from ..types import Citation
 
-    row: dict[str, Any] = {**q.fields, "id": q.id, "lang": q.lang, "line": q.line, "answerable": q.answerable}
+    row = QuestionResult(q)
     if units is not None:
-        row["hits"] = [[d, p] for d, p in units[:K_RETRIEVE]]
-    if units is not None and q.answerable and q.docs:
-        row["rank"] = first_rank(units[:K_RETRIEVE], q.docs, q.doc, q.paragraph)
-        row.update(retrieval_scores(row["rank"]))
-    row["answered"] = None
-    row["citations"] = []
+        row.hits = units[:K_RETRIEVE]
+        if q.answerable and q.docs:
+            row.rank = first_rank(units[:K_RETRIEVE], q.docs, q.doc, q.paragraph)
+            row.scores = retrieval_scores(row.rank)
     if answer is not None:
-        row["answered"] = bool(answer["answered"])
-        row["answer"] = answer["answer"]
-        row["answer_contains"] = (
-            bool(answer["answered"]) and contains_gold(answer["answer"], q.answers) if q.answerable else None
-        )
-        for c in answer["citations"]:
-            text, paras = docs.get(c["doc"]) if docs else ("", {})
-            p = paras.get(c["paragraph"])
-            ok = p is not None and verify(Citation(**c), text, p.start, p.end)
+        row.answered = bool(answer.answered)
+        row.answer = answer.answer
+        row.answer_contains = row.answered and contains_gold(answer.answer, q.answers) if q.answerable else None
+        for c in answer.citations:
+            text, paras = docs.get(c.doc) if docs else ("", {})
+            p = paras.get(c.paragraph)
+            ok = p is not None and verify(c, text, p.start, p.end)
             ptext = text[p.start : p.end] if p else ""
-            row["citations"].append(
-                {**{k: c[k] for k in ("n", "doc", "paragraph", "quote", "char_start", "char_end")},
-                 "verified": ok, "correct": q.answerable and citation_correct(q, c["doc"], c["paragraph"], ptext)}
+            row.citations.append(
+                CitationCheck(c.n, c.doc, c.paragraph, c.quote, c.char_start, c.char_end, verified=ok,
+                              correct=q.answerable and citation_correct(q, c.doc, c.paragraph, ptext))
             )  # fmt: skip
     return row
 
@@ -148,7 +148,7 @@ def corpus_app(app: App, corpus: Path, root: Path | None = None):
 
 def evaluate(
     app: App, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None
-) -> dict:
+) -> EvalRun:
     """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings."""
     overrides = overrides or {}
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
@@ -160,8 +160,8 @@ def evaluate(
         answer = app.ask(q.question, **overrides)
         hits = answer.hits if s.top_k >= K_RETRIEVE else ranking(app, q.question, overrides)
         units = dedupe((h.chunk.doc, h.chunk.paragraph) for h in hits)
-        row = score_question(q, units, answer.to_json(), docs)
-        row["timings_ms"] = {k: round(v, 2) for k, v in answer.timings_ms.items()}
+        row = score_question(q, units, answer, docs)
+        row.timings_ms = {k: round(v, 2) for k, v in answer.timings_ms.items()}
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))
@@ -175,7 +175,7 @@ def ranking(app: App, question: str, overrides: dict) -> list:
     return answer.hits
 
 
-def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress | None = None) -> dict:
+def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress | None = None) -> EvalRun:
     """Retrieval metrics of llama-index's out-of-the-box pipeline on the same corpus and model."""
     from .baseline import LlamaIndexDefault
 
@@ -194,8 +194,9 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
         unmapped += len(nodes) - len(anchors)
         covered += [len(a[2]) for a in anchors]
         row = score_question(q, dedupe((d, n) for d, n, _ in anchors), None, None)
-        if "rank" in row:  # the gold paragraph anywhere inside a node, ranked by node
-            row["node_rank"] = next(
+        if row.ranked:  # the gold paragraph anywhere inside a node, ranked by node
+            row.node_ranked = True
+            row.node_rank = next(
                 (
                     j
                     for j, (d, _, ps) in enumerate(anchors, 1)
@@ -203,7 +204,7 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
                 ),
                 None,
             )
-        row["timings_ms"] = {"retrieve": round(ms, 2), "total": round(ms, 2)}
+        row.timings_ms = {"retrieve": round(ms, 2), "total": round(ms, 2)}
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))
@@ -217,9 +218,9 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
     return result(rows, config)
 
 
-def result(rows: list[dict], config: dict) -> dict:
-    """The results JSON of one configuration."""
-    return {"metrics": summarize(rows), "by_lang": by_language(rows), "config": config, "questions": rows}
+def result(rows: list[QuestionResult], config: dict) -> EvalRun:
+    """The run of one configuration: its metrics summarised from its questions."""
+    return EvalRun(summarize(rows), by_language(rows), config, rows)
 
 
 def _config(app: App, s, name: str) -> dict:
@@ -251,7 +252,7 @@ def run(
     names: list[str],
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
-) -> list[dict]:
+) -> list[EvalRun]:
     """Evaluate each named configuration over the same questions (`CONFIGS`, or the current settings for "")."""
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
@@ -282,7 +283,7 @@ def evaluate_file(
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
     n_sample: int | None = None,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[EvalRun], list[str]]:
     """The whole `assistant eval`: parse, pick or build the index, sync it, run each configuration.
 
     `path` is a question file or a development-set folder (questions.jsonl + corpus/, whose corpus is
@@ -309,7 +310,7 @@ def evaluate_file(
     app.sync(progress=sync_progress, log=log)
     results = run(app, questions, names, progress, log)
     for res in results:
-        res["config"].update(questions_file=str(path), malformed=problems, sample=n_sample, questions=len(questions))
+        res.config.update(questions_file=str(path), malformed=problems, sample=n_sample, questions=len(questions))
     return results, problems
 
 
@@ -318,23 +319,23 @@ def _missing_docs(app: App, questions: list[Question]) -> set[str]:
     return {d for q in questions for d in q.docs} - known
 
 
-def check_baseline(results: list[dict], baseline: dict, tolerance: float) -> tuple[str, list[str]]:
+def check_baseline(results: list[EvalRun], baseline: dict, tolerance: float) -> tuple[str, list[str]]:
     """(configuration compared, regressions) against a baseline results JSON."""
     if "metrics" not in baseline or not isinstance(baseline["metrics"], dict):
         raise ConfigError(
             "baseline file has no 'metrics' object: give a results JSON written by `assistant eval --json`"
         )
     name = baseline.get("config", {}).get("name", "")
-    match = next((r for r in results if r["config"]["name"] == name), None)
+    match = next((r for r in results if r.name == name), None)
     if match is None:
         if len(results) > 1:
             raise ConfigError(f"baseline was run as configuration {name!r}, which this run does not include")
         match = results[0]
-    return match["config"]["name"], regressions(match["metrics"], baseline["metrics"], tolerance)
+    return match.name, regressions(match.metrics, baseline["metrics"], tolerance)
 
 
 def baseline_json(res: dict) -> dict:
-    """A results JSON trimmed for committing: per-question rows keep ids, ranks, scores and answers."""
+    """A results JSON (`EvalRun.to_json`) trimmed for committing: per-question rows keep ids, ranks, scores and answers."""
     keep = (
         "id",
         "lang",

@@ -1,4 +1,4 @@
-"""Evaluation metrics: pure functions over ranks, strings and per-question result rows.
+"""Evaluation metrics: pure functions over ranks, strings and per-question results (`results.QuestionResult`).
 
 Definitions (README, "Evaluation"):
 - Gold unit: `(doc, paragraph)` when the question gives `paragraph` (for `doc`), else any paragraph
@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .questions import Question
+
+if TYPE_CHECKING:
+    from .results import QuestionResult
 
 K_RETRIEVE = 10  # hits ranked per question for the retrieval metrics
 KS = (1, 5, 10)
@@ -126,50 +129,51 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarize(rows: list[dict]) -> dict[str, Any]:
-    """Overall metrics from per-question results (see `score_question`); None where not applicable."""
-    answerable = [r for r in rows if r["answerable"]]
-    unanswerable = [r for r in rows if not r["answerable"]]
-    ranked = [r for r in answerable if "rank" in r]  # no rank: no gold document, or no retrieval
+def summarize(rows: Sequence[QuestionResult]) -> dict[str, Any]:
+    """Overall metrics from per-question results (see `evaluate.score_question`); None where not applicable."""
+    answerable = [r for r in rows if r.answerable]
+    unanswerable = [r for r in rows if not r.answerable]
+    ranked = [r for r in answerable if r.scores is not None]  # not scored: no gold document, or no retrieval
     m: dict[str, Any] = {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable)}
     for key in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
-        m[key] = _mean([r[key] for r in ranked])
-    if any("node_rank" in r for r in ranked):  # llama-index: gold paragraph anywhere in a retrieved node
+        m[key] = _mean([r.scores[key] for r in ranked if r.scores is not None])
+    if any(r.node_ranked for r in ranked):  # llama-index: gold paragraph anywhere in a retrieved node
         for k in KS:
-            m[f"node_recall@{k}"] = _mean([recall_at(r["node_rank"], k) for r in ranked])
-        m["node_mrr"] = _mean([reciprocal_rank(r["node_rank"]) for r in ranked])
-    has_answers = [r for r in rows if r.get("answered") is not None]
-    ans = [r for r in answerable if r.get("answered") is not None]
-    una = [r for r in unanswerable if r.get("answered") is not None]
-    m["answer_contains"] = _mean([float(bool(r["answer_contains"])) for r in ans])
-    m["answered_rate"] = _mean([float(r["answered"]) for r in ans])
-    m["false_refusal_rate"] = _mean([float(not r["answered"]) for r in ans])
-    m["refusal_accuracy"] = _mean([float(not r["answered"]) for r in una])
-    given = [r for r in ans + una if r["answered"]]
-    m["wrong_answer_rate"] = _mean([float(not (r["answerable"] and r["answer_contains"])) for r in given])
-    cited = [r for r in ans if r["answered"] and r["citations"]]
-    m["citation_precision"] = _mean([sum(c["correct"] for c in r["citations"]) / len(r["citations"]) for r in cited])
-    m["citation_recall"] = _mean([float(any(c["correct"] for c in r["citations"])) for r in ans])
-    all_cits = [c for r in has_answers for c in r["citations"]]
-    m["verified_quote_rate"] = _mean([float(c["verified"]) for c in all_cits])
+            m[f"node_recall@{k}"] = _mean([recall_at(r.node_rank, k) for r in ranked])
+        m["node_mrr"] = _mean([reciprocal_rank(r.node_rank) for r in ranked])
+    has_answers = [r for r in rows if r.answered is not None]
+    ans = [r for r in answerable if r.answered is not None]
+    una = [r for r in unanswerable if r.answered is not None]
+    m["answer_contains"] = _mean([float(bool(r.answer_contains)) for r in ans])
+    m["answered_rate"] = _mean([float(bool(r.answered)) for r in ans])
+    m["false_refusal_rate"] = _mean([float(not r.answered) for r in ans])
+    m["refusal_accuracy"] = _mean([float(not r.answered) for r in una])
+    given = [r for r in ans + una if r.answered]
+    m["wrong_answer_rate"] = _mean([float(not (r.answerable and r.answer_contains)) for r in given])
+    cited = [r for r in ans if r.answered and r.citations]
+    m["citation_precision"] = _mean([sum(c.correct for c in r.citations) / len(r.citations) for r in cited])
+    m["citation_recall"] = _mean([float(any(c.correct for c in r.citations)) for r in ans])
+    all_cits = [c for r in has_answers for c in r.citations]
+    m["verified_quote_rate"] = _mean([float(c.verified) for c in all_cits])
     m["citations"] = len(all_cits)
     for stage, prefix in (("total", "latency"), ("retrieve", "latency_retrieve"), ("answer", "latency_answer")):
-        values = [r["timings_ms"][stage] for r in rows if stage in r.get("timings_ms", {})]
+        values = [r.timings_ms[stage] for r in rows if stage in r.timings_ms]
         for p in (50, 95):
             v = percentile(values, p)
             m[f"{prefix}_p{p}_ms"] = round(v, 2) if v is not None else None
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
 
 
-def by_language(rows: list[dict]) -> dict[str, dict[str, Any]]:
+def by_language(rows: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
     """`summarize` per question language."""
-    langs = sorted({r.get("lang") or "?" for r in rows})
-    return {lang: summarize([r for r in rows if (r.get("lang") or "?") == lang]) for lang in langs}
+    langs = sorted({r.lang or "?" for r in rows})
+    return {lang: summarize([r for r in rows if (r.lang or "?") == lang]) for lang in langs}
 
 
-def recall_curve(rows: list[dict], max_k: int = K_RETRIEVE, key: str = "rank") -> list[float]:
-    """recall@k for k = 1..max_k over answerable questions with a gold document (`key`: rank or node_rank)."""
-    ranks = [r[key] for r in rows if r["answerable"] and key in r]
+def recall_curve(rows: Sequence[QuestionResult], max_k: int = K_RETRIEVE, nodes: bool = False) -> list[float]:
+    """recall@k for k = 1..max_k over the answerable questions with a gold document (`nodes`: llama-index's
+    node ranks instead of the paragraph ranks)."""
+    ranks = [r.node_rank if nodes else r.rank for r in rows if r.answerable and (r.node_ranked if nodes else r.ranked)]
     return [
         sum(1 for x in ranks if x is not None and x <= k) / len(ranks) if ranks else 0.0 for k in range(1, max_k + 1)
     ]

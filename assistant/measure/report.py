@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from .metrics import K_RETRIEVE, recall_curve
+from .results import EvalRun
 
 TABLE_KEYS = (
     "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "answer_contains", "answered_rate",
@@ -27,22 +28,22 @@ def fmt(v) -> str:
     return str(v)
 
 
-def metrics_table(results: list[dict], keys=TABLE_KEYS, markdown: bool = False) -> str:
+def metrics_table(results: list[EvalRun], keys=TABLE_KEYS, markdown: bool = False) -> str:
     """Metrics (rows) by configuration (columns), plain text or Markdown."""
-    names = [r["config"]["name"] for r in results]
-    keys = tuple(keys) + tuple(k for k in NODE_KEYS if any(k in r["metrics"] for r in results))
-    rows = [["metric", *names]] + [[k, *(fmt(r["metrics"].get(k)) for r in results)] for k in keys]
+    names = [r.name for r in results]
+    keys = tuple(keys) + tuple(k for k in NODE_KEYS if any(k in r.metrics for r in results))
+    rows = [["metric", *names]] + [[k, *(fmt(r.metrics.get(k)) for r in results)] for k in keys]
     rows.append(
-        ["questions", *(f"{r['metrics']['questions']} ({r['metrics']['unanswerable']} unanswerable)" for r in results)]
+        ["questions", *(f"{r.metrics['questions']} ({r.metrics['unanswerable']} unanswerable)" for r in results)]
     )
     return _table(rows, markdown)
 
 
-def language_table(res: dict, keys=LANG_KEYS, markdown: bool = False) -> str:
+def language_table(res: EvalRun, keys=LANG_KEYS, markdown: bool = False) -> str:
     """One configuration's metrics by question language."""
-    langs = list(res["by_lang"])
-    rows = [["metric", *langs]] + [[k, *(fmt(res["by_lang"][lg].get(k)) for lg in langs)] for k in keys]
-    rows.append(["questions", *(str(res["by_lang"][lg]["questions"]) for lg in langs)])
+    langs = list(res.by_lang)
+    rows = [["metric", *langs]] + [[k, *(fmt(res.by_lang[lg].get(k)) for lg in langs)] for k in keys]
+    rows.append(["questions", *(str(res.by_lang[lg]["questions"]) for lg in langs)])
     return _table(rows, markdown)
 
 
@@ -57,14 +58,14 @@ def _table(rows: list[list[str]], markdown: bool) -> str:
     )
 
 
-def write_report(results: list[dict], out: Path, title: str = "Evaluation") -> list[Path]:
+def write_report(results: list[EvalRun], out: Path, title: str = "Evaluation") -> list[Path]:
     """Write report.md, results.jsonl and the plots into `out`; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     jsonl = out / "results.jsonl"
     with jsonl.open("w", encoding="utf-8") as f:
         for res in results:
-            for row in res["questions"]:
-                f.write(json.dumps({"config": res["config"]["name"], **row}, ensure_ascii=False) + "\n")
+            for row in res.questions:
+                f.write(json.dumps({"config": res.name, **row.to_json()}, ensure_ascii=False) + "\n")
     plots = [
         plot_recall_curve(results, out / "recall_at_k.png"),
         plot_latency(results, out / "latency.png"),
@@ -75,12 +76,12 @@ def write_report(results: list[dict], out: Path, title: str = "Evaluation") -> l
     return [md, jsonl, *plots]
 
 
-def _markdown(results: list[dict], title: str, plots: list[Path]) -> str:
-    first = results[0]["config"]
+def _markdown(results: list[EvalRun], title: str, plots: list[Path]) -> str:
+    first = results[0].config
     parts = [
         f"# {title}",
         "",
-        f"Questions: {results[0]['metrics']['questions']} ({results[0]['metrics']['unanswerable']} unanswerable); "
+        f"Questions: {results[0].metrics['questions']} ({results[0].metrics['unanswerable']} unanswerable); "
         f"corpus `{first['corpus_dir']}`; model `{first['model_id']}`; ranking metrics over the top {K_RETRIEVE} hits "
         "deduplicated by (doc, paragraph).",
         "",
@@ -90,14 +91,14 @@ def _markdown(results: list[dict], title: str, plots: list[Path]) -> str:
         "",
     ]
     for res in results:
-        parts += [f"## By language: {res['config']['name']}", "", language_table(res, markdown=True), ""]
+        parts += [f"## By language: {res.name}", "", language_table(res, markdown=True), ""]
     parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots] + [""]
     for res in results:
-        misses = [r for r in res["questions"] if r.get("rank", 0) is None][:15]
-        wrong = [r for r in res["questions"] if r.get("answered") is True and not r["answerable"]][:15]
-        refused = [r for r in res["questions"] if r.get("answered") is False and r["answerable"]][:15]
+        misses = [r for r in res.questions if r.ranked and r.rank is None][:15]
+        wrong = [r for r in res.questions if r.answered is True and not r.answerable][:15]
+        refused = [r for r in res.questions if r.answered is False and r.answerable][:15]
         if misses or wrong or refused:
-            parts += [f"## Failures: {res['config']['name']} (first 15 of each)", ""]
+            parts += [f"## Failures: {res.name} (first 15 of each)", ""]
         for label, rows in (
             ("gold paragraph not in the top 10", misses),
             ("answered an unanswerable question", wrong),
@@ -106,7 +107,7 @@ def _markdown(results: list[dict], title: str, plots: list[Path]) -> str:
             if rows:
                 parts += (
                     [f"**{label}** ({len(rows)} shown)", ""]
-                    + [f"- `{r['id']}` ({r.get('lang') or '?'}): {r.get('question', '')}" for r in rows]
+                    + [f"- `{r.id}` ({r.lang or '?'}): {r.question.question}" for r in rows]
                     + [""]
                 )
     return "\n".join(parts)
@@ -121,16 +122,16 @@ def _figure(width: float = 7, height: float = 4.2):
     return fig
 
 
-def plot_recall_curve(results: list[dict], path: Path) -> Path:
+def plot_recall_curve(results: list[EvalRun], path: Path) -> Path:
     """recall@k for k = 1..10, one line per configuration."""
     fig = _figure()
     ax = fig.add_subplot()
     ks = list(range(1, K_RETRIEVE + 1))
     for res in results:
-        curve = recall_curve(res["questions"])
+        curve = recall_curve(res.questions)
         if any(curve):
-            line = ax.plot(ks, curve, marker="o", label=res["config"]["name"])[0]
-            nodes = recall_curve(res["questions"], key="node_rank")
+            line = ax.plot(ks, curve, marker="o", label=res.name)[0]
+            nodes = recall_curve(res.questions, nodes=True)
             if any(nodes):
                 ax.plot(
                     ks,
@@ -138,7 +139,7 @@ def plot_recall_curve(results: list[dict], path: Path) -> Path:
                     marker=".",
                     linestyle="--",
                     color=line.get_color(),
-                    label=f"{res['config']['name']}: gold ¶ anywhere in the node",
+                    label=f"{res.name}: gold ¶ anywhere in the node",
                 )
     ax.set(xlabel="k (top-k paragraphs)", ylabel="recall@k", title="Recall@k: gold paragraph in the top k", xticks=ks)
     ax.set_ylim(0, 1.02)
@@ -149,16 +150,13 @@ def plot_recall_curve(results: list[dict], path: Path) -> Path:
     return path
 
 
-def plot_latency(results: list[dict], path: Path) -> Path:
+def plot_latency(results: list[EvalRun], path: Path) -> Path:
     """Distribution of per-question total latency, one histogram per configuration (log scale)."""
     import numpy as np
 
     fig = _figure()
     ax = fig.add_subplot()
-    values = {
-        r["config"]["name"]: [q["timings_ms"]["total"] for q in r["questions"] if q.get("timings_ms", {}).get("total")]
-        for r in results
-    }
+    values = {r.name: [q.timings_ms["total"] for q in r.questions if q.timings_ms.get("total")] for r in results}
     allv = [v for vs in values.values() for v in vs]
     if allv:
         bins = np.geomspace(max(min(allv), 0.1), max(allv) * 1.05 + 0.1, 40)
@@ -178,23 +176,23 @@ def plot_latency(results: list[dict], path: Path) -> Path:
     return path
 
 
-def plot_by_language(results: list[dict], path: Path) -> Path:
+def plot_by_language(results: list[EvalRun], path: Path) -> Path:
     """Per-language bars for recall@5, answer_contains and refusal accuracy, one bar per configuration."""
     import numpy as np
 
     keys = [k for k in ("recall@5", "mrr", "answer_contains", "refusal_accuracy") if any(_lang_values(results, k))]
-    langs = sorted({lg for r in results for lg in r["by_lang"]})
+    langs = sorted({lg for r in results for lg in r.by_lang})
     fig = _figure(3.2 * max(len(keys), 1) + 1, 4)
     width = 0.8 / max(len(results), 1)
     x = np.arange(len(langs))
     for j, key in enumerate(keys):
         ax = fig.add_subplot(1, len(keys), j + 1)
         for i, res in enumerate(results):
-            vals = [res["by_lang"].get(lg, {}).get(key) for lg in langs]
+            vals = [res.by_lang.get(lg, {}).get(key) for lg in langs]
             if all(v is None for v in vals):
                 continue
-            ax.bar(x + i * width - 0.4 + width / 2, [v or 0 for v in vals], width, label=res["config"]["name"])
-        n = [max(r["by_lang"].get(lg, {}).get("questions", 0) for r in results) for lg in langs]
+            ax.bar(x + i * width - 0.4 + width / 2, [v or 0 for v in vals], width, label=res.name)
+        n = [max(r.by_lang.get(lg, {}).get("questions", 0) for r in results) for lg in langs]
         ax.set_xticks(x, [f"{lg}\n(n={c})" for lg, c in zip(langs, n)])
         ax.set_ylim(0, 1.05)
         ax.set_title(key)
@@ -208,5 +206,5 @@ def plot_by_language(results: list[dict], path: Path) -> Path:
     return path
 
 
-def _lang_values(results: list[dict], key: str):
-    return [v for r in results for m in r["by_lang"].values() if (v := m.get(key)) is not None]
+def _lang_values(results: list[EvalRun], key: str):
+    return [v for r in results for m in r.by_lang.values() if (v := m.get(key)) is not None]

@@ -2,7 +2,8 @@
 
 - `render.py`: HTML of the conversation, sources, library and sync reports (pure, everything escaped)
 - `views.py`: HTML of the document viewer: a cited paragraph in context, the whole document, a scanned page (pure)
-- `page.py`: `ChatPage`, the Gradio page over one App; its event handlers are methods (the only gradio import)
+- `page.py`: `ChatPage`, the Gradio page over one App; its event handlers are methods (the library's in
+  `library_tab.py`); `layout.py`: its components, which method each event calls, the assets it loads
 - `assets/`: the page's CSS and JavaScript
 - `server.py`: `assistant serve`, launch (auth, queue), Ctrl+C
 

@@ -36,7 +36,8 @@ def auth_pair(settings: Settings) -> tuple[str, str] | None:
 
 def launch(app: App, *, block: bool = True, quiet: bool = False) -> gr.Blocks:
     """Start the page for `app` on settings.host:port; returns the Blocks (running in the background if not block)."""
-    from .page import CSS, ChatPage
+    from .layout import CSS
+    from .page import ChatPage
 
     settings = app.settings
     auth = auth_pair(settings)

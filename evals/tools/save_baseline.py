@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from assistant.measure.evaluate import baseline_json  # noqa: E402
 from assistant.measure.metrics import by_language, summarize  # noqa: E402
+from assistant.measure.results import QuestionResult  # noqa: E402
 
 
 def restrict(res: dict, n: int) -> dict:
@@ -25,10 +26,11 @@ def restrict(res: dict, n: int) -> dict:
     rows = sorted(res["questions"], key=lambda r: hashlib.sha1(str(r["id"]).encode()).hexdigest())[:n]
     keep = {r["id"] for r in rows}
     rows = [r for r in res["questions"] if r["id"] in keep]
+    results = [QuestionResult.from_json(r) for r in rows]
     return {
         **res,
-        "metrics": summarize(rows),
-        "by_lang": by_language(rows),
+        "metrics": summarize(results),
+        "by_lang": by_language(results),
         "config": {**res["config"], "sample": n, "questions": len(rows)},
         "questions": rows,
     }

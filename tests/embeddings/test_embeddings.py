@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import HashEmbedder  # tests/ is on sys.path (conftest.py), which also sets HF_HUB_OFFLINE=1
+from tests.support import ROOT, SEEDS as CORPUS
+from tests.support.fakes import HashEmbedder  # conftest.py sets HF_HUB_OFFLINE=1
 
 from assistant import embeddings as emb
 from assistant.embeddings import rebuild
 from assistant.errors import ModelUnavailable
 from assistant.settings import DEFAULT_MODEL, Settings
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 VIETNAMESE_DOCS = ["000_b0dddf86d6f85ffe.txt", "001_42eb7389f324bfd9.txt", "002_ac641c82a5bb9970.txt",
                    "003_a6de01ab2ae2bfda.txt"]  # fmt: skip
 
@@ -122,7 +122,7 @@ def test_a_rebuild_killed_midway_leaves_no_model_and_the_next_start_recovers(tmp
         "import sys; from assistant import embeddings as e, settings as s; "
         "e.ensure_default_model(s.Settings(model_cache_dir=sys.argv[1]))"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(cache)], cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen([sys.executable, "-c", code, str(cache)], cwd=ROOT)
     deadline = time.monotonic() + 60
     while not list(cache.glob(".*.tmp-*/model.safetensors")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -1,15 +1,14 @@
 """The page in LLM mode (no browser): the streamed draft, the checked answer with what was taken out struck
-through, glosses under foreign-language quotes; the real openai-like client against tests/llm_server.py."""
+through, glosses under foreign-language quotes; the real openai-like client against tests/support/llm_server.py."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from fakes import HashEmbedder
-from llm_server import LLMServer
-from test_llm_http import GLOSS, INVENTED, QUESTION_EN, copying_model
-from test_web import assert_inert, parse
+from tests.support.fakes import HashEmbedder
+from tests.support.html_checks import assert_inert, parse
+from tests.support.llm_server import GLOSS, INVENTED, QUESTION_EN, LLMServer, copying_model
 
 from assistant.app import build
 from assistant.gloss import LABEL

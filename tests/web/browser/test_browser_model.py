@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pagekit import record_timing, running_page
+from tests.support.pagekit import record_timing, running_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 

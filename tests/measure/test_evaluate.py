@@ -26,8 +26,10 @@ from assistant.measure.metrics import (
     summarize,
 )
 from assistant.measure.questions import Question, parse_questions
+from assistant.measure.results import CitationCheck, EvalRun, QuestionResult
+from tests.support import ROOT
+from tests.support.tiny_eval import QUESTIONS, TINY, write_corpus, write_questions
 
-ROOT = Path(__file__).resolve().parent.parent
 EVALS = ROOT / "evals"
 
 
@@ -91,12 +93,14 @@ def test_a_citation_is_correct_on_the_gold_paragraph_or_one_holding_a_gold_strin
 
 
 def _row(answerable=True, rank=1, answered=True, contains=True, cits=((True, True),), lang="vi", total=10.0):
-    row = {"id": "x", "lang": lang, "answerable": answerable, "answered": answered, "answer_contains": contains if answerable else None,
-           "citations": [{"correct": c, "verified": v} for c, v in cits],
-           "timings_ms": {"retrieve": total / 2, "answer": total / 2, "total": total}}  # fmt: skip
+    row = QuestionResult(
+        _q(id="x", lang=lang, answers=["450 triệu USD"] if answerable else []), answered=answered,
+        answer_contains=contains if answerable else None,
+        citations=[CitationCheck(1, "a.txt", 3, "q", 0, 1, verified=v, correct=c) for c, v in cits],
+        timings_ms={"retrieve": total / 2, "answer": total / 2, "total": total},
+    )  # fmt: skip
     if answerable and rank != "none":
-        row["rank"] = rank
-        row.update(retrieval_scores(rank))
+        row.rank, row.scores = rank, retrieval_scores(rank)
     return row
 
 
@@ -127,8 +131,7 @@ def test_summary_over_handmade_rows():
 
 
 def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
-    rows = [{"id": "x", "lang": "vi", "answerable": True, "answered": None, "citations": [], "rank": 2, **retrieval_scores(2),
-             "timings_ms": {"retrieve": 3.0, "total": 3.0}}]  # fmt: skip
+    rows = [QuestionResult(_q(id="x"), rank=2, scores=retrieval_scores(2), timings_ms={"retrieve": 3.0, "total": 3.0})]
     m = summarize(rows)
     assert m["mrr"] == 0.5
     for key in (
@@ -222,7 +225,7 @@ def test_fail_under_flags_only_gated_metrics_that_dropped_more_than_the_toleranc
 
 def test_baseline_is_checked_against_the_run_of_the_same_configuration():
     def res(name, r5):
-        return {"config": {"name": name}, "metrics": {"recall@5": r5}}
+        return EvalRun({"recall@5": r5}, {}, {"name": name}, [])
 
     baseline = {"config": {"name": "hybrid"}, "metrics": {"recall@5": 0.9}}
     name, regressed = check_baseline([res("dense", 0.5), res("hybrid", 0.9)], baseline, 0.02)
@@ -290,34 +293,18 @@ def test_xquad_questions_map_to_our_paragraph_numbering():
 
 # ---------------------------------------------------------------- one run end to end (fake embedder)
 
-TINY = {
-    "a.txt": "Hợp tác EU\n\nĐại sứ EU tại Việt Nam là ông Julien Guerrier.\n\nKim ngạch thương mại đạt 450 triệu USD năm 2025.\n",
-    "b.txt": "Nhật Bản\n\nHơn 70 doanh nghiệp Việt Nam hoạt động tại Nhật Bản.\n",
-}
-
 
 def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     from assistant.app import build
     from assistant.measure.evaluate import evaluate_file
     from assistant.measure.report import metrics_table, write_report
     from assistant.settings import Settings
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in TINY.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    qfile = tmp_path / "q.jsonl"
-    qfile.write_text(
-        "\n".join([
-            json.dumps({"id": "1", "question": "Đại sứ EU tại Việt Nam là ai?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi", "topic": "people"}),
-            json.dumps({"id": "2", "question": "Bao nhiêu doanh nghiệp Việt Nam hoạt động tại Nhật Bản?", "answers": ["70 doanh nghiệp"], "doc": "b.txt", "paragraph": 2, "lang": "vi"}),
-            "oops",
-            json.dumps({"id": "3", "question": "Who won the 2022 World Cup?", "answers": [], "lang": "en"}),
-        ]),
-        encoding="utf-8",
-    )  # fmt: skip
+    corpus = write_corpus(tmp_path / "corpus")
+    q1, q2, q3 = (json.dumps(q) for q in QUESTIONS)
+    qfile = write_questions(tmp_path / "q.jsonl", [q1, q2, "oops", q3])
     user_index = tmp_path / "user-index"
     # plumbing under test, not calibration: the support rule at a hash-embedder level (min_score)
     app = build(Settings(corpus_dir=tmp_path / "nothing", index_dir=user_index, min_score=0.3), embedder=HashEmbedder())
@@ -331,7 +318,7 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
     assert any("line 3" in line for line in logs)
     assert not user_index.exists()  # --corpus never touches the user's index
     assert progress[-1] == (6, 6)
-    hybrid, lexical = results
+    hybrid, lexical = (r.to_json() for r in results)
     assert hybrid["config"]["name"] == "hybrid" and lexical["config"]["retrieval_mode"] == "lexical"
     assert set(hybrid) == {"metrics", "by_lang", "config", "questions"}
     m = hybrid["metrics"]
@@ -353,11 +340,11 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
     first = hybrid["questions"][0]
     assert first["topic"] == "people" and first["rank"] == 1 and first["hits"][0] == ["a.txt", 2]
     assert "rank" not in hybrid["questions"][2]  # unanswerable: no retrieval gold
-    json.dumps(results)  # plain data all the way down
+    json.dumps([hybrid, lexical])  # plain data all the way down
     # a second run reuses the evaluation index (same corpus content, same model)
     again, _ = evaluate_file(app, qfile, ["hybrid"], corpus=corpus, index_root=tmp_path / "eval-index")
     assert len(list((tmp_path / "eval-index").iterdir())) == 1
-    assert again[0]["metrics"]["mrr"] == m["mrr"]
+    assert again[0].metrics["mrr"] == m["mrr"]
     files = write_report(results, tmp_path / "report")
     assert {f.name for f in files} == {
         "report.md",
@@ -410,25 +397,18 @@ def _no_shared_cache(tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "home", ignore_errors=True)
 
 
-def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_path, monkeypatch):
-    """The llama-index run with its retriever replaced: nodes spanning paragraphs map back to our anchors."""
-    from fakes import HashEmbedder
-
+@pytest.fixture
+def llamaindex_two_nodes(monkeypatch):
+    """llama-index's pipeline replaced by a retriever that returns two nodes for every question: one from
+    a.txt's title through paragraph 2, then b.txt's whole text (nodes spanning paragraphs)."""
     from assistant.measure import baseline
-    from assistant.app import build
-    from assistant.measure.evaluate import evaluate_file
-    from assistant.settings import Settings
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in TINY.items():
-        (corpus / name).write_text(text, encoding="utf-8")
     a_text = TINY["a.txt"]
 
     class FakeRetriever:
         n_nodes = 2
 
-        def retrieve(self, question):  # one node from the title through paragraph 2, then b.txt's whole text
+        def retrieve(self, question):
             return [
                 baseline.Node("a.txt", a_text[: a_text.index("Kim")], 0, 0.9),
                 baseline.Node("b.txt", TINY["b.txt"], 0, 0.5),
@@ -439,6 +419,17 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
     monkeypatch.setattr(
         baseline.LlamaIndexDefault, "build", classmethod(lambda cls, settings, corpus, k=10: FakeRetriever())
     )
+
+
+def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_path, llamaindex_two_nodes):
+    """The llama-index run with its retriever replaced: nodes spanning paragraphs map back to our anchors."""
+    from tests.support.fakes import HashEmbedder
+
+    from assistant.app import build
+    from assistant.measure.evaluate import evaluate_file
+    from assistant.settings import Settings
+
+    corpus = write_corpus(tmp_path / "corpus")
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
         json.dumps({"id": "1", "question": "Đại sứ EU?", "answers": ["Julien Guerrier"], "doc": "a.txt", "paragraph": 2, "lang": "vi"}) + "\n"
@@ -447,14 +438,106 @@ def test_llamaindex_configuration_scores_nodes_by_their_start_and_by_span(tmp_pa
     )  # fmt: skip
     app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=HashEmbedder())
     (res,), _ = evaluate_file(app, qfile, ["llamaindex-default"])
-    first, second = res["questions"]
-    assert first["hits"] == [["a.txt", 1], ["b.txt", 1]]  # each node anchored at the paragraph holding its start
-    assert first["rank"] is None and first["node_rank"] == 1  # ... though the first node contains the gold paragraph
-    assert second["rank"] is None and second["node_rank"] == 2
-    m = res["metrics"]
+    first, second = res.questions
+    assert first.hits == [("a.txt", 1), ("b.txt", 1)]  # each node anchored at the paragraph holding its start
+    assert first.rank is None and first.node_rank == 1  # ... though the first node contains the gold paragraph
+    assert second.rank is None and second.node_rank == 2
+    m = res.metrics
     assert m["recall@10"] == 0.0 and m["node_recall@1"] == 0.5 and m["node_recall@5"] == 1.0 and m["node_mrr"] == 0.75
     assert m["answer_contains"] is None and m["citation_precision"] is None
-    assert res["config"]["unmapped_hits"] == 0 and res["config"]["paragraphs_per_retrieved_node"] == 2.0
+    assert res.config["unmapped_hits"] == 0 and res.config["paragraphs_per_retrieved_node"] == 2.0
+
+
+# ---------------------------------------------------------------- the results JSON is an interface
+
+METRIC_KEYS = [
+    "questions", "answerable", "unanswerable", "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10",
+    "answer_contains", "answered_rate", "false_refusal_rate", "refusal_accuracy", "wrong_answer_rate",
+    "citation_precision", "citation_recall", "verified_quote_rate", "citations", "latency_p50_ms", "latency_p95_ms",
+    "latency_retrieve_p50_ms", "latency_retrieve_p95_ms", "latency_answer_p50_ms", "latency_answer_p95_ms",
+]  # fmt: skip
+NODE_METRIC_KEYS = ["node_recall@1", "node_recall@5", "node_recall@10", "node_mrr"]  # after ndcg@10, llama-index only
+CONFIG_KEYS = [
+    "name", "version", "retrieval_mode", "dense_weight", "top_k", "k", "min_score", "answer_mode",
+    "max_answer_sentences", "embed_model", "model_id", "corpus_dir", "index_dir", "host", "settings",
+    "questions_file", "malformed", "sample", "questions",
+]  # fmt: skip
+LLAMA_CONFIG_KEYS = [
+    "name", "version", "retrieval_mode", "k", "embed_model", "model_id", "corpus_dir", "index_dir", "host",
+    "settings", "nodes", "unmapped_hits", "paragraphs_per_retrieved_node", "questions_file", "malformed", "sample",
+    "questions",
+]  # fmt: skip
+RECORD = ["id", "question", "answers", "doc", "paragraph", "lang"]  # the question file's own keys, in its order
+SCORED = ["hits", "rank", "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
+ROW_KEYS = [  # the three questions of tiny_eval: answerable (with a `topic` of its own), answerable, unanswerable
+    [*RECORD, "topic", "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms"],
+    [*RECORD, "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms"],
+    ["id", "question", "answers", "lang", "line", "answerable", "hits", "answered", "citations", "answer",
+     "answer_contains", "timings_ms"],
+]  # fmt: skip
+LLAMA_ROW_KEYS = [
+    [*RECORD, "topic", "line", "answerable", *SCORED, "answered", "citations", "node_rank", "timings_ms"],
+    [*RECORD, "line", "answerable", *SCORED, "answered", "citations", "node_rank", "timings_ms"],
+    ["id", "question", "answers", "lang", "line", "answerable", "hits", "answered", "citations", "timings_ms"],
+]
+CITATION_KEYS = ["n", "doc", "paragraph", "quote", "char_start", "char_end", "verified", "correct"]
+
+
+def test_eval_json_and_results_jsonl_keep_their_keys_in_their_order(tmp_path, monkeypatch, llamaindex_two_nodes):
+    """`assistant eval --json` and the report's results.jsonl are read by scripts and committed as baselines:
+    the keys and their order (recorded from the dict rows the dataclasses replaced), the value types, one
+    line of results.jsonl per question and configuration, and a row read back writes itself again."""
+    from click.testing import CliRunner
+
+    import assistant.cli as cli
+    from assistant.app import build
+    from assistant.settings import Settings
+    from tests.support.fakes import HashEmbedder
+
+    corpus, qfile = write_corpus(tmp_path / "corpus"), write_questions(tmp_path / "q.jsonl")
+    app = build(
+        Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user", min_score=0.3), embedder=HashEmbedder()
+    )
+    monkeypatch.setattr(cli, "_app", lambda settings: app)
+    monkeypatch.setattr(cli, "_settings", lambda **kw: app.settings)
+    report = tmp_path / "report"
+    args = ["eval", str(qfile), "--corpus", str(corpus), "--json", "--report", str(report), "--compare", "hybrid,llamaindex-default"]  # fmt: skip
+    r = CliRunner().invoke(cli.main, args)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert list(out) == ["runs"]
+    hybrid, llama = out["runs"]
+    for run in (hybrid, llama):
+        assert list(run) == ["metrics", "by_lang", "config", "questions"]
+        assert list(run["by_lang"]) == ["en", "vi"] and list(run["config"]["host"]) == [
+            "cpus",
+            "torch_threads",
+            "load_avg_1m",
+        ]
+    assert list(hybrid["metrics"]) == METRIC_KEYS and list(hybrid["config"]) == CONFIG_KEYS
+    assert list(llama["metrics"]) == METRIC_KEYS[:8] + NODE_METRIC_KEYS + METRIC_KEYS[8:]
+    assert list(llama["config"]) == LLAMA_CONFIG_KEYS
+    assert all(list(m) == METRIC_KEYS for m in hybrid["by_lang"].values())
+    assert list(llama["by_lang"]["en"]) == METRIC_KEYS and list(llama["by_lang"]["vi"]) == list(llama["metrics"])
+    assert [list(q) for q in hybrid["questions"]] == ROW_KEYS
+    assert [list(q) for q in llama["questions"]] == LLAMA_ROW_KEYS
+    cited = [c for q in hybrid["questions"] for c in q["citations"]]
+    assert cited and all(list(c) == CITATION_KEYS for c in cited)
+    first, _, unanswerable = hybrid["questions"]
+    assert first["topic"] == "people" and first["line"] == 1 and first["answerable"] is True
+    assert all(isinstance(d, str) and isinstance(p, int) for d, p in first["hits"]) and isinstance(first["rank"], int)
+    assert all(isinstance(first[k], float) for k in SCORED[2:])
+    assert first["answered"] is True and first["answer_contains"] is True and isinstance(first["answer"], str)
+    assert unanswerable["answered"] is False and unanswerable["answer_contains"] is None
+    assert list(first["timings_ms"]) == ["retrieve", "answer", "total"]
+    assert llama["questions"][0]["answered"] is None and llama["questions"][0]["node_rank"] == 1
+    assert list(llama["questions"][0]["timings_ms"]) == ["retrieve", "total"]
+
+    lines = (report / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [{"config": run["config"]["name"], **q} for run in (hybrid, llama) for q in run["questions"]]
+    assert [json.loads(line) for line in lines] == rows and all(list(json.loads(line))[0] == "config" for line in lines)
+    for q in hybrid["questions"] + llama["questions"]:
+        assert QuestionResult.from_json(q).to_json() == q
 
 
 @pytest.mark.model
@@ -463,10 +546,7 @@ def test_llamaindex_default_runs_offline_on_the_real_model(tmp_path, real_embedd
     from assistant.measure.evaluate import evaluate_file
     from assistant.settings import Settings
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in TINY.items():
-        (corpus / name).write_text(text, encoding="utf-8")
+    corpus = write_corpus(tmp_path / "corpus")
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
         json.dumps(
@@ -483,6 +563,6 @@ def test_llamaindex_default_runs_offline_on_the_real_model(tmp_path, real_embedd
     )
     app = build(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=real_embedder)
     (li, hy), _ = evaluate_file(app, qfile, ["llamaindex-default", "hybrid"])
-    assert li["config"]["nodes"] == 2 and li["config"]["unmapped_hits"] == 0
-    assert li["metrics"]["recall@1"] == 1.0 and hy["metrics"]["recall@1"] == 1.0
-    assert hy["metrics"]["verified_quote_rate"] == 1.0
+    assert li.config["nodes"] == 2 and li.config["unmapped_hits"] == 0
+    assert li.metrics["recall@1"] == 1.0 and hy.metrics["recall@1"] == 1.0
+    assert hy.metrics["verified_quote_rate"] == 1.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import gradio as gr
 import pytest
@@ -24,6 +23,7 @@ from assistant.web.render import (
 )
 from assistant.web.server import auth_pair
 from assistant.web.views import Target, highlight, render_document_view, render_paragraph_view
+from tests.support.html_checks import assert_inert, parse
 
 XSS = [
     "<script>alert(1)</script>",
@@ -33,39 +33,6 @@ XSS = [
     "' onmouseover='alert(1)",
 ]
 EVIL = " ".join(XSS)
-
-
-class _Tags(HTMLParser):
-    """Collects every tag and attribute the browser would build from an HTML string."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(html: str) -> _Tags:
-    p = _Tags()
-    p.feed(html)
-    p.close()
-    return p
-
-
-def assert_inert(html: str) -> None:
-    """No script/img/svg/iframe tag, no on* handler, no javascript: URL survived; the payload is still visible text."""
-    p = parse(html)
-    for tag, attrs in p.tags:
-        assert tag not in {"script", "img", "svg", "iframe", "object", "embed"}, (tag, attrs)
-        for k, v in attrs.items():
-            assert not k.startswith("on"), (tag, k, v)
-            assert not (v or "").strip().lower().startswith("javascript:"), (tag, k, v)
-    assert "<script>alert(1)</script>" in "".join(p.text)
 
 
 def evil_answer() -> Answer:
@@ -287,13 +254,6 @@ def test_auth_pair():
 
 
 # ----------------------------------------------------------------------------------- the page, no browser
-
-
-@pytest.fixture
-def page_app(fake_app):
-    fake_app.settings.min_score = 0.5  # the hash embedder's similarities are lower than the model's
-    fake_app.sync()
-    return fake_app
 
 
 def test_chat_page_builds_with_its_parts(page_app):

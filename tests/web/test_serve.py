@@ -19,19 +19,20 @@ from pathlib import Path
 import pytest
 
 from assistant.store import Filter
-from assistant.web.page import ChatPage, doc_choices
+from assistant.web.library_tab import doc_choices
+from assistant.web.page import ChatPage
 from assistant.web.render import NOT_IN_DOCS, esc, render_library, render_message, render_transcript
 from assistant.web.views import Target, render_document_view, render_paragraph_view
-from procs import ask_page, free_port, stop
+from tests.support import ROOT, SEEDS
+from tests.support.procs import ask_page, free_port, stop
 
-TESTS = Path(__file__).resolve().parent
-SEED_DOCS = sorted(p.name for p in (TESTS.parent / "corpus").glob("*.txt"))
+SEED_DOCS = sorted(p.name for p in SEEDS.glob("*.txt"))
 
 CHILD = f"""
 import sys
-sys.path.insert(0, {str(TESTS)!r})
+sys.path.insert(0, {str(ROOT)!r})
 import assistant.app
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 real_build = assistant.app.build
 assistant.app.build = lambda settings=None, embedder=None: real_build(settings, embedder or HashEmbedder())
 from assistant.cli import main
@@ -105,7 +106,7 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
 
     from assistant.app import build
     from assistant.settings import Settings
-    from fakes import HashEmbedder
+    from tests.support.fakes import HashEmbedder
 
     rows = build(Settings(corpus_dir=corpus, index_dir=index), embedder=HashEmbedder()).documents()
     assert sorted(r.name for r in rows if r.indexed) == SEED_DOCS
@@ -113,13 +114,6 @@ def test_assistant_serve_syncs_the_corpus_serves_the_page_and_stops_on_ctrl_c(co
 
 
 # ----------------------------------------------------------------------------------- handlers, no browser
-
-
-@pytest.fixture
-def page_app(fake_app):
-    fake_app.settings.min_score = 0.5  # the hash embedder's similarities are lower than the model's
-    fake_app.sync()
-    return fake_app
 
 
 def _last(gen):

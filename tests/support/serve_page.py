@@ -1,11 +1,11 @@
 """Run the chat page for the browser tests: serve_page.py CORPUS INDEX PORT [--user U --password P] [--real]
-[--llm-url URL] (LLM mode against an OpenAI-compatible server, e.g. tests/llm_server.py)."""
+[--llm-url URL] (LLM mode against an OpenAI-compatible server, e.g. tests/support/llm_server.py)."""
 
 import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for fakes
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.support.fakes
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
     )
     embedder = None
     if not args.real:
-        from fakes import HashEmbedder
+        from tests.support.fakes import HashEmbedder
 
         embedder = HashEmbedder()
     app = build(settings, embedder=embedder)

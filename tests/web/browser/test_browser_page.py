@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-from pagekit import DELETE_ME, PHONE, SHOTS, XSS_NAME, record_timing, running_page
-from pdfmaker import make_pdf
+from tests.support.pagekit import DELETE_ME, PHONE, SHOTS, XSS_NAME, record_timing, running_page
+from tests.support.pdfmaker import make_pdf
+from tests.support.procs import ask_page, http_status
 
 pytestmark = pytest.mark.browser
 
@@ -210,35 +209,16 @@ def test_resync_picks_up_files_dropped_into_corpus(tab, server):
 
 def test_json_api_answers_with_citations(server):
     url, _ = server
-    req = urllib.request.Request(
-        url + "gradio_api/call/answer",
-        data=json.dumps({"data": [SEED_Q]}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        event = json.load(r)["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/answer/{event}", timeout=60) as r:
-        lines = r.read().decode().splitlines()
-    assert "event: complete" in lines, lines
-    out = json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
+    out = ask_page(url, SEED_Q)  # POST, then the event stream until `complete`
     assert out["answered"] and out["citations"] and out["question"] == SEED_Q
-
-
-def _status(url: str, method: str = "GET", body: bytes | None = None) -> int:
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def test_auth_refuses_unauthenticated_access(browser, tmp_path):
     with running_page(tmp_path, user="cán bộ", password="mật-khẩu-42") as (url, _):
         api_call = json.dumps({"data": [SEED_Q, [], [], "", "", "", "extractive", 5]}).encode()
-        assert _status(url + "config") in (401, 403)
-        assert _status(url + "gradio_api/info") in (401, 403)
-        assert _status(url + "gradio_api/call/ask", "POST", api_call) in (401, 403)
+        assert http_status(url + "config") in (401, 403)
+        assert http_status(url + "gradio_api/info") in (401, 403)
+        assert http_status(url + "gradio_api/call/ask", api_call) in (401, 403)
         ctx = browser.new_context()
         pg = ctx.new_page()
         pg.goto(url)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import docx
 import pytest
-from pagekit import SEEDS, running_page
+from tests.support.pagekit import SEEDS, running_page
 
 pytestmark = pytest.mark.browser
 

@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from procs import free_port, stop
+from tests.support import ROOT, SEEDS
+from tests.support.procs import free_port, stop
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-SEEDS = ROOT / "corpus"
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"
 CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")

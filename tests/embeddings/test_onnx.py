@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import assistant.embeddings as emb
 from assistant.errors import ModelUnavailable
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
     "Đại sứ Liên minh châu Âu tại Việt Nam là ai?",
     "Việt Nam và Nhật Bản hợp tác trong lĩnh vực nào?",

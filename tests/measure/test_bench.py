@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 
 from assistant.measure import bench, bench_corpus, bench_peer
 from assistant.settings import Settings
+from tests.support import ROOT, SEEDS
 
 KEYS = {
     "ingest_chunks_per_s", "encoder_chunks_per_s", "overhead_ratio", "llamaindex_chunks_per_s",
@@ -33,8 +34,7 @@ def test_corpus_paragraphs_are_distinct_and_a_smaller_size_is_a_prefix(tmp_path)
 def test_the_packaged_source_is_the_repositorys_texts(tmp_path):
     """data/bench_source.json holds what the bench read from evals/ before it was packaged: the Vietnamese
     paragraphs of evals/xquad-vi/corpus and corpus/, and the XQuAD-vi questions (else: evals/tools/make_bench_source.py)."""
-    root = Path(__file__).resolve().parent.parent
-    folders, qfile = (root / "evals" / "xquad-vi" / "corpus", root / "corpus"), root / "evals" / "xquad-vi.jsonl"
+    folders, qfile = (ROOT / "evals" / "xquad-vi" / "corpus", SEEDS), ROOT / "evals" / "xquad-vi.jsonl"
     packaged = bench_corpus.packaged_source()
     assert packaged == bench_corpus.load_source(folders, qfile)
     assert len(packaged.paragraphs) > 200 and len(packaged.questions) > 1000

@@ -16,9 +16,10 @@ from assistant import loaders
 from assistant.errors import SkipFile
 from assistant.loaders import SUPPORTED_SUFFIXES, is_ignored, load_document
 from assistant.types import LoadedDocument
-from hostile import encode_cp1258  # the hostile test corpus needs the same legacy encoder
+from tests.support import SEEDS as CORPUS
+from tests.support.hostile import encode_cp1258  # the hostile test corpus needs the same legacy encoder
+from tests.support.pdfmaker import PAGE1, PAGE2, make_pdf
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 SEEDS = sorted(CORPUS.glob("*.txt"))
 MAX = 50 * 1024 * 1024
 EU_VI = "Đại sứ Liên minh châu Âu tại Việt Nam"
@@ -55,46 +56,7 @@ def texts(doc: LoadedDocument) -> list[str]:
     return [p.text for p in doc.paragraphs]
 
 
-# --- a real PDF, written by hand ------------------------------------------------------------------
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF: one Helvetica text line per entry, pages in order."""
-    esc = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
-    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    for i, lines in enumerate(pages):
-        objs.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-            f"/Contents {5 + 2 * i} 0 R >>".encode()
-        )
-        body = ("BT /F1 11 Tf 14 TL 72 720 Td " + " ".join(f"({esc(t)}) Tj T*" for t in lines) + " ET").encode(
-            "latin-1"
-        )
-        objs.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
-    out, offsets = b"%PDF-1.4\n", []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-
-
-PAGE1 = [
-    "Viet Nam and EU digital cooperation report",
-    "The European Union and Viet Nam agreed on Tuesday to deepen their digital",
-    "cooperation on artificial intelligence, semiconductors and data gover-",
-    "nance during the forum held in Ninh Binh province in October 2025.",
-]
-PAGE2 = [
-    "The ambassador said the partnership builds on thirty years of diplomatic",
-    "relations between the two sides and on shared values.",
-    "A research and innovation day followed the forum, bringing together the",
-    "universities, institutes and companies of both regions.",
-]
+# --- real PDFs, written by hand (tests/support/pdfmaker.py) -----------------------------------------
 
 
 def encrypted(pdf: bytes, user_password: str) -> bytes:
@@ -106,7 +68,7 @@ def encrypted(pdf: bytes, user_password: str) -> bytes:
 
 
 def test_pdf_paragraphs_pages_and_hyphenation(tmp_path):
-    doc = load(write(tmp_path, "report.pdf", make_pdf([PAGE1, PAGE2])))
+    doc = load(write(tmp_path, "report.pdf", make_pdf([PAGE1, PAGE2], paragraph_per_line=False)))
     assert [(p.page, p.text[:30]) for p in doc.paragraphs] == [
         (1, "Viet Nam and EU digital cooper"),
         (1, "The European Union and Viet Na"),
@@ -134,12 +96,12 @@ def test_pdf_blank_line_breaks_paragraph():
 
 
 def test_encrypted_pdf_is_skipped_with_what_to_do(tmp_path):
-    path = write(tmp_path, "secret.pdf", encrypted(make_pdf([PAGE1]), "secret"))
+    path = write(tmp_path, "secret.pdf", encrypted(make_pdf([PAGE1], paragraph_per_line=False), "secret"))
     assert skip_reason(path) == "encrypted PDF: remove the password and save it again"
 
 
 def test_pdf_with_only_an_owner_password_still_loads(tmp_path):
-    doc = load(write(tmp_path, "restricted.pdf", encrypted(make_pdf([PAGE1]), "")))
+    doc = load(write(tmp_path, "restricted.pdf", encrypted(make_pdf([PAGE1], paragraph_per_line=False), "")))
     assert "data governance" in doc.text
 
 
@@ -434,7 +396,13 @@ def test_seed_000_captions_and_nbsp_lines():
 
 
 def test_pdf_paragraph_cut_by_a_page_break_is_one_paragraph(tmp_path):
-    doc = load(write(tmp_path, "cut.pdf", make_pdf([PAGE1[:3], ["nance during the forum.", *PAGE2[2:]]])))
+    doc = load(
+        write(
+            tmp_path,
+            "cut.pdf",
+            make_pdf([PAGE1[:3], ["nance during the forum.", *PAGE2[2:]]], paragraph_per_line=False),
+        )
+    )
     assert [(p.page, p.text[:24]) for p in doc.paragraphs] == [
         (1, "Viet Nam and EU digital "),
         (1, "The European Union and V"),

@@ -1,6 +1,6 @@
 """Load: 20 simulated users asking questions at once through the running page's API, loopback only.
 
-The page runs in a subprocess (tests/browser/serve_page.py: seeds, hash embedder); each user is a thread
+The page runs in a subprocess (tests/support/serve_page.py: seeds, hash embedder); each user is a thread
 that POSTs /gradio_api/call/answer and reads the event stream until `complete`, again and again, for
 ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model.
 Every answer must equal the single-user answer to the same question (timings removed): a race in the
@@ -13,19 +13,16 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "browser"))
-
-from pagekit import running_page  # noqa: E402
-from procs import ask_page as ask  # noqa: E402
+from tests.support.pagekit import running_page
+from tests.support.procs import ask_page as ask
+from tests.support.values import seen_text
 
 USERS = 20
 SECONDS = min(60.0, float(os.environ.get("ASSISTANT_LOAD_SECONDS", "30")))
@@ -38,11 +35,6 @@ QUESTIONS = [
     "Việt Nam và Phần Lan hợp tác về lĩnh vực nào?",
     "What is the capital of Australia?",
 ]
-
-
-def same(answer: dict) -> str:
-    """The answer as a user sees it (text, refusal, citations, scores), timings removed."""
-    return json.dumps({k: v for k, v in answer.items() if k != "timings_ms"}, ensure_ascii=False, sort_keys=True)
 
 
 def user(
@@ -62,9 +54,9 @@ def user(
         t0 = time.perf_counter()
         try:
             out = ask(url, q)
-            if same(out) != single[q]:
+            if seen_text(out) != single[q]:
                 raise RuntimeError(
-                    f"answer differs from the single-user one:\n  got  {same(out)[:600]}\n  want {single[q][:600]}"
+                    f"answer differs from the single-user one:\n  got  {seen_text(out)[:600]}\n  want {single[q][:600]}"
                 )
         except (OSError, urllib.error.URLError, RuntimeError, ValueError, KeyError) as e:
             with lock:
@@ -78,8 +70,8 @@ def user(
 def test_twenty_users_asking_at_once_get_answers_without_errors(tmp_path):
     with running_page(tmp_path, real=REAL_MODEL) as (url, _):
         assert url.startswith("http://127.0.0.1:")
-        single = {q: same(ask(url, q)) for q in QUESTIONS}  # one user, one question at a time (also the warm-up)
-        assert single == {q: same(ask(url, q)) for q in QUESTIONS}, (
+        single = {q: seen_text(ask(url, q)) for q in QUESTIONS}  # one user, one question at a time (also the warm-up)
+        assert single == {q: seen_text(ask(url, q)) for q in QUESTIONS}, (
             "a single user gets different answers to the same question"
         )
         first = json.loads(single[QUESTIONS[0]])

@@ -187,3 +187,36 @@ def _handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
             event("[DONE]")
 
     return Handler
+
+
+# the scripted model most LLM tests use ---------------------------------------------------------
+
+QUESTION_EN = "Who is Julien Guerrier, the ambassador of the European Union?"
+INVENTED = "Ông là John Smith"  # the claim no source supports
+GLOSS = "The European Union ambassador to Vietnam is Julien Guerrier."
+
+
+def sources(body: dict) -> dict[int, str]:
+    """The numbered passages of an answer request, as the model sees them."""
+    user = body["messages"][-1]["content"]
+    return {int(n): t for n, t in re.findall(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', user, re.DOTALL)}
+
+
+def is_gloss_request(body: dict) -> bool:
+    return body["messages"][0]["content"].startswith("You translate quotations")
+
+
+def first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s+", text.strip())[0]
+
+
+def copying_model(delay_s: float = 0.0, gloss: str = GLOSS):
+    """A scripted model: copies source 1's first sentence [1], adds an invented claim [1]; translates quotes."""
+
+    def reply(body: dict) -> Reply:
+        if is_gloss_request(body):
+            n = len(re.findall(r"<quote id=", body["messages"][-1]["content"]))
+            return Reply("\n".join(f"[{i}] {gloss}" for i in range(1, n + 1)), token_delay_s=delay_s)
+        return Reply(f"{first_sentence(sources(body)[1])} [1] {INVENTED} [1].", token_delay_s=delay_s)
+
+    return reply

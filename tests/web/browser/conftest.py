@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from pagekit import CHROMIUM, CHROMIUM_ARGS, LAPTOP, Tab, running_page  # noqa: E402
+from tests.support.pagekit import CHROMIUM, CHROMIUM_ARGS, LAPTOP, Tab, running_page
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.app import App
 
 _WORD = re.compile(r"\w+")
 
@@ -68,3 +73,11 @@ class HashEmbedder:
                 out[row, index] += sign
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
+
+
+def hash_app(corpus: Path, index: Path, *, max_tokens: int = 64, **settings: Any) -> App:
+    """The App over `corpus` with its index in `index` (other settings as given), embedding with HashEmbedder."""
+    from assistant.app import build
+    from assistant.settings import Settings
+
+    return build(Settings(corpus_dir=corpus, index_dir=index, **settings), embedder=HashEmbedder(max_tokens=max_tokens))

@@ -1,5 +1,5 @@
 """LLM mode in headless Chromium: the page streams an answer from the local OpenAI-compatible test server
-(tests/llm_server.py, in this process) token by token, then shows it checked, what the check took out struck
+(tests/support/llm_server.py, in this process) token by token, then shows it checked, what the check took out struck
 through, and a labelled machine translation under the quote in another language. Screenshots in
 test-output/screenshots/, latency to first token in test-output/page-timings.json."""
 
@@ -8,9 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from llm_server import LLMServer
-from pagekit import record_timing, running_page
-from test_llm_http import GLOSS, INVENTED, QUESTION_EN, copying_model
+from tests.support.llm_server import GLOSS, INVENTED, QUESTION_EN, LLMServer, copying_model
+from tests.support.pagekit import record_timing, running_page
 
 from assistant.gloss import LABEL
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import urllib.error
 import urllib.request
 
 
@@ -40,3 +41,13 @@ def ask_page(url: str, question: str, timeout: float = 60) -> dict:
     if "event: complete" not in lines:
         raise RuntimeError(f"no answer: {lines[:6]}")  # test_load records it per thread; elsewhere it fails the test
     return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))[0]
+
+
+def http_status(url: str, body: bytes | None = None) -> int:
+    """The status of one request (a POST of the JSON `body` when given, else a GET); an error status is returned."""
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
