@@ -343,6 +343,11 @@ class Index:
             self.lexical()
         self._view_generation = generation
 
+    @property
+    def view_generation(self) -> str | None:
+        """The manifest generation the readers' view was loaded from (None before the first load)."""
+        return self._view_generation
+
     def view_is_current(self) -> bool:
         """No writer published a generation since the view was loaded (always True before the first load)."""
         return self._view_generation is None or self.manifest.get("generation") == self._view_generation
