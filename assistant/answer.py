@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .extractive import Candidate, choose, evidence
+from .extractive import Candidate, amount, answer_kind, asked_unit, choose, evidence
 from .extractive_answer import quote, scored_candidates, sentence_vectors
 from .gloss import glossed, needs_gloss
 from .llm_answer import llm_answer, stream_llm_answer
@@ -146,7 +146,8 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
     """The refusal decision. By default the answerability model (support.py, fitted on the development
     sets) must reach its threshold; with `min_score` set, the best passage's support score (dense +
     TERM_WEIGHT x coverage) must reach it instead. In lexical mode, with no dense score, the best
-    passage's term coverage decides. Always: every named entity of the question is in the passages."""
+    passage's term coverage decides. Always: every named entity of the question is in the passages, and a
+    how-many question has an amount to quote."""
     if not ev.hits or min_score == math.inf:
         return False
     if mode == "lexical":
@@ -156,7 +157,16 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
     else:
         model = answerability_model()
         ok = model.probability(ev.features) >= model.threshold
-    return ok and entities_present(ev, question)
+    return ok and entities_present(ev, question) and amount_found(ev, question)
+
+
+def amount_found(ev: Evidence, question: str) -> bool:
+    """A question asking how many / how much is answered only with an amount: some sentence to be quoted
+    states one (extractive.amount). "Giá vé là bao nhiêu?" is not answered with "diễn ra ngày 27/10"."""
+    if answer_kind(question) != "number":
+        return True
+    unit = asked_unit(question)
+    return any(amount(c.text, unit) for c in ev.chosen)
 
 
 def entities_present(ev: Evidence, question: str) -> bool:

@@ -243,11 +243,38 @@ def missing_entities(
     documents is in it (`languages`): the Swedish article need not name Sweden."""
     text = " " + " ".join(folded_text(p) for p in passages) + " "
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
+    acronyms = {fold(w) for w in _TOKEN.findall(question) if w.isupper() and w.isalpha() and 3 <= len(w) <= 6}
     return [
         " ".join(sorted(forms))
         for forms in entities(question, cross_lingual)
-        if forms not in spoken and not any(f" {f} " in text for f in forms) and not _named_short(forms, passages)
+        if forms not in spoken
+        and not any(f" {f} " in text for f in forms)
+        and not _named_short(forms, passages)
+        and not any(spelled_out(f, p) for f in forms & acronyms for p in passages)
     ]
+
+
+_LINKS = {"va", "and", "of", "for", "the", "och"}  # words an acronym's letters skip: "Khoa học và Công nghệ" is KHCN
+
+
+def spelled_out(acronym: str, text: str) -> bool:
+    """The text writes the (folded) acronym out, from a capitalised word on: "Ủy ban Nhân dân" for UBND,
+    "Memorandum of Understanding" for MOU (a word per letter, linking words skipped)."""
+    toks = [(fold(t), t[0].isupper()) for t in _TOKEN.findall(text)]
+    for i, (first, upper) in enumerate(toks):
+        if not upper or first[0] != acronym[0]:
+            continue
+        k, j = 1, i + 1
+        while k < len(acronym) and j < len(toks):
+            word = toks[j][0]
+            if word[0] == acronym[k]:
+                k += 1
+            elif word not in _LINKS:
+                break
+            j += 1
+        if k == len(acronym):
+            return True
+    return False
 
 
 @lru_cache(maxsize=64)

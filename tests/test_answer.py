@@ -240,3 +240,23 @@ def test_only_documents_naming_the_questions_entities_are_quoted_when_one_does()
     sv = _cand("Handeln uppgick till 7 miljarder dollar 2024.", "sv.txt", 1)
     index = _Docs({"sv.txt": "Vietnam och Brasilien\n\n" + sv.text, "textile.txt": textile.text}, {"sv.txt": "sv"})
     assert answer_mod.about_the_question(q, [textile, sv], index, "vi") == [sv]
+
+
+def test_a_how_much_question_is_not_answered_with_a_date(fake_app):
+    """The only sentences about the forum's ticket price give its date: a refusal, not "ngày 27/10"."""
+    fake_app.sync()
+    a = fake_app.ask("Giá vé tham dự Diễn đàn Hợp tác Số EU - Việt Nam là bao nhiêu?", min_score=0.0)
+    assert not a.answered and a.citations == []
+    # the same passages answer a question about when (min_score 0: the support rule always passes)
+    assert fake_app.ask("Diễn đàn Hợp tác Số EU - Việt Nam diễn ra ngày nào?", min_score=0.0).answered
+
+
+def test_amount_found_reads_the_sentences_to_be_quoted():
+    def ev(*texts):
+        cands = [_cand(t, "a.txt", i) for i, t in enumerate(texts)]
+        return answer_mod.Evidence("vi", None, [c.hit for c in cands], cands, cands, {}, False)
+
+    assert not answer_mod.amount_found(ev("Diễn đàn diễn ra ngày 27/10 tại Ninh Bình."), "Giá vé là bao nhiêu?")
+    assert answer_mod.amount_found(ev("Giá vé là 200.000 đồng."), "Giá vé là bao nhiêu?")
+    assert answer_mod.amount_found(ev("Diễn đàn diễn ra ngày 27/10."), "Diễn đàn diễn ra khi nào?")  # not asked
+    assert answer_mod.amount_found(ev("Chiếc lu cao một mét."), "Chiếc lu cao mấy mét?")

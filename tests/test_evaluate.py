@@ -119,6 +119,8 @@ def test_summary_over_handmade_rows():
     assert m["citation_precision"] == 0.25  # mean of 0.5 and 0.0 over answered answerable questions
     assert m["citation_recall"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["refusal_accuracy"] == 0.5
+    # of the three answers given, the second holds no gold and the last answers an unanswerable question
+    assert m["wrong_answer_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert m["verified_quote_rate"] == 1.0 and m["citations"] == 4
     assert m["latency_p50_ms"] == 10.0 and m["latency_retrieve_p50_ms"] == 5.0
     assert recall_curve(rows, 3) == pytest.approx([1 / 3, 1 / 3, 2 / 3])
@@ -136,6 +138,7 @@ def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
         "citation_recall",
         "verified_quote_rate",
         "refusal_accuracy",
+        "wrong_answer_rate",
     ):
         assert m[key] is None
     assert m["latency_answer_p50_ms"] is None and m["latency_p50_ms"] == 3.0

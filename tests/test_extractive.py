@@ -12,6 +12,7 @@ from assistant.extractive import (
     Candidate,
     SentenceModel,
     answer_kind,
+    asked_unit,
     candidates,
     choose,
     evidence,
@@ -162,6 +163,50 @@ def test_kind_match():
     assert not kind_match("name", "Hội nghị có sự tham gia của Bộ Khoa học.", q)
     assert not kind_match("name", "Sự kiện do EUD và NDA tổ chức.", q)
     assert not kind_match("", "Julien Guerrier ngày 27/10 có 5.000 người.", q)
+    # one surname after a form of address is a person too
+    assert kind_match("name", "Việc ông Serrano bày tỏ sự hài lòng về dự thảo Luật AI.", q)
+    assert not kind_match("name", "Việc ông Serrano bày tỏ sự hài lòng.", q | {"serrano"})
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Có 5.000 kỹ sư IT.",
+        "Kim ngạch thương mại đạt 450 triệu USD.",
+        "Tăng 200% so với cùng kỳ.",
+        "Hơn hai trăm đại biểu tham dự.",
+        "Two agreements were signed.",
+        "Två avtal undertecknades.",
+        "Tổng cộng 5 MOU được trao ngày 30/5.",
+    ],
+)
+def test_an_amount_is_a_number_that_is_not_a_date(sentence):
+    assert kind_match("number", sentence, set())
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Diễn đàn sẽ diễn ra ngày 27/10 tại Ninh Bình.",  # "Giá vé là bao nhiêu?" is not answered by a date
+        "Hai nước nâng cấp quan hệ lên Đối tác Chiến lược vào tháng 11/2024.",  # "hai nước": both countries
+        "Ngày chuyển đổi số Việt Nam 2025 diễn ra sáng 30/5.",
+        "Năm 2024, quan hệ được nâng cấp.",
+        "Đoàn công tác thăm Ba Lan ngày 12/3.",  # Ba Lan: Poland, not three
+        "Không có con số nào ở đây.",
+    ],
+)
+def test_a_date_alone_is_no_amount(sentence):
+    assert not kind_match("number", sentence, set())
+
+
+def test_an_ambiguous_number_word_counts_before_the_asked_unit():
+    question = "Chiếc lu chứa nước cao mấy mét?"
+    assert asked_unit(question) == "mét"
+    assert kind_match("number", "Chiếc lu chứa nước cao một mét.", set(), asked_unit(question))
+    assert not kind_match("number", "Chiếc lu chứa nước cao một mét.", set())  # "một" alone is also "a"
+    assert asked_unit("Bao nhiêu MOU được trao?") == "mou"
+    assert asked_unit("How many agreements were signed?") == "agreements"
+    assert asked_unit("Diễn đàn diễn ra khi nào?") == ""
 
 
 # ---------------------------------------------------------------- candidates
@@ -325,6 +370,22 @@ def test_a_sentence_end_glued_to_the_next_sentence_is_a_cut():
         "Ông Luiz Césio Caetano là Chủ tịch FIRJAN.",
         "Giá 3.5 USD, e.g. ở Hà Nội.",  # a decimal and an abbreviation stay whole
     ]
+
+
+def test_a_photo_credit_stays_with_its_caption():
+    """ "Ai chụp bức ảnh …?" is answered by the credit, which follows the caption's full stop: quoting the
+    caption quotes who took the photo ("- Ảnh: VGP/Thu Sa" too); a sentence about photos is no credit."""
+    text = (
+        "Một thiết bị đo xuất xứ châu Âu được trưng bày tại Triển lãm VIIE 2025, tháng 10/2025. Ảnh: Lưu Quý. "
+        "Ảnh hưởng của triển lãm rất lớn."
+    )
+    got = [text[s:e] for s, e in ex.quote_spans(text)]
+    assert got == [
+        "Một thiết bị đo xuất xứ châu Âu được trưng bày tại Triển lãm VIIE 2025, tháng 10/2025. Ảnh: Lưu Quý.",
+        "Ảnh hưởng của triển lãm rất lớn.",  # "Ảnh hưởng" (influence) is not "Ảnh:"
+    ]
+    credit = "Phó Thủ tướng thăm triển lãm. - Ảnh: VGP/Thu Sa"
+    assert [credit[s:e] for s, e in ex.quote_spans(credit)] == [credit]
 
 
 def test_candidates_are_the_quotable_pieces_with_offsets_into_the_chunk():

@@ -14,6 +14,7 @@ import pytest
 
 from assistant import answer as answer_mod
 from assistant.answer import LEXICAL_COVERAGE, Evidence, answerable
+from assistant.extractive import Candidate
 from assistant.support import (
     FEATURES,
     AnswerabilityModel,
@@ -23,6 +24,8 @@ from assistant.support import (
     coverage,
     document_languages,
     entities,
+    missing_entities,
+    spelled_out,
     support,
     vietnamese_name,
     years,
@@ -51,7 +54,9 @@ def features(**kw: float) -> dict[str, float]:
 def evidence(
     hits: list[Hit], feats: dict[str, float] | None = None, *, lang: str = "en", cross: bool = False
 ) -> Evidence:
-    return Evidence(lang, None, hits, [], [], feats if feats is not None else features(), cross)
+    """Evidence over these hits, each hit's whole text one candidate sentence, all of them chosen."""
+    cands = [Candidate(h, i, 0, len(h.chunk.text)) for i, h in enumerate(hits)]
+    return Evidence(lang, None, hits, cands, cands, feats if feats is not None else features(), cross)
 
 
 def at_threshold(model: AnswerabilityModel, base: dict[str, float], name: str) -> float:
@@ -267,6 +272,19 @@ def test_a_missing_named_entity_refuses_even_with_a_high_score(mode, min_score):
     assert answerable(
         evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, mode, min_score
     )
+
+
+def test_an_acronym_is_present_where_the_passage_writes_it_out():
+    """UBND is how Vietnamese writes "Ủy ban Nhân dân" (People's Committee) short; MOU is "Memorandum of
+    Understanding". A caption naming "Phó Chủ tịch Ủy ban Nhân dân TP HCM" answers a question about UBND."""
+    q = "Lãnh đạo nào của UBND TP HCM xuất hiện trong ảnh?"
+    caption = "Từ trái qua: ông Nguyễn Lộc Hà, Phó Chủ tịch Ủy ban Nhân dân TP HCM. Ảnh: D4D hub"
+    assert missing_entities(q, [caption]) == []
+    assert missing_entities(q, ["Từ trái qua: ông Nguyễn Lộc Hà, Phó Chủ tịch TP HCM."]) == ["ubnd"]
+    assert spelled_out("khcn", "Bộ Khoa học và Công nghệ")  # linking words skipped
+    assert spelled_out("mou", "They signed a Memorandum of Understanding.")
+    # lower-case syllables that happen to start with the letters are no spelling-out
+    assert not spelled_out("mou", "một ông út") and not spelled_out("ubnd", "ủy ban nhân dân")
 
 
 def test_the_entity_may_be_in_any_hit_not_only_the_best():

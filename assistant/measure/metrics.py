@@ -8,7 +8,10 @@ Definitions (README, "Evaluation"):
 - recall@k = rank <= k; MRR = 1/rank; nDCG@10 = 1/log2(rank+1) (one gold unit needed: binary gains,
   ideal DCG 1). Averaged over answerable questions that name a gold document.
 - answer_contains: the answer text contains a gold string (NFC, case-folded); answered_rate and
-  false_refusal_rate over answerable questions; refusal_accuracy over unanswerable ones.
+  false_refusal_rate over answerable questions; refusal_accuracy over unanswerable ones;
+  wrong_answer_rate: share of the answers given (answered questions, answerable or not) that hold no gold
+  string: an answerable question answered wrongly, or an unanswerable one answered. What an analyst would
+  quote wrongly; lower is better.
 - A citation is correct when its paragraph is the gold paragraph, or (in a gold document, when the
   question names any) its paragraph contains a gold string. citation_precision: mean per answered
   answerable question of correct / cited; citation_recall: share of answerable questions with at
@@ -30,7 +33,7 @@ GATED = ("recall@5", "mrr", "ndcg@10", "answer_contains", "citation_precision", 
 METRIC_KEYS = (
     "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10",
     "answer_contains", "answered_rate", "citation_precision", "citation_recall", "verified_quote_rate",
-    "refusal_accuracy", "false_refusal_rate",
+    "refusal_accuracy", "false_refusal_rate", "wrong_answer_rate",
     "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_retrieve_p95_ms",
     "latency_answer_p50_ms", "latency_answer_p95_ms",
 )  # fmt: skip
@@ -142,6 +145,8 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
     m["answered_rate"] = _mean([float(r["answered"]) for r in ans])
     m["false_refusal_rate"] = _mean([float(not r["answered"]) for r in ans])
     m["refusal_accuracy"] = _mean([float(not r["answered"]) for r in una])
+    given = [r for r in ans + una if r["answered"]]
+    m["wrong_answer_rate"] = _mean([float(not (r["answerable"] and r["answer_contains"])) for r in given])
     cited = [r for r in ans if r["answered"] and r["citations"]]
     m["citation_precision"] = _mean([sum(c["correct"] for c in r["citations"]) / len(r["citations"]) for r in cited])
     m["citation_recall"] = _mean([float(any(c["correct"] for c in r["citations"])) for r in ans])

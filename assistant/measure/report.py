@@ -13,7 +13,7 @@ from .metrics import K_RETRIEVE, recall_curve
 TABLE_KEYS = (
     "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "answer_contains", "answered_rate",
     "citation_precision", "citation_recall", "verified_quote_rate", "refusal_accuracy", "false_refusal_rate",
-    "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_answer_p50_ms",
+    "wrong_answer_rate", "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_answer_p50_ms",
 )  # fmt: skip
 NODE_KEYS = ("node_recall@1", "node_recall@5", "node_mrr")  # llama-index: gold paragraph anywhere in a node
 LANG_KEYS = ("recall@5", "mrr", "answer_contains", "citation_precision", "refusal_accuracy")
