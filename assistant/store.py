@@ -215,9 +215,14 @@ class Index:
 
     def recover(self) -> list[Repair]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing, rebuild the
-        lexical index; otherwise rebuild a lexical index not in step with the manifest (a previous
-        version's, another analysis's). Returns what was repaired."""
+                lexical index; otherwise rebuild a lexical index not in step with the manifest (a previous
+                version's, another analysis's); widen the vector search of an index an earlier version made
+        (vectors.SEARCH_EF). Returns what was repaired."""
         repaired: list[Repair] = []
+        tuned = self._vectors.tune()
+        if tuned:
+            repaired.append(Repair("search-breadth", tuned))
+            log.info(tuned)
         if self.manifest.get("dirty", "0") != "1":
             problem = self.lexical_problem()
             if problem:  # readers answered from an in-memory rebuild until now
