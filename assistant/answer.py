@@ -23,7 +23,7 @@ from .gloss import glossed, needs_gloss
 from .llm_answer import llm_answer, stream_llm_answer
 from .meta_answer import asked_fields, metadata_answer
 from .refusal import REFUSALS, question_language, refusal
-from .retrieve import retrieve
+from .retrieve import rank, score
 from .store import Filter, Index
 from .support import (
     answerability_features,
@@ -72,7 +72,8 @@ def gather(
     lang = question_language(question)
     query = f"{context} {question}".strip() if context else question
     qvec = embedder.embed_queries([query])[0] if mode != "lexical" else None
-    hits = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec)
+    scores = score(query, embedder, index, mode, dense_weight, flt, query_vector=qvec)
+    hits = rank(index, scores, k)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
     eligible = about_the_question(question, without_rivals(question, cands), index, lang)
@@ -83,7 +84,7 @@ def gather(
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
         # ("Hur lång är en giraff?" over the seeds). So the bonus chooses what is quoted, the plain
         # evidence decides whether to answer at all.
-        plain = retrieve(query, embedder, index, mode, dense_weight, k, flt, query_vector=qvec, bonus=0.0)
+        plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
     return Evidence(

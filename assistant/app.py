@@ -48,6 +48,7 @@ class App:
         self._llm_lock = threading.Lock()
         self._view = ReadWriteLock()  # questions read the view together; a reload waits for them
         self._write_lock = threading.Lock()
+        self._corroborations = None  # corroborate.CorroborationCache, made with the first answer
 
     @property
     def embedder(self) -> Embedder:
@@ -153,12 +154,15 @@ class App:
     def _finish(self, answer: Answer, index: Index) -> Answer:
         """What App adds to an answer: citations read by OCR marked, and each citation's corroboration (the
         other documents stating what it quotes, corroborate.py), counted in the answer step's time."""
-        from .corroborate import corroborate_all
+        from .corroborate import CorroborationCache, corroborate_all
 
         mark_ocr(answer, index.manifest)
         if answer.answered:
             t = time.perf_counter()
-            corroborate_all(answer.citations, self.embedder, index)
+            with self._load_lock:
+                if self._corroborations is None:
+                    self._corroborations = CorroborationCache()
+            corroborate_all(answer.citations, self.embedder, index, self._corroborations)
             ms = (time.perf_counter() - t) * 1000  # part of the answer step (timings_ms keeps its keys)
             answer.timings_ms = {**answer.timings_ms, "answer": answer.timings_ms.get("answer", 0.0) + ms,
                                  "total": answer.timings_ms.get("total", 0.0) + ms}  # fmt: skip

@@ -15,6 +15,9 @@ Documents with several corroborated citations are copies of one story (`copies`)
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,10 +198,42 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     return [c for d in docs for c in _doc_chunks(index, d)]
 
 
-def corroborate_all(citations: list[Citation], embedder: Embedder, index: Index) -> None:
-    """Fill `corroborated_by` of each citation."""
+def corroborate_all(
+    citations: list[Citation], embedder: Embedder, index: Index, cache: CorroborationCache | None = None
+) -> None:
+    """Fill `corroborated_by` of each citation (from `cache` when the same quote was corroborated before
+    in this index generation)."""
     for c in citations:
-        c.corroborated_by = corroborate(c, embedder, index)
+        if cache is None:
+            c.corroborated_by = corroborate(c, embedder, index)
+        else:
+            key = (index.view_generation, embedder.model_id, c.doc, c.char_start, c.char_end)
+            c.corroborated_by = cache.get(key, lambda c=c: corroborate(c, embedder, index))
+
+
+class CorroborationCache:
+    """Corroborations by quote (generation, model, document, span): a paragraph cited again, for another
+    question or another user, is not compared with the corpus again. The result depends only on the quote
+    and the index generation, so a new generation (an ingest) never reads an older one's entries.
+    Thread-safe; keeps the `size` most recently used quotes."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple, tuple[Corroboration, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, compute: Callable[[], list[Corroboration]]) -> list[Corroboration]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return list(self._items[key])
+        value = tuple(compute())  # outside the lock: two threads may compute one quote, never block each other
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return list(value)
 
 
 def copies(citations: list[Citation]) -> dict[int, int]:

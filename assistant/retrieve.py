@@ -9,6 +9,8 @@ Headings and noise lines (chunking.SHORT_KINDS) are ranked below text by `SHORT_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .chunking import QUOTABLE_KINDS, SHORT_KINDS
@@ -133,6 +135,66 @@ def with_sentences(
     return out
 
 
+@dataclass(frozen=True)
+class Scores:
+    """One question's candidate scores before fusion: raw dense (with best sentences), BM25, and the
+    weights; `rank` fuses them, with or without the cross-language bonus, without searching again."""
+
+    dense: list[tuple[str, float]]
+    lexical: list[tuple[str, float]]
+    cross: dict[str, bool]  # the cross-language bonus applies to the chunk (is_cross_language)
+    weight: float
+    per: dict[str, float] | None
+
+
+def score(
+    question: str,
+    embedder: Embedder,
+    index: Index,
+    mode: str = "hybrid",
+    dense_weight: float | tuple[float, float] = 0.7,
+    flt: Filter | None = None,
+    query_vector=None,
+) -> Scores:
+    """Search both sides once: the CANDIDATES best chunks by cosine and by BM25 under the filter."""
+    if index.follows_writes:
+        index.refresh()
+    docs = index.allowed_docs(flt)
+    dense: list[tuple[str, float]] = []
+    lexical: list[tuple[str, float]] = []
+    if mode in ("hybrid", "dense"):
+        qv = query_vector if query_vector is not None else embedder.embed_queries([question])[0]
+        dense = index.dense(qv, CANDIDATES, docs)
+        if SENTENCE_WEIGHT:
+            dense = with_sentences(dense, qv, index, embedder.model_id)
+    lang = detect_language(question) or "vi"
+    cross = {cid: is_cross_language(index, cid, lang) for cid, _ in dense}
+    if mode in ("hybrid", "lexical"):
+        lexical = index.lexical_search(question, CANDIDATES, docs)
+    if isinstance(dense_weight, tuple):
+        ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
+        return Scores(dense, lexical, cross, dense_weight[0], doc_weights(question, ids, index, *dense_weight))
+    return Scores(dense, lexical, cross, dense_weight, None)
+
+
+def rank(index: Index, scores: Scores, k: int = 5, bonus: float = CROSS_LANGUAGE_BONUS) -> list[Hit]:
+    """The k best chunks: dense (plus `bonus` across the language line) and BM25 fused; Hit.dense raw."""
+    raw = dict(scores.dense)
+    dense = scores.dense
+    if dense and bonus:
+        dense = cross_language_bonus(dense, [scores.cross[cid] for cid, _ in dense], bonus)
+    hits: list[Hit] = []
+    for cid, fused, ds, ls in fuse(dense, scores.lexical, scores.weight, scores.per):
+        chunk = index.chunks.get(cid)
+        if chunk is None:  # written by a concurrent ingest after our view was loaded
+            continue
+        if chunk.kind in SHORT_KINDS:
+            fused *= SHORT_KIND_FACTOR
+        hits.append(Hit(chunk, fused, raw.get(cid, ds), ls))
+    hits.sort(key=lambda h: -h.score)
+    return hits[:k]
+
+
 def retrieve(
     question: str,
     embedder: Embedder,
@@ -147,35 +209,4 @@ def retrieve(
     """The k best chunks for the question under the given filter. `dense_weight`: one weight, or
     (same-language, cross-language) weights applied per document (doc_weights); `bonus`: added to the
     cosine of chunks not in the question's language (CROSS_LANGUAGE_BONUS), for ranking only."""
-    if index.follows_writes:
-        index.refresh()
-    docs = index.allowed_docs(flt)
-    dense: list[tuple[str, float]] = []
-    lexical: list[tuple[str, float]] = []
-    if mode in ("hybrid", "dense"):
-        qv = query_vector if query_vector is not None else embedder.embed_queries([question])[0]
-        dense = index.dense(qv, CANDIDATES, docs)
-        if SENTENCE_WEIGHT:
-            dense = with_sentences(dense, qv, index, embedder.model_id)
-    raw = dict(dense)
-    if dense and bonus:
-        lang = detect_language(question) or "vi"
-        dense = cross_language_bonus(dense, [is_cross_language(index, cid, lang) for cid, _ in dense], bonus)
-    if mode in ("hybrid", "lexical"):
-        lexical = index.lexical_search(question, CANDIDATES, docs)
-    hits: list[Hit] = []
-    if isinstance(dense_weight, tuple):
-        ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
-        per = doc_weights(question, ids, index, *dense_weight)
-        weight = dense_weight[0]
-    else:
-        per, weight = None, dense_weight
-    for cid, score, ds, ls in fuse(dense, lexical, weight, per):
-        chunk = index.chunks.get(cid)
-        if chunk is None:  # written by a concurrent ingest after our view was loaded
-            continue
-        if chunk.kind in SHORT_KINDS:
-            score *= SHORT_KIND_FACTOR
-        hits.append(Hit(chunk, score, raw.get(cid, ds), ls))
-    hits.sort(key=lambda h: -h.score)
-    return hits[:k]
+    return rank(index, score(question, embedder, index, mode, dense_weight, flt, query_vector), k, bonus)

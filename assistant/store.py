@@ -213,9 +213,14 @@ class Index:
 
     def recover(self) -> list[Repair]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing, rebuild the
-        lexical index; otherwise rebuild a lexical index not in step with the manifest (a previous
-        version's, another analysis's). Returns what was repaired."""
+                lexical index; otherwise rebuild a lexical index not in step with the manifest (a previous
+                version's, another analysis's); widen the vector search of an index an earlier version made
+        (vectors.SEARCH_EF). Returns what was repaired."""
         repaired: list[Repair] = []
+        tuned = self._vectors.tune()
+        if tuned:
+            repaired.append(Repair("search-breadth", tuned))
+            log.info(tuned)
         if self.manifest.get("dirty", "0") != "1":
             problem = self.lexical_problem()
             if problem:  # readers answered from an in-memory rebuild until now
@@ -283,6 +288,11 @@ class Index:
             self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
             self.lexical()
         self._view_generation = generation
+
+    @property
+    def view_generation(self) -> str | None:
+        """The manifest generation the readers' view was loaded from (None before the first load)."""
+        return self._view_generation
 
     def view_is_current(self) -> bool:
         """No writer published a generation since the view was loaded (always True before the first load)."""

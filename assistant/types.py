@@ -137,7 +137,7 @@ class Answer:
 class Repair:
     """One thing `Index.recover()` repaired: `kind` for programs (doctor), `detail` for people."""
 
-    kind: Literal["orphan-vectors", "missing-vectors", "lexical"]
+    kind: Literal["orphan-vectors", "missing-vectors", "lexical", "search-breadth"]
     detail: str
     docs: tuple[str, ...] = ()
 

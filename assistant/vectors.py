@@ -17,6 +17,13 @@ from .errors import IndexUnavailable
 from .settings import Settings
 
 CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
+# HNSW candidates explored per search (Chroma's default is 100). Chroma builds the HNSW graph of vectors it has
+# not yet persisted (the last sync_threshold = 1,000 writes; all of a small index) anew in every process that
+# opens the folder, with random levels, so at 100 the same question found a different top 40 in each process
+# (viquad2-vi, 830 chunks: the gold paragraph of one question ranked 1st or fell out of the top 5 run to run).
+# At 400 the 40 candidates are the exact 40 nearest on every index measured up to 830 chunks (random queries,
+# three processes each) and near-exact beyond.
+SEARCH_EF = 400
 
 
 class ChromaVectors:
@@ -43,6 +50,16 @@ class ChromaVectors:
                 embeddings=vectors[i : i + CHROMA_BATCH],
                 metadatas=metas[i : i + CHROMA_BATCH],
             )
+
+    def tune(self) -> str | None:
+        """Raise the collection's HNSW ef_search to SEARCH_EF when an earlier version made it with less
+        (the writer, under the lock); what was changed, for the user, else None."""
+        hnsw = (getattr(self.collection, "configuration", None) or {}).get("hnsw") or {}
+        old = hnsw.get("ef_search", SEARCH_EF)
+        if old >= SEARCH_EF:
+            return None
+        self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+        return f"vector search widened (HNSW ef_search {old} -> {SEARCH_EF}): every process now finds the same nearest passages"
 
     def delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), CHROMA_BATCH):
@@ -164,7 +181,7 @@ def _open_collection(settings: Settings, index_dir: Path, name: str, attempts: i
     for attempt in range(attempts):
         try:
             return _client(settings, index_dir).get_or_create_collection(
-                name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+                name, metadata={"hnsw:space": "cosine", "hnsw:search_ef": SEARCH_EF}, embedding_function=None
             )
         except Exception as e:  # chromadb raises plain sqlite/internal errors here
             racing = any(m in str(e) for m in ("already exists", "database is locked"))

@@ -87,6 +87,41 @@ def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_ano
     assert cit.quote in para.text
 
 
+def test_a_quote_cited_again_is_corroborated_once_per_index_generation(story_app, monkeypatch):
+    """The page's users cite the same paragraphs again and again: the second answer citing a quote reads
+    its corroboration from the app's cache (the same result), and an ingest (a new generation) computes it
+    anew, so a document added since is found."""
+    from assistant import corroborate as corroborate_mod
+
+    calls: list[str] = []
+    real = corroborate_mod.corroborate
+    monkeypatch.setattr(corroborate_mod, "corroborate", lambda c, *a, **kw: calls.append(c.doc) or real(c, *a, **kw))
+    q = "Chính phủ ban hành danh sách bao nhiêu công nghệ chiến lược quốc gia?"
+    first = story_app.ask(q, filter_docs=["vnexpress.txt"])
+    n = len(calls)
+    assert n == len(first.citations) >= 1
+    again = story_app.ask(q, filter_docs=["vnexpress.txt"])
+    assert len(calls) == n  # nothing compared again
+    assert [c.corroborated_by for c in again.citations] == [c.corroborated_by for c in first.citations]
+    again.citations[0].corroborated_by.clear()  # an answer's list is its own: the cache is not changed through it
+    assert story_app.ask(q, filter_docs=["vnexpress.txt"]).citations[0].corroborated_by
+    (story_app.settings.corpus_dir / "copy.txt").write_text("Bản sao\n\n" + STORY, encoding="utf-8")
+    story_app.sync()
+    third = story_app.ask(q, filter_docs=["vnexpress.txt"])
+    assert len(calls) > n  # a new generation: computed again
+    assert "copy.txt" in {o.doc for o in third.citations[0].corroborated_by}
+
+
+def test_the_cache_keeps_the_most_recently_used_quotes():
+    from assistant.corroborate import CorroborationCache
+
+    cache = CorroborationCache(size=2)
+    made = []
+    for key in ("a", "b", "a", "c", "a", "b"):
+        cache.get((key,), lambda key=key: made.append(key) or [Corroboration(key, 1, "vi", 1.0)])
+    assert made == ["a", "b", "c", "b"]  # "b" was the least recently used when "c" came
+
+
 def test_the_labelled_pairs_quote_the_seed_documents_verbatim():
     pairs = [
         json.loads(line)

@@ -2,7 +2,8 @@
 
 The page runs in a subprocess (tests/support/serve_page.py: seeds, hash embedder); each user is a thread
 that POSTs /gradio_api/call/answer and reads the event stream until `complete`, again and again, for
-ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model.
+ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model;
+ASSISTANT_LOAD_QUESTIONS=seed adds the 122 seed questions to the six fixed ones.
 Every answer must equal the single-user answer to the same question (timings removed): a race in the
 answer path (a shared cache, a reader view swapped mid-question) shows up as a different answer or citation.
 Zero errors allowed; latency and throughput printed.
@@ -27,7 +28,7 @@ from tests.support.values import seen_text
 USERS = 20
 SECONDS = min(60.0, float(os.environ.get("ASSISTANT_LOAD_SECONDS", "30")))
 REAL_MODEL = os.environ.get("ASSISTANT_LOAD_REAL") == "1"  # the packaged model instead of the hash fake
-QUESTIONS = [
+FIXED = [
     "Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?",
     "Diễn đàn Hợp tác Số Việt Nam - EU 2025 diễn ra khi nào?",
     "Who is the EU ambassador to Vietnam?",
@@ -35,6 +36,14 @@ QUESTIONS = [
     "Việt Nam và Phần Lan hợp tác về lĩnh vực nào?",
     "What is the capital of Australia?",
 ]
+# ASSISTANT_LOAD_QUESTIONS=seed: the users ask the 122 seed questions (evals/seed.jsonl) too, so that few
+# answers repeat and per-quote caches (corroboration) meet what a real team would ask, not six questions
+SEED = Path(__file__).resolve().parent.parent / "evals" / "seed.jsonl"
+QUESTIONS = FIXED + (
+    [json.loads(line)["question"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if os.environ.get("ASSISTANT_LOAD_QUESTIONS") == "seed"
+    else []
+)
 
 
 def user(
