@@ -21,6 +21,7 @@ import urllib.request
 
 import pytest
 
+from tests.support import ROOT
 from tests.support.pagekit import running_page
 from tests.support.procs import ask_page as ask
 from tests.support.values import seen_text
@@ -38,7 +39,7 @@ FIXED = [
 ]
 # ASSISTANT_LOAD_QUESTIONS=seed: the users ask the 122 seed questions (evals/seed.jsonl) too, so that few
 # answers repeat and per-quote caches (corroboration) meet what a real team would ask, not six questions
-SEED = Path(__file__).resolve().parent.parent / "evals" / "seed.jsonl"
+SEED = ROOT / "evals" / "seed.jsonl"
 QUESTIONS = FIXED + (
     [json.loads(line)["question"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     if os.environ.get("ASSISTANT_LOAD_QUESTIONS") == "seed"
