@@ -11,13 +11,16 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .errors import AssistantError
 from .settings import Settings
 from .lock import ReadWriteLock
 from .store import Filter, Index
 from .types import Answer, DocumentRow, Embedder, SyncReport
+
+if TYPE_CHECKING:
+    from .corroborate import CorroborationCache
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class App:
         self._llm_lock = threading.Lock()
         self._view = ReadWriteLock()  # questions read the view together; a reload waits for them
         self._write_lock = threading.Lock()
-        self._corroborations = None  # corroborate.CorroborationCache, made with the first answer
+        self._corroborations: CorroborationCache | None = None  # made with the first answer
 
     @property
     def embedder(self) -> Embedder:

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -208,7 +209,7 @@ def corroborate_all(
             c.corroborated_by = corroborate(c, embedder, index)
         else:
             key = (index.view_generation, embedder.model_id, c.doc, c.char_start, c.char_end)
-            c.corroborated_by = cache.get(key, lambda c=c: corroborate(c, embedder, index))
+            c.corroborated_by = cache.get(key, partial(corroborate, c, embedder, index))
 
 
 class CorroborationCache:
