@@ -63,14 +63,14 @@ def lifted(question_lang: str, doc_lang: str) -> bool:
     return (question_lang == "vi") != ((doc_lang or "vi") == "vi")
 
 
-def doc_weights(question: str, ids: list[str], index: Index, same: float, cross: float) -> dict[str, float]:
+def doc_weights(crossing: dict[str, bool], same: float, cross: float) -> dict[str, float]:
     """Dense weight per candidate: `same` where the document is in the question's language, `cross`
     where it is not. Across languages word overlap is no evidence (a Vietnamese question shares no words
     with the Swedish article that answers it; an English one shares names with a German distractor), so
     the model's score decides there; BM25 is normalised over all candidates, so without this a
-    same-language passage with word overlap always outranked the other-language passage that answers."""
-    lang = detect_language(question) or "vi"
-    return {cid: cross if is_cross_language(index, cid, lang) else same for cid in ids}
+    same-language passage with word overlap always outranked the other-language passage that answers.
+    `crossing`: per candidate, whether its document is across the language line (is_cross_language)."""
+    return {cid: cross if crosses else same for cid, crosses in crossing.items()}
 
 
 def fuse(
@@ -167,13 +167,13 @@ def score(
         dense = index.dense(qv, CANDIDATES, docs)
         if SENTENCE_WEIGHT:
             dense = with_sentences(dense, qv, index, embedder.model_id)
-    lang = detect_language(question) or "vi"
-    cross = {cid: is_cross_language(index, cid, lang) for cid, _ in dense}
     if mode in ("hybrid", "lexical"):
         lexical = index.lexical_search(question, CANDIDATES, docs)
+    lang = detect_language(question) or "vi"
+    ids = dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical])
+    cross = {cid: is_cross_language(index, cid, lang) for cid in ids}  # once per candidate, for bonus and weights
     if isinstance(dense_weight, tuple):
-        ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
-        return Scores(dense, lexical, cross, dense_weight[0], doc_weights(question, ids, index, *dense_weight))
+        return Scores(dense, lexical, cross, dense_weight[0], doc_weights(cross, *dense_weight))
     return Scores(dense, lexical, cross, dense_weight, None)
 
 
