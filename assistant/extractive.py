@@ -49,7 +49,12 @@ PASSAGES = 5  # passages whose sentences compete
 WEIGHTS = {"sim": 1.0, "passage": 0.1, "coverage": 0.1, "anchors": 0.0, "kind_match": 0.06, "short": 0.1}
 
 # "ai" (who) but not "AI" (artificial intelligence): the Vietnamese word is never written in capitals
-_WHO = re.compile(r"(\b[Aa]i\b|(?i:\bwho\b|\bwhom\b|\bvem\b|người nào|vị nào|ông nào|bà nào))")
+# and a person asked for by role: "Lãnh đạo nào …?", "Which official …?", "Vilken minister …?"
+_WHO = re.compile(
+    r"(\b[Aa]i\b|(?i:\bwho\b|\bwhom\b|\bvem\b|(người|vị|ông|bà|lãnh đạo|quan chức|nhân vật|diễn giả) nào"
+    r"|\bwhich (official|leader|minister|ambassador|person|politician|speaker|spokesperson)s?\b"
+    r"|\bvilken (minister|ledare|person|ambassadör|talesperson)\b))"
+)
 _HOW_MANY = re.compile(r"(bao nhiêu|\bmấy\b|how many|how much|what percentage|hur många|hur mycket|hur stor)", re.I)
 _WHEN = re.compile(
     r"(năm nào|ngày nào|tháng nào|khi nào|bao giờ|lúc nào|thời gian nào|\bwhen\b|what year|which year|what date|\bnär\b|vilket år|vilken dag)",
@@ -57,9 +62,12 @@ _WHEN = re.compile(
 )
 _DATE = re.compile(r"(\b(1[0-9]|20)\d\d\b|\b\d{1,2}/\d{1,2}\b|\btháng \d|\bngày \d|\bnăm \d)", re.I)
 _DIGIT = re.compile(r"\d")
+_NUMERAL = re.compile(r"(?<![^\W_])\d")  # a digit that does not end a word's letters ("D4D", "COP26" are names)
 # the numerals of a date (27/10, ngày 27/10/2025, tháng 11, năm 2024, a year standing alone): not an amount
 _DATE_NUMERALS = re.compile(
-    r"\b((ngày|tháng|năm|quý)\s+)?\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b(ngày|tháng|năm|quý)\s+\d+\b|\b(1[5-9]|20)\d\d\b", re.I
+    r"\b((ngày|tháng|năm|quý)\s+)?(\d{1,2}\s*(và|,|-|–|đến|and|och)\s*)*\d{1,2}/\d{1,2}(/\d{2,4})?\b"
+    r"|\b(ngày|tháng|năm|quý)\s+\d+\b|\b(1[5-9]|20)\d\d(-\d{1,2}-\d{1,2})?\b",
+    re.I,
 )
 # number words that are nothing else: not "hai nước" / "hai bên" (both countries, both sides), not a name's
 # first word ("Ba Lan", "Ba Đình"); "một" (also "a"), "năm" ("year"), "one", "en"/"ett" ("a") are amounts only
@@ -73,6 +81,21 @@ _NUMBER_WORD = re.compile(
 )
 _AMBIGUOUS_NUMBER = r"(một|năm|tư|one|an?|en|ett)"
 _ASKED_UNIT = re.compile(r"(?:bao nhiêu|\bmấy|how many|how much|hur många|hur mycket)\s+(\w+)", re.I)
+# a question about money ("Giá vé là bao nhiêu?", "how much does it cost") is answered only with a sum of
+# money: an amount in a currency, not "30 năm" or "200 đại biểu"
+_MONEY_ASKED = re.compile(
+    r"\b(giá|chi phí|kinh phí|lệ phí|phí|kim ngạch|doanh thu|doanh số|vốn|ngân sách|trị giá|giá trị|lương|thu nhập"
+    r"|price|cost|costs|fee|fees|budget|worth|revenue|turnover|salary|kostar|kostnad|kostnaden|pris|priset|avgift"
+    r"|avgiften|budgeten|värde|värdet|omsättning|lön)\b",
+    re.I,
+)
+_CURRENCY = r"(đồng|VNĐ|VND|USD|EUR|euro|euros|yên|yen|JPY|đô la|dollars?|kronor|kr|SEK|reais|BRL|pounds?|GBP)"
+# a sum: a number, up to two words ("500 triệu", "1,2 tỷ"), a currency; or a currency sign by a number
+_SUM = re.compile(rf"(?<![^\W\d_])\d[\d.,]*\s*(\w+\s+){{0,2}}?{_CURRENCY}\b|[$€¥£₫]\s?\d|\d\s?[$€¥£₫]", re.I)
+MONEY = "<money>"  # asked_unit() of a question about money
+PERCENT = "<percent>"  # asked_unit() of a question asking for a share ("bao nhiêu phần trăm", "what percentage")
+_PERCENT_ASKED = re.compile(r"(phần trăm|\bpercent|\bpercentage|\bprocent|%)", re.I)
+_PERCENT = re.compile(r"\d\s?(%|phần trăm\b|percent\b|procent\b)", re.I)
 _ORG_START = {
     fold(w)
     for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()
@@ -104,21 +127,52 @@ def kind_match(kind: str, sentence: str, q_words: set[str], unit: str = "", stri
 
 
 def asked_unit(question: str) -> str:
-    """The word after "bao nhiêu" / "mấy" / "how many": what the amount counts ("mét", "MOU", "người")."""
+    """The word after "bao nhiêu" / "mấy" / "how many": what the amount counts ("mét", "MOU", "người");
+    MONEY for a how-much question about a price, a cost or a value that names no unit."""
     m = _ASKED_UNIT.search(question)
-    return m.group(1).lower() if m else ""
+    unit = m.group(1).lower() if m else ""
+    if _PERCENT_ASKED.search(question):
+        return PERCENT
+    if unit in {"tiền", "money", "pengar"} or _MONEY_ASKED.fullmatch(unit):
+        return MONEY
+    if unit and unit not in {"là", "is", "are", "was", "were", "does", "did", "do", "är", "var", "har", "has"}:
+        return unit
+    return MONEY if _MONEY_ASKED.search(question) and _HOW_MANY.search(question) else ""
 
 
 def amount(sentence: str, unit: str = "") -> bool:
     """The sentence states an amount: a numeral that is not part of a date ("ngày 27/10", "năm 2024" do
-    not answer "bao nhiêu?"), a number word, or an ambiguous one ("một", "năm") before the asked unit."""
-    if _DIGIT.search(_DATE_NUMERALS.sub(" ", sentence)) or _NUMBER_WORD.search(sentence):
+    not answer "bao nhiêu?"), a number word, or an ambiguous one ("một", "năm") before the asked unit;
+    for a question about money (unit MONEY), only with a currency."""
+    if unit == MONEY:
+        return _SUM.search(sentence) is not None
+    if _NUMERAL.search(_DATE_NUMERALS.sub(" ", sentence)) or _NUMBER_WORD.search(sentence):
         return True
     return bool(unit) and re.search(rf"\b{_AMBIGUOUS_NUMBER}\s+{re.escape(unit)}\b", sentence, re.I) is not None
 
 
 # a person named by one word after a form of address: "ông Serrano", "bà Tuyết", "Mr. Guerrier"
 _ADDRESSED = re.compile(r"\b(?:[ÔôBb]à|[Ôô]ng|[Aa]nh|[Cc]hị|Mr|Mrs|Ms|Dr|[Hh]err|[Ff]ru)\.?\s+([A-ZÀ-ỸĐ][\w-]+)")
+
+
+def counts_unit(sentence: str, unit: str) -> bool:
+    """The sentence puts a numeral or a number word right before the asked unit ("5 MOU", "hơn 200 đại
+    biểu", "ba triệu người"; plural s ignored): the amount counts what was asked, not something else."""
+    if unit == PERCENT:
+        return _PERCENT.search(sentence) is not None
+    if not unit or unit == MONEY:
+        return unit == MONEY and amount(sentence, unit)
+    u = re.escape(unit.rstrip("s") if len(unit) > 3 else unit)
+    number = rf"(\d[\d.,]*|{_NUMBER_WORD.pattern}|{_AMBIGUOUS_NUMBER})"
+    return re.search(rf"{number}\s+(\w+\s+)?{u}s?\b", sentence, re.I) is not None
+
+
+def kind_grade(kind: str, sentence: str, q_words: set[str], unit: str = "") -> int:
+    """How fully the sentence holds the kind of answer asked for: 2 an amount of the asked unit, 1 the
+    kind (kind_match, strict), 0 neither or no kind asked."""
+    if not kind or not kind_match(kind, sentence, q_words, unit):
+        return 0
+    return 2 if kind == "number" and counts_unit(sentence, unit) else 1
 
 
 def new_names(sentence: str, q_words: set[str], addressed: bool = True) -> bool:
@@ -150,6 +204,7 @@ class Candidate:
     anchors: float = 0.0
     kind_match: float = 0.0
     kind_loose: float = 0.0  # kind_match(strict=False): what the evidence score and the refusal model read
+    kind_grade: int = 0  # kind_grade(): choose() quotes the fullest kind of answer near the top
     short: float = 0.0
     cross: float = (
         0.0  # 1 when the cross-language bonus applies to the sentence (retrieve.lifted, CROSS_LANGUAGE_BONUS)
@@ -237,7 +292,8 @@ def featurize(
         if anchors:
             found = {fold(w) for w in words(t)}
             c.anchors = len(anchors & found) / len(anchors)
-        c.kind_match = 1.0 if kind and kind_match(kind, t, q_words, unit) else 0.0
+        c.kind_grade = kind_grade(kind, t, q_words, unit)
+        c.kind_match = 1.0 if c.kind_grade else 0.0
         c.kind_loose = 1.0 if kind and kind_match(kind, t, q_words, unit, strict=False) else 0.0
         c.short = 1.0 if len(t) < 25 else 0.0
         c.best_passage = 1.0 if c.rank == 0 else 0.0
@@ -329,14 +385,23 @@ def evidence(
     return max(cands, key=lambda c: c.score, default=None)
 
 
+KIND_MARGIN = 6.0  # in the sentence model's log-odds: a kind-holding sentence up to e^-6 as likely as the best
+
+
 def choose(cands: list[Candidate], max_sentences: int, model: SentenceModel | None = None) -> list[Candidate]:
     """The best sentence by the sentence model, plus up to max_sentences - 1 more within its window, in
-    document order. Sets each candidate's `ranking`."""
+    document order. A question that asks for a kind of answer (a number, a date, a name) is answered with
+    a sentence that holds it: the first quote is the best of the sentences with the fullest kind
+    (kind_grade) among those within KIND_MARGIN of the best score. Sets each candidate's `ranking`."""
     if not cands:
         return []
     m = model or sentence_model()
     for c in cands:
         c.ranking = rank_score(c, m)
     ranked = sorted(cands, key=lambda c: -c.ranking)
-    chosen = [ranked[0]] + [c for c in ranked[1:max_sentences] if c.ranking >= ranked[0].ranking - m.window]
+    near = [c for c in ranked if c.ranking >= ranked[0].ranking - KIND_MARGIN]
+    grade = max(c.kind_grade for c in near)
+    first = next(c for c in near if c.kind_grade == grade)
+    rest = [c for c in ranked if c is not first]
+    chosen = [first] + [c for c in rest[: max_sentences - 1] if c.ranking >= first.ranking - m.window]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))

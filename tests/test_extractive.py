@@ -8,13 +8,18 @@ import pytest
 
 from assistant import extractive as ex
 from assistant.extractive import (
+    KIND_MARGIN,
+    MONEY,
+    PERCENT,
     RANK_FEATURES,
     Candidate,
     SentenceModel,
     answer_kind,
+    amount,
     asked_unit,
     candidates,
     choose,
+    counts_unit,
     evidence,
     featurize,
     kind_match,
@@ -215,6 +220,100 @@ def test_an_ambiguous_number_word_counts_before_the_asked_unit():
     assert asked_unit("Bao nhiêu MOU được trao?") == "mou"
     assert asked_unit("How many agreements were signed?") == "agreements"
     assert asked_unit("Diễn đàn diễn ra khi nào?") == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Giá vé tham dự Diễn đàn là bao nhiêu?",
+        "Kim ngạch thương mại năm 2024 là bao nhiêu?",
+        "Dự án có bao nhiêu tiền?",
+        "How much does a ticket cost?",
+        "How much money was invested?",
+        "Hur mycket kostar biljetten?",
+    ],
+)
+def test_a_question_about_money_asks_for_a_sum(question):
+    assert answer_kind(question) == "number" and asked_unit(question) == MONEY
+
+
+def test_a_question_about_money_is_answered_only_with_a_sum_of_money():
+    for sum_ in (
+        "Kim ngạch đạt 450 triệu USD.",
+        "Giá vé 200.000 đồng.",
+        "It cost $5 million.",
+        "Priset är 120 kronor.",
+    ):
+        assert amount(sum_, MONEY), sum_
+    # seen: "Giá vé … là bao nhiêu?" answered with "kỷ niệm 30 năm"; "đồng tổ chức" is "co-organised"
+    for other in ("Chuỗi kỷ niệm 30 năm quan hệ.", "Sự kiện do D4D Hub đồng tổ chức.", "Hơn 200 đại biểu dự."):
+        assert not amount(other, MONEY), other
+        assert amount(other) or "D4D" in other  # still an amount for a question that asks no sum
+
+
+def test_a_share_is_asked_in_percent():
+    q = "Trong lực lượng chống Iraq, quân đội Mỹ chiếm bao nhiêu phần trăm?"
+    assert asked_unit(q) == PERCENT and asked_unit("What percentage of exports went to the EU?") == PERCENT
+    assert counts_unit("Quân đội Mỹ chiếm 74% lực lượng.", PERCENT)
+    assert counts_unit("tăng 30,7 phần trăm", PERCENT)
+    # seen: "một phần quan trọng" (an important part) counted as a share
+    assert not counts_unit("nắm được một phần quan trọng tài nguyên dầu lửa", PERCENT)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Diễn đàn sẽ tổ chức ngày 27 và 28/10 tại Ninh Bình.",  # both numerals are days of one date
+        "Hội nghị từ 27 đến 29/10/2025.",
+        "date 2025-10-21 Ninh Bình",  # an ISO date
+        "Sự kiện do D4D Hub tổ chức.",  # a digit inside a name
+        "Các cam kết tại COP26 và G20.",
+    ],
+)
+def test_dates_and_names_with_digits_are_no_amount(sentence):
+    assert not amount(sentence)
+
+
+def test_an_amount_of_the_asked_unit():
+    assert counts_unit("Lễ trao 5 MOU giữa các cơ quan.", asked_unit("How many MOUs were signed?"))
+    assert counts_unit("Sự kiện có hơn 200 đại biểu tham dự.", asked_unit("Bao nhiêu đại biểu tham gia?"))
+    assert counts_unit("ba triệu người", "người")
+    assert not counts_unit("Lễ trao 5 MOU giữa các cơ quan.", "người")
+    assert not counts_unit("Có 5 MOU.", "")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Lãnh đạo nào của UBND TP HCM xuất hiện trong ảnh?",
+        "Quan chức nào phát biểu khai mạc?",
+        "Which official opened the forum?",
+        "Which ministers attended?",
+        "Vilken minister öppnade forumet?",
+    ],
+)
+def test_a_person_asked_for_by_role_is_a_who_question(question):
+    assert answer_kind(question) == "name"
+
+
+def kinded(sim: float, grade: int, start: int) -> Candidate:
+    c = cand(sim, start=start)
+    c.kind_grade, c.kind_match = grade, float(grade > 0)
+    return c
+
+
+def test_the_first_quote_holds_the_kind_of_answer_asked_for():
+    """Seen: "Bao nhiêu MOU được trao …?" quoted two sentences on the event, and the one with "5 MOU"
+    (4th by the sentence model) was left; the answer was refused for want of an amount."""
+    m = SentenceModel({k: (10.0 if k == "sim" else 0.0) for k in RANK_FEATURES}, window=0.5)
+    top, date, unit = kinded(0.90, 0, 0), kinded(0.85, 1, 100), kinded(0.80, 2, 200)
+    assert choose([top, date, unit], 1, m) == [unit]  # the amount of the asked unit, 1.0 below the best
+    assert choose([top, date], 1, m) == [date]
+    assert choose([top, kinded(0.80, 0, 300)], 1, m) == [top]  # no kind anywhere: the model decides
+    far = kinded(0.90 - KIND_MARGIN / 10 - 0.01, 2, 400)
+    assert choose([top, far], 1, m) == [top]  # too far below the best: not quoted for its kind
+    # the model's best still comes second (within the window of the first), in document order
+    assert choose([top, unit, kinded(0.70, 0, 500)], 2, m) == [top, unit]
 
 
 # ---------------------------------------------------------------- candidates
