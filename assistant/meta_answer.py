@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from .citations import make_citation, verify
+from .retrieve import CROSS_LANGUAGE_BONUS, lifted
 from .metadata import _EN_WORDS, _SV_WORDS, _VI_WORDS, detect_language, meta_lines
 from .support import missing_entities
 from .text import fold, sentence_spans, words
@@ -99,16 +100,15 @@ PATTERNS: dict[str, dict[str, list[re.Pattern]]] = {
 }
 
 # words that say what is asked, not which document: left out when matching a question to a title
-_ASKING = frozenset(
-    fold(w)
-    for w in (
-        "bài báo viết đăng tải trang web website nguồn tin gốc ngày nào khi bao giờ lúc hôm xuất bản phát hành "
-        "về trên ở tại bởi đâu đã được "
-        "article document story report source outlet published posted date when which what where who about "
-        "website site newspaper publication publisher "
-        "artikel artikeln dokument dokumentet källa källan publicerades publicerad datum vilket vilken när om var"
-    ).split()
-) | {fold(w) for w in _VI_WORDS | _EN_WORDS | _SV_WORDS}
+_ASKING_TEXT = (
+    "bài báo viết đăng tải trang web website nguồn tin gốc ngày nào khi bao giờ lúc hôm xuất bản phát hành "
+    "về trên ở tại bởi đâu đã được "
+    "article document story report source outlet published posted date when which what where who about "
+    "website site newspaper publication publisher "
+    "artikel artikeln dokument dokumentet källa källan publicerades publicerad datum vilket vilken när om var"
+)
+_ASKING_WORDS = frozenset(fold(w) for w in _ASKING_TEXT.split())
+_ASKING = _ASKING_WORDS | {fold(w) for w in _VI_WORDS | _EN_WORDS | _SV_WORDS}
 
 
 def asked_fields(question: str) -> list[str]:
@@ -146,7 +146,13 @@ def pick_document(
         return f"{(metas.get(doc) or DocMeta()).title} {head.get(doc, '')}".strip()
 
     if similarity is not None and len(docs) > 1 and all(heading(d) for d in docs):
-        sims = list(similarity([heading(d) for d in docs]))
+        # calibrated across languages as retrieval is (retrieve.lifted): an English question is nearer a
+        # Swedish title than the Vietnamese one it translates
+        lang = detect_language(question) or "vi"
+        sims = [
+            s + (CROSS_LANGUAGE_BONUS if lifted(lang, doc_language(metas, d, lang)) else 0.0)
+            for d, s in zip(docs, similarity([heading(d) for d in docs]))
+        ]
         return docs[max(range(len(docs)), key=lambda i: (sims[i], -i))]
     q = _terms(question)
 

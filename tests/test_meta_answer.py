@@ -231,3 +231,23 @@ def test_pick_document_by_the_models_similarity_of_question_and_title():
     q = "On what date was the article about the Vietnam-EU digital transformation partnership published?"
     assert pick_document(q, hits, metas, {}, similarity) == "b.txt"
     assert seen == [["Vietnam - EU främjar samarbete", "Việt Nam - EU thúc đẩy hợp tác chuyển đổi số"]]
+
+
+def test_titles_are_compared_across_languages_with_the_retrieval_lift():
+    """Seen: "Vilken källa anges för artikeln om forumet för digitala investeringar i Ho Chi Minh-staden?"
+    took the Swedish article's title (nearer in script) over the Vietnamese one it names, and quoted the
+    wrong source. Titles across the Vietnamese / Latin line get the retrieval's lift (+.04)."""
+    metas = {
+        "sv.txt": DocMeta(title="Vietnam - EU främjar samarbete inom AI-styrning", lang="sv"),
+        "vi.txt": DocMeta(title='Diễn đàn quốc tế "Mở rộng đầu tư số" tại TP HCM', lang="vi"),
+    }
+    hits = [_hit("sv.txt"), _hit("vi.txt")]
+    q = "Vilken källa anges för artikeln om forumet för digitala investeringar i Ho Chi Minh-staden?"
+
+    def near(sv: float, vi: float):
+        return lambda titles: [sv if "främjar" in t else vi for t in titles]
+
+    assert pick_document(q, hits, metas, {}, near(0.84, 0.81)) == "vi.txt"  # .81 + .04 > .84
+    assert pick_document(q, hits, metas, {}, near(0.86, 0.81)) == "sv.txt"  # beyond the lift: the nearer title
+    # a Vietnamese question over the same titles: the Swedish one is lifted instead
+    assert pick_document("Nguồn của bài báo về AI là gì?", hits, metas, {}, near(0.79, 0.82)) == "sv.txt"
