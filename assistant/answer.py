@@ -54,6 +54,7 @@ class Evidence:
     features: dict[str, float]
     cross: bool
     languages: frozenset[str] = frozenset()  # of the hits' documents
+    articles: tuple[str, ...] = ()  # the whole text of each document a chosen sentence is quoted from
 
 
 def gather(
@@ -87,8 +88,17 @@ def gather(
         plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
+    articles = tuple(index.manifest.document_text(d) or "" for d in dict.fromkeys(c.hit.chunk.doc for c in chosen))
     return Evidence(
-        lang, qvec, hits, cands, chosen, features, top_lang != lang, frozenset(_lang_of(index, h, lang) for h in hits)
+        lang,
+        qvec,
+        hits,
+        cands,
+        chosen,
+        features,
+        top_lang != lang,
+        frozenset(_lang_of(index, h, lang) for h in hits),
+        articles,
     )
 
 
@@ -170,11 +180,13 @@ def amount_found(ev: Evidence, question: str) -> bool:
 
 
 def entities_present(ev: Evidence, question: str) -> bool:
-    """Every named entity of the question occurs in the retrieved passages (support.missing_entities), and
-    no year it asks about is contradicted by them (support.conflicting_years)."""
+    """Every named entity of the question occurs in the retrieved passages or in the article a quote comes
+    from (support.missing_entities: "5 MOU" is quoted from a paragraph that refers back to the Tokyo event
+    its article names), and no year it asks about is contradicted by the passages
+    (support.conflicting_years)."""
     passages = [h.chunk.text for h in ev.hits]
-    return not missing_entities(question, passages, ev.cross, ev.languages) and not conflicting_years(
-        question, passages
+    return not missing_entities(question, [*passages, *ev.articles], ev.cross, ev.languages) and not (
+        conflicting_years(question, passages)
     )
 
 

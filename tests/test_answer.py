@@ -260,3 +260,29 @@ def test_amount_found_reads_the_sentences_to_be_quoted():
     assert answer_mod.amount_found(ev("Giá vé là 200.000 đồng."), "Giá vé là bao nhiêu?")
     assert answer_mod.amount_found(ev("Diễn đàn diễn ra ngày 27/10."), "Diễn đàn diễn ra khi nào?")  # not asked
     assert answer_mod.amount_found(ev("Chiếc lu cao một mét."), "Chiếc lu cao mấy mét?")
+
+
+def test_an_entity_named_by_the_quoted_article_counts_for_a_paragraph_that_refers_back():
+    """Seen: "Hur många MOU undertecknades i Tokyo?" was refused: the paragraph with "5 MOU" refers back to
+    the event its article places in Tokyo. The article a quote comes from counts; an article that is not
+    quoted, or that never names Tokyo either, does not."""
+    q = "Hur många MOU undertecknades i Tokyo?"
+    mou = _cand("Cũng tại sự kiện, lãnh đạo các bộ đã chứng kiến lễ trao 5 MOU.", "japan.txt", 5)
+    other = _cand("Hai bên ký kết hợp tác.", "other.txt", 2)
+
+    def ev(chosen, articles):
+        return answer_mod.Evidence("sv", None, [mou.hit, other.hit], [mou, other], chosen, {}, True, articles=articles)
+
+    tokyo = "Sáng 30/5, đoàn công tác dự Ngày chuyển đổi số Việt Nam 2025 tại Tokyo, Nhật Bản.\n\n" + mou.text
+    assert not answer_mod.entities_present(ev([mou], ()), q)  # the passages alone do not name Tokyo
+    assert answer_mod.entities_present(ev([mou], (tokyo,)), q)
+    assert not answer_mod.entities_present(ev([other], ("Hai bên ký kết hợp tác tại Hà Nội.",)), q)
+
+
+def test_gather_hands_the_quoted_articles_to_the_refusal_rules(fake_app):
+    fake_app.sync()
+    app = fake_app
+    s = app.settings
+    ev = answer_mod.gather("Diễn đàn Hợp tác Số EU - Việt Nam diễn ra ngày nào?", app.embedder, app.index, k=s.top_k)
+    docs = list(dict.fromkeys(c.hit.chunk.doc for c in ev.chosen))
+    assert ev.chosen and ev.articles == tuple(app.index.manifest.document_text(d) for d in docs)
