@@ -88,7 +88,7 @@ def gather(
         plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
-    articles = tuple(index.manifest.document_text(d) or "" for d in dict.fromkeys(c.hit.chunk.doc for c in chosen))
+    articles = tuple(index.document_text(d) or "" for d in dict.fromkeys(c.hit.chunk.doc for c in chosen))
     return Evidence(
         lang,
         qvec,
@@ -123,9 +123,7 @@ def about_the_question(question: str, cands: list[Candidate], index: Index, lang
     naming = {
         d
         for d in docs
-        if not missing_entities(
-            question, [index.manifest.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang
-        )
+        if not missing_entities(question, [index.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang)
     }
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
 

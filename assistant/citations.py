@@ -40,8 +40,8 @@ def verified(citations: list[Citation], index: Index) -> list[Citation]:
     """Keep only citations whose quote is verbatim in the cited paragraph; renumber nothing."""
     out = []
     for c in citations:
-        text = index.manifest.document_text(c.doc) or ""
-        paras = {p.n: p for p in index.manifest.paragraphs(c.doc)}
+        text = index.document_text(c.doc) or ""
+        paras = {p.n: p for p in index.paragraphs(c.doc)}
         p = paras.get(c.paragraph)
         if p is not None and verify(c, text, p.start, p.end):
             out.append(c)

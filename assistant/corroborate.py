@@ -262,5 +262,5 @@ def _doc_chunks(index: Index, doc: str) -> list[Chunk]:
 
 def _paragraph_text(index: Index, chunk: Chunk) -> str:
     """The whole paragraph of a chunk (a long paragraph is several chunks)."""
-    para = next((p for p in index.manifest.paragraphs(chunk.doc) if p.n == chunk.paragraph), None)
+    para = next((p for p in index.paragraphs(chunk.doc) if p.n == chunk.paragraph), None)
     return para.text if para is not None else chunk.text

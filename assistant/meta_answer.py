@@ -173,9 +173,9 @@ def metadata_answer(
         return None
     metas: dict[str, DocMeta] = getattr(index, "doc_meta", {}) or {}
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
-    paragraphs = {d: index.manifest.paragraphs(d) for d in docs}
+    paragraphs = {d: index.paragraphs(d) for d in docs}
     head = {d: (ps[0].text[:200] if ps else "") for d, ps in paragraphs.items()}
-    texts = {d: index.manifest.document_text(d) or "" for d in docs}
+    texts = {d: index.document_text(d) or "" for d in docs}
     doc = pick_document(question, hits, metas, head, similarity, texts)
     meta = metas.get(doc)
     text = texts[doc]

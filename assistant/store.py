@@ -246,6 +246,14 @@ class Index:
         repaired.append(Repair("lexical", "lexical index rebuilt"))
         return repaired
 
+    def document_text(self, doc: str) -> str | None:
+        """The whole text of a document as indexed (None: not in the index)."""
+        return self.manifest.document_text(doc)
+
+    def paragraphs(self, doc: str) -> list[Paragraph]:
+        """A document's paragraphs as indexed, in order ([] when it is not in the index)."""
+        return self.manifest.paragraphs(doc)
+
     def vector_ids(self) -> list[str]:
         """Every chunk id that has a vector (checks and repairs; questions never need it)."""
         return self._vectors.ids()

@@ -377,3 +377,15 @@ def test_an_index_gets_one_identity_whoever_opens_it_first(tmp_path):
     first.reset()  # forgetting the documents (a model change) keeps the identity
     assert Manifest(tmp_path / "manifest.sqlite").get("index_id") == ident
     assert Manifest(tmp_path / "other.sqlite").get("index_id") != ident
+
+
+def test_index_gives_a_documents_text_and_paragraphs_without_reaching_into_its_manifest(fake_app):
+    """Answers, citations, metadata and the page read documents through Index (issue 12: one closed
+    store interface); what it gives is what was indexed, and nothing for a document it does not hold."""
+    fake_app.sync()
+    index = fake_app.index
+    doc = next(iter(index.doc_meta))
+    text, paras = index.document_text(doc), index.paragraphs(doc)
+    assert text and paras and [p.n for p in paras] == sorted(p.n for p in paras)
+    assert all(text[p.start : p.end] == p.text for p in paras)
+    assert index.document_text("not-there.txt") is None and index.paragraphs("not-there.txt") == []

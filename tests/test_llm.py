@@ -90,13 +90,14 @@ def _paragraphs(text: str) -> list[Paragraph]:
 
 @pytest.fixture
 def index(tmp_path):
-    """An object with a real `manifest` holding DOCS (all `citations.verified` needs)."""
+    """An index stand-in reading a real manifest holding DOCS (all `citations.verified` needs: the
+    document text and paragraphs, as Index gives them)."""
     m = Manifest(tmp_path / "manifest.sqlite")
     for doc, text in DOCS.items():
         paras = _paragraphs(text)
         chunks = [Chunk(f"{doc}#{p.n}", doc, p.n, p.start, p.end, p.text) for p in paras]
         m.put_document(DocRecord(doc, doc, len(text), 0, DocMeta()), text, paras, chunks)
-    yield SimpleNamespace(manifest=m)
+    yield SimpleNamespace(manifest=m, document_text=m.document_text, paragraphs=m.paragraphs)
     m.close()
 
 

@@ -43,16 +43,17 @@ INDEX_CODE = (
 
 
 class DocTexts:
-    """Document text and paragraphs from the index manifest, read once per document."""
+    """Document text and paragraphs from the index (Index.document_text / paragraphs), read once per
+    document."""
 
-    def __init__(self, manifest):
-        self.manifest = manifest
+    def __init__(self, index):
+        self.index = index
         self._cache: dict[str, tuple[str, dict]] = {}
 
     def get(self, doc: str) -> tuple[str, dict]:
         if doc not in self._cache:
-            text = self.manifest.document_text(doc) or ""
-            self._cache[doc] = (text, {p.n: p for p in self.manifest.paragraphs(doc)})
+            text = self.index.document_text(doc) or ""
+            self._cache[doc] = (text, {p.n: p for p in self.index.paragraphs(doc)})
         return self._cache[doc]
 
     def paragraph_text(self, doc: str, n: int) -> str:
@@ -154,7 +155,7 @@ def evaluate(
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
     if questions:  # warm-up: model, index view and caches load outside the timed questions
         app.ask(questions[0].question, **overrides)
-    docs = DocTexts(app.index.manifest)
+    docs = DocTexts(app.index)
     rows = []
     for i, q in enumerate(questions):
         answer = app.ask(q.question, **overrides)
@@ -180,7 +181,7 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
     from .baseline import LlamaIndexDefault
 
     base = LlamaIndexDefault.build(app.settings, Path(app.settings.corpus_dir), k=K_RETRIEVE)
-    docs = DocTexts(app.index.manifest)
+    docs = DocTexts(app.index)
     if questions:
         base.retrieve(questions[0].question)
     rows = []

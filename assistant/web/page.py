@@ -214,7 +214,7 @@ class ChatPage(LibraryHandlers):
     def view(self, target: Target, whole: bool) -> str:
         """The viewer's HTML for a target: its paragraph in context (with the scan, if OCR read it) or the whole document."""
         try:
-            paragraphs = self.app.index.manifest.paragraphs(target.doc)
+            paragraphs = self.app.index.paragraphs(target.doc)
             meta = _doc_meta(self.app, target.doc)
             ocr_pages = frozenset(self.app.ocr_pages(target.doc))
         except Exception as e:
