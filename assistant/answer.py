@@ -77,7 +77,8 @@ def gather(
     hits = rank(index, scores, k)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    eligible = about_the_question(question, without_rivals(question, cands), index, lang)
+    texts: dict[str, str] = {}
+    eligible = about_the_question(question, without_rivals(question, cands), index, lang, texts)
     chosen = choose(eligible, max_sentences)
     features = _features(question, hits, evidence(eligible), index, lang)
     if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
@@ -88,7 +89,9 @@ def gather(
         plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
-    articles = tuple(index.document_text(d) or "" for d in dict.fromkeys(c.hit.chunk.doc for c in chosen))
+    # read only when the refusal rules will look for the question's entities in them (entities_present)
+    quoted = dict.fromkeys(c.hit.chunk.doc for c in chosen) if entities(question, top_lang != lang) else {}
+    articles = tuple(_text(index, d, texts) for d in quoted)
     return Evidence(
         lang,
         qvec,
@@ -112,18 +115,22 @@ def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
     return [c for c in cands if not rival[c.hit.chunk.id]] or cands
 
 
-def about_the_question(question: str, cands: list[Candidate], index: Index, lang: str) -> list[Candidate]:
+def about_the_question(
+    question: str, cands: list[Candidate], index: Index, lang: str, texts: dict[str, str] | None = None
+) -> list[Candidate]:
     """The candidates from documents that name every entity of the question (support.missing_entities
     over the whole document: a paragraph that refers back need not repeat the name, its article does);
     all of them when no document does (the refusal rules decide then). "Kim ngạch thương mại Việt Nam -
-    Brazil" is not answered from an article on textile exports that never names Brazil."""
+    Brazil" is not answered from an article on textile exports that never names Brazil. `texts`: the
+    documents' texts read so far, filled in (gather reuses them for Evidence.articles)."""
     if not cands or not entities(question):  # no entity asked (in any language): no document is read
         return cands
+    texts = {} if texts is None else texts
     docs = {c.hit.chunk.doc for c in cands}
     naming = {
         d
         for d in docs
-        if not missing_entities(question, [index.document_text(d) or ""], doc_language(index.doc_meta, d, lang) != lang)
+        if not missing_entities(question, [_text(index, d, texts)], doc_language(index.doc_meta, d, lang) != lang)
     }
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
 
@@ -139,6 +146,13 @@ def _title_similarity(embedder: Embedder, index: Index, qvec: np.ndarray | None)
     if qvec is None:
         return None
     return lambda texts: [float(x) for x in sentence_vectors(embedder, index, texts) @ qvec]
+
+
+def _text(index: Index, doc: str, texts: dict[str, str]) -> str:
+    """A document's text, read once per question (`texts`: what was read so far)."""
+    if doc not in texts:
+        texts[doc] = index.document_text(doc) or ""
+    return texts[doc]
 
 
 def _has_language(index: Index, lang: str) -> bool:

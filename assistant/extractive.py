@@ -93,6 +93,8 @@ _CURRENCY = r"(đồng|VNĐ|VND|USD|EUR|euro|euros|yên|yen|JPY|đô la|dollars?
 # a sum: a number, up to two words ("500 triệu", "1,2 tỷ"), a currency; or a currency sign by a number
 _SUM = re.compile(rf"(?<![^\W\d_])\d[\d.,]*\s*(\w+\s+){{0,2}}?{_CURRENCY}\b|[$€¥£₫]\s?\d|\d\s?[$€¥£₫]", re.I)
 MONEY = "<money>"  # asked_unit() of a question about money
+# verbs that follow "how much" / "bao nhiêu … là": the question names no unit ("Giá vé là bao nhiêu?")
+_NOT_A_UNIT = frozenset({"là", "is", "are", "was", "were", "does", "did", "do", "är", "var", "har", "has"})
 PERCENT = "<percent>"  # asked_unit() of a question asking for a share ("bao nhiêu phần trăm", "what percentage")
 _PERCENT_ASKED = re.compile(r"(phần trăm|\bpercent|\bpercentage|\bprocent|%)", re.I)
 _PERCENT = re.compile(r"\d\s?(%|phần trăm\b|percent\b|procent\b)", re.I)
@@ -135,7 +137,7 @@ def asked_unit(question: str) -> str:
         return PERCENT
     if unit in {"tiền", "money", "pengar"} or _MONEY_ASKED.fullmatch(unit):
         return MONEY
-    if unit and unit not in {"là", "is", "are", "was", "were", "does", "did", "do", "är", "var", "har", "has"}:
+    if unit and unit not in _NOT_A_UNIT:
         return unit
     return MONEY if _MONEY_ASKED.search(question) and _HOW_MANY.search(question) else ""
 
@@ -160,8 +162,10 @@ def counts_unit(sentence: str, unit: str) -> bool:
     biểu", "ba triệu người"; plural s ignored): the amount counts what was asked, not something else."""
     if unit == PERCENT:
         return _PERCENT.search(sentence) is not None
-    if not unit or unit == MONEY:
-        return unit == MONEY and amount(sentence, unit)
+    if unit == MONEY:
+        return amount(sentence, MONEY)
+    if not unit:
+        return False
     u = re.escape(unit.rstrip("s") if len(unit) > 3 else unit)
     number = rf"(\d[\d.,]*|{_NUMBER_WORD.pattern}|{_AMBIGUOUS_NUMBER})"
     return re.search(rf"{number}\s+(\w+\s+)?{u}s?\b", sentence, re.I) is not None

@@ -136,8 +136,8 @@ def pick_document(
     unless another document's title shares more of the question's words. With the documents' `texts`, only
     those that name every entity of the question compete (when any does)."""
     docs = list(dict.fromkeys(h.chunk.doc for h in hits))
+    lang = detect_language(question) or "vi"
     if texts:  # "the article about the Tokyo forum" is one that names Tokyo (support.missing_entities)
-        lang = detect_language(question) or "vi"
         docs = [
             d for d in docs if not missing_entities(question, [texts.get(d, "")], doc_language(metas, d, lang) != lang)
         ] or docs
@@ -148,7 +148,6 @@ def pick_document(
     if similarity is not None and len(docs) > 1 and all(heading(d) for d in docs):
         # calibrated across languages as retrieval is (retrieve.lifted): an English question is nearer a
         # Swedish title than the Vietnamese one it translates
-        lang = detect_language(question) or "vi"
         sims = [
             s + (CROSS_LANGUAGE_BONUS if lifted(lang, doc_language(metas, d, lang)) else 0.0)
             for d, s in zip(docs, similarity([heading(d) for d in docs]))

@@ -285,4 +285,7 @@ def test_gather_hands_the_quoted_articles_to_the_refusal_rules(fake_app):
     s = app.settings
     ev = answer_mod.gather("Diễn đàn Hợp tác Số EU - Việt Nam diễn ra ngày nào?", app.embedder, app.index, k=s.top_k)
     docs = list(dict.fromkeys(c.hit.chunk.doc for c in ev.chosen))
-    assert ev.chosen and ev.articles == tuple(app.index.manifest.document_text(d) for d in docs)
+    assert ev.chosen and ev.articles == tuple(app.index.document_text(d) for d in docs)
+    # a question naming no entity: the refusal rules look for none, so no article is read
+    plain = answer_mod.gather("Diễn đàn diễn ra ngày nào?", app.embedder, app.index, k=s.top_k)
+    assert plain.chosen and plain.articles == ()
