@@ -26,6 +26,7 @@ from .refusal import REFUSALS, question_language, refusal
 from .retrieve import rank, score
 from .store import Filter, Index
 from .support import (
+    anchor_terms,
     answerability_features,
     answerability_model,
     conflicting_years,
@@ -36,6 +37,7 @@ from .support import (
     names_a_rival,
     support,
 )
+from .text import fold, words
 from .types import Answer, Embedder, Hit, doc_language
 
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
@@ -81,11 +83,19 @@ def gather(
     eligible = about_the_question(question, without_rivals(question, cands), index, lang, texts)
     chosen = choose(eligible, max_sentences)
     features = _features(question, hits, evidence(eligible), index, lang)
-    if mode != "lexical" and any(_lang_of(index, h, lang) != lang for h in hits) and _has_language(index, lang):
+    if (
+        mode != "lexical"
+        and any(_lang_of(index, h, lang) != lang for h in hits)
+        and _has_language(index, lang)
+        and not anchored(question, [_text(index, d, texts) for d in dict.fromkeys(c.hit.chunk.doc for c in chosen)])
+    ):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
         # ("Hur lång är en giraff?" over the seeds). So the bonus chooses what is quoted, the plain
-        # evidence decides whether to answer at all.
+        # evidence decides whether to answer at all, unless the articles quoted from hold every name and
+        # number of the question (no language is needed to match those). Seed set (the only development
+        # set mixing the question's language with others): answer contains .792 -> .812, false refusals
+        # .050 -> .020, refusals unchanged.
         plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
@@ -103,6 +113,15 @@ def gather(
         frozenset(_lang_of(index, h, lang) for h in hits),
         articles,
     )
+
+
+def anchored(question: str, articles: list[str]) -> bool:
+    """The articles of the sentences to be quoted hold every name and number of the question
+    (support.anchor_terms: "Nguyen Chi Dung", "Tokyo" are "Nguyễn Chí Dũng", "Tokyo" in a Vietnamese
+    article); False for a question naming none ("Hur lång är en giraff?")."""
+    anchors = anchor_terms(question)
+    found = {fold(w) for a in articles for w in words(a)}
+    return bool(anchors) and anchors <= found
 
 
 def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:

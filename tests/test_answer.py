@@ -289,3 +289,17 @@ def test_gather_hands_the_quoted_articles_to_the_refusal_rules(fake_app):
     # a question naming no entity: the refusal rules look for none, so no article is read
     plain = answer_mod.gather("Diễn đàn diễn ra ngày nào?", app.embedder, app.index, k=s.top_k)
     assert plain.chosen and plain.articles == ()
+
+
+def test_the_cross_language_ranking_decides_when_the_quoted_article_holds_every_name_and_number():
+    """Seen: "Vilken dag deltog vice premiärminister Nguyen Chi Dung i … Tokyo?" was refused: the
+    refusal read the plain ranking (a Swedish paragraph on another event first) although the quote, lifted
+    across languages, came from the Vietnamese article naming "Nguyễn Chí Dũng" and "Tokyo". Names and
+    numbers match without a shared language; a question naming none (the giraffe) gets no allowance."""
+    q = "Vilken dag deltog vice premiärminister Nguyen Chi Dung i den digitala dagen i Tokyo?"
+    tokyo = "Sáng 30/5, Phó Thủ tướng Nguyễn Chí Dũng dự Ngày chuyển đổi số Việt Nam 2025 tại Tokyo, Nhật Bản."
+    assert answer_mod.anchored(q, [tokyo])
+    assert not answer_mod.anchored(q, ["Sáng 30/5, Phó Thủ tướng Nguyễn Chí Dũng dự sự kiện tại Hà Nội."])
+    assert answer_mod.anchored(q, ["Phó Thủ tướng Nguyễn Chí Dũng dự sự kiện.", "Tokyo, Nhật Bản."])  # two articles
+    assert not answer_mod.anchored("Hur lång är en giraff?", [tokyo])  # nothing to anchor on
+    assert not answer_mod.anchored("Vem vann fotbolls-VM 2022?", ["Giải đấu năm 2022."])  # "VM" is not there

@@ -21,6 +21,13 @@ ANSWERS = [
     ("Vilket frihandelsavtal har enligt artikeln format de ekonomiska relationerna mellan Vietnam och EU?", "EVFTA"),
     # inside the 6,600-character glued line: quotable only once "kinh tế.Đánh giá" is a sentence end
     ("Who chairs the FIRJAN federation in Rio de Janeiro?", "Luiz Césio Caetano"),
+    # Swedish questions whose names are in a Vietnamese article (answer.anchored): the plain ranking put a
+    # Swedish paragraph on another event first and the refusal read it
+    (
+        "Vilken dag deltog vice premiärminister Nguyen Chi Dung i den vietnamesiska digitala transformationsdagen i Tokyo?",
+        "30/5",
+    ),
+    ("Vem presenterade CMC:s tekniska lösningar för vice premiärministern på utställningen i Tokyo?", "Hồ Thanh Tùng"),
     # about the article itself (meta_answer.py): the Swedish article need not name Sweden; the English
     # question names the Vietnamese article by a translation of its title
     ("What is the source of the Swedish-language article about AI governance?", "mst.gov.vn"),
