@@ -159,7 +159,7 @@ class App:
         other documents stating what it quotes, corroborate.py), counted in the answer step's time."""
         from .corroborate import CorroborationCache, corroborate_all
 
-        mark_ocr(answer, index.manifest)
+        mark_ocr(answer, index)
         if answer.answered:
             t = time.perf_counter()
             with self._load_lock:
@@ -199,7 +199,7 @@ class App:
     def ocr_pages(self, doc: str) -> set[int]:
         """Pages of an indexed document whose text OCR read (empty for text documents)."""
         with self._view.reading():
-            return self.index.manifest.doc_ocr_pages(doc)
+            return self.index.doc_ocr_pages(doc)
 
     def scan_page(self, doc: str, page: int, dpi: int = 100):
         """A scanned page of an indexed document: (its OcrPage: words and boxes, the page as PNG at `dpi`), or
@@ -209,9 +209,8 @@ class App:
         from .ocr import OcrPage, render_png
 
         with self._view.reading():
-            m = self.index.manifest
-            digest = m.doc_hash(doc)
-            data = m.ocr_page(digest, page) if digest else None
+            digest = self.index.doc_hash(doc)
+            data = self.index.ocr_page(digest, page) if digest else None
         if data is None:
             return None
         try:
@@ -257,9 +256,9 @@ class App:
         return rows
 
 
-def mark_ocr(answer: Answer, manifest) -> None:
+def mark_ocr(answer: Answer, index: Index) -> None:
     """Mark each citation whose page was read by OCR (its quote is verbatim OCR text, which can hold misreadings)."""
-    pages = {c.doc: manifest.doc_ocr_pages(c.doc) for c in answer.citations if c.page}
+    pages = {c.doc: index.doc_ocr_pages(c.doc) for c in answer.citations if c.page}
     for c in answer.citations:
         c.ocr = c.page in pages.get(c.doc, set())
 

@@ -188,7 +188,7 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     # no document filter on the vector search, the quote's own chunks fetched and dropped instead: a filtered
     # Chroma query on a reader whose folder another process is writing fails ("Error finding id"), an
     # unfiltered one reads its loaded view (tests/test_concurrency.py)
-    own = len(index.manifest.doc_chunk_ids(doc))
+    own = len(index.doc_chunk_ids(doc))
     ids = [cid for cid, _ in index.dense(qv, CANDIDATE_CHUNKS + own, None)]  # its own document is dropped below
     terms = " ".join(sorted(quote.figures | quote.people))
     if terms:
@@ -257,7 +257,7 @@ def copies(citations: list[Citation]) -> dict[int, int]:
 
 
 def _doc_chunks(index: Index, doc: str) -> list[Chunk]:
-    return [c for c in (index.chunks.get(cid) for cid in index.manifest.doc_chunk_ids(doc)) if c is not None]
+    return [c for c in (index.chunks.get(cid) for cid in index.doc_chunk_ids(doc)) if c is not None]
 
 
 def _paragraph_text(index: Index, chunk: Chunk) -> str:

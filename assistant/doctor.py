@@ -107,17 +107,12 @@ def run(
 
 def _open(settings: Settings, wanted: str) -> Index:
     """The index as built: with the model its manifest names (the configured one for a new index)."""
-    from .manifest import Manifest
-
-    path = Path(settings.index_dir) / "manifest.sqlite"
-    built = ""
-    if path.exists():
-        m = Manifest(path)
-        try:
-            built = m.get("model_id")
-        finally:
-            m.close()
-    return Index(settings, built or wanted)
+    index = Index(settings, wanted)
+    built = index.built_model()
+    if not built or built == wanted:
+        return index
+    index.close()
+    return Index(settings, built)
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -125,17 +120,16 @@ def _open(settings: Settings, wanted: str) -> Index:
 
 def diagnose(settings: Settings, index: Index, wanted_model: str) -> tuple[list[Finding], dict[str, int]]:
     """Everything wrong with the index (read-only), and what was looked at."""
-    m = index.manifest
     findings: list[Finding] = []
-    docs = {d.path: d for d in m.documents()}
-    known = m.chunk_ids()
+    docs = {d.path: d for d in index.documents()}
+    known = index.chunk_ids()
     stored = set(index.vector_ids()) if known or docs or _has_collection(index) else set()
     counts = {"documents": len(docs), "chunks": len(known), "vectors": len(stored)}
 
     findings += _corpus_findings(settings, index, docs, counts)
-    if m.get("dirty", "0") == "1":
+    if index.interrupted():
         findings.append(Finding("dirty", "an ingest was interrupted (the index is marked dirty)"))
-    built = m.get("model_id")
+    built = index.built_model()
     if built and built != wanted_model:
         findings.append(
             Finding(
@@ -155,12 +149,13 @@ def _corpus_findings(settings: Settings, index: Index, docs: dict, counts: dict[
     if not corpus.is_dir():
         return [Finding("corpus", f"corpus folder {corpus} does not exist: create it or set ASSISTANT_CORPUS_DIR")]
     files, _ = scan(corpus)
-    skipped = index.manifest.skipped()
+    skipped = index.skipped()
     counts["files"] = len(files)
     new = sorted(
         p
         for p in files
-        if p not in docs and (p not in skipped or skipped[p][:2] != (files[p].st_size, files[p].st_mtime_ns))
+        if p not in docs
+        and (p not in skipped or (skipped[p].size, skipped[p].mtime_ns) != (files[p].st_size, files[p].st_mtime_ns))
     )
     gone = sorted(p for p in docs if p not in files)
     changed = sorted(p for p in docs if p in files and _changed(corpus / p, files[p], docs[p], settings))
@@ -246,18 +241,18 @@ def _has_collection(index: Index) -> bool:
 
 
 def _chunk_docs(index: Index) -> dict[str, str]:
-    return {cid: d.path for d in index.manifest.documents() for cid in index.manifest.doc_chunk_ids(d.path)}
+    return {cid: d.path for d in index.documents() for cid in index.doc_chunk_ids(d.path)}
 
 
 def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
     """(unreadable, wrong): vectors that do not come back as finite non-zero vectors of the index's
     dimension, and vectors that differ from the embedding recorded for their text when it was indexed."""
 
-    titles = {d.path: d.meta.title for d in index.manifest.documents()}
+    titles = {d.path: d.meta.title for d in index.documents()}
     # the encoder read a chunk with its context, or alone when both did not fit (chunking.passage_text):
     # without loading the model, both inputs are looked up and the recorded one is checked
     inputs: dict[str, list[str]] = {}
-    for c in index.manifest.all_chunks():
+    for c in index.all_chunks():
         ctx = chunk_context(c, titles.get(c.doc, "")) if index.settings.embed_context else ""
         inputs[c.id] = [f"{ctx}\n{c.text}", c.text] if ctx else [c.text]
     unreadable: list[str] = []
@@ -267,7 +262,7 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
         part = ids[i : i + 1000]
         returned = index.vectors(part)
         keys = {cid: [vector_key(index.model_id, t) for t in inputs.get(cid, [""])] for cid in part}
-        cached = index.manifest.cached_vectors(list({k for ks in keys.values() for k in ks}))
+        cached = index.cached_vectors(list({k for ks in keys.values() for k in ks}))
         for cid in part:
             arr = returned.get(cid)
             dim = dim or (arr.size if arr is not None else None)
@@ -275,7 +270,7 @@ def _bad_vectors(index: Index, ids: list[str]) -> tuple[list[str], list[str]]:
                 unreadable.append(cid)
                 continue
             wants = [cached[k] for k in keys[cid] if k in cached]
-            if wants and not any(np.allclose(arr, np.frombuffer(w, dtype=np.float32), atol=1e-4) for w in wants):
+            if wants and not any(np.allclose(arr, w, atol=1e-4) for w in wants):
                 wrong.append(cid)
     return unreadable, wrong
 

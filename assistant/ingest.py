@@ -108,7 +108,7 @@ def sync(
                     f"embedding model or passage recipe changed (now {embedder.model_id}, {index.passage_recipe}): re-embedding every document"
                 )
             index.reset_for_model()
-        interrupted = index.manifest.get("dirty", "0") == "1"
+        interrupted = index.interrupted()
         if interrupted:  # before recover() clears the flag, so a crash here repeats it
             for doc in repoint_vectors(index):
                 if log:
@@ -117,7 +117,7 @@ def sync(
             if log:
                 log(f"recovered from an interrupted ingest: {repair.detail}" if interrupted else repair.detail)
         files, report.skipped = scan(corpus)
-        ocr = Ocr.from_settings(settings, cache=index.manifest, progress=ocr_progress)
+        ocr = Ocr.from_settings(settings, cache=index, progress=ocr_progress)
         todo = _diff(settings, index, corpus, files, report, ocr)
         if todo or report.removed or report.renamed:
             index.begin()
@@ -128,7 +128,7 @@ def sync(
             pending = _load_all(settings, embedder, corpus, todo, index, report, ocr)
             _embed_and_store(embedder, index, pending, progress)
             index.commit()
-        report.paragraphs, report.chunks = index.manifest.counts()
+        report.paragraphs, report.chunks = index.counts()
     report.ocr_pages, report.ocr_cached_pages, report.ocr_seconds = ocr.pages_read, ocr.pages_cached, ocr.seconds
     report.seconds = time.monotonic() - t0
     return report
@@ -140,8 +140,8 @@ def misattributed_vectors(index: Index) -> dict[str, int]:
     A rename updates the manifest, then the vectors' `doc` metadata; a crash in between leaves vectors
     that document filters never find. Only the manifest knows the right name."""
     wrong: dict[str, int] = {}
-    for rec in index.manifest.documents():
-        n = sum(1 for doc in index.vector_docs(index.manifest.doc_chunk_ids(rec.path)).values() if doc != rec.path)
+    for rec in index.documents():
+        n = sum(1 for doc in index.vector_docs(index.doc_chunk_ids(rec.path)).values() if doc != rec.path)
         if n:
             wrong[rec.path] = n
     return wrong
@@ -149,7 +149,7 @@ def misattributed_vectors(index: Index) -> dict[str, int]:
 
 def repoint_vectors(index: Index) -> list[str]:
     """Give misattributed vectors their document's name again (see misattributed_vectors); returns the documents."""
-    mtimes = {d.path: d.mtime_ns for d in index.manifest.documents()}
+    mtimes = {d.path: d.mtime_ns for d in index.documents()}
     docs = sorted(misattributed_vectors(index))
     for doc in docs:
         index.rename(doc, doc, mtimes[doc])  # same name: rewrites the vectors' metadata only
@@ -160,8 +160,8 @@ def _diff(
     settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport, ocr: Ocr
 ) -> list[tuple[str, str, os.stat_result]]:
     """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
-    known = {d.path: d for d in index.manifest.documents()}
-    skipped_before = index.manifest.skipped()
+    known = {d.path: d for d in index.documents()}
+    skipped_before = index.skipped()
     todo: list[tuple[str, str, os.stat_result]] = []
     hashes: dict[str, str] = {}
     for path, st in files.items():
@@ -173,12 +173,12 @@ def _diff(
         # a read error (chmod changes no mtime) or the size limit (a setting) may be gone without the file changing
         # and so may Tesseract's absence (installed since) or an OCR setting
         retry = prev_skip is not None and (
-            prev_skip[2].startswith(_READ_ERROR)
-            or "ASSISTANT_MAX_FILE_MB" in prev_skip[2]
-            or skip_may_clear(prev_skip[2], ocr)
+            prev_skip.reason.startswith(_READ_ERROR)
+            or "ASSISTANT_MAX_FILE_MB" in prev_skip.reason
+            or skip_may_clear(prev_skip.reason, ocr)
         )
-        if prev_skip and prev_skip[:2] == (st.st_size, st.st_mtime_ns) and not rec and not retry:
-            report.skipped.append(Skipped(path, prev_skip[2]))
+        if prev_skip and (prev_skip.size, prev_skip.mtime_ns) == (st.st_size, st.st_mtime_ns) and not rec and not retry:
+            report.skipped.append(Skipped(path, prev_skip.reason))
             continue
         if st.st_size > settings.max_file_mb * 1024 * 1024:
             todo.append((path, "", st))  # the loader refuses it with the size reason, without reading it
@@ -189,16 +189,16 @@ def _diff(
             hint = " (give your user read access to it)" if isinstance(e, PermissionError) else ""
             reason = f"{_READ_ERROR}: {e.strerror or e}{hint}"
             report.skipped.append(Skipped(path, reason))
-            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+            index.mark_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
         if rec and rec.hash == digest:
-            index.manifest.touch(path, st.st_mtime_ns)
+            index.touch(path, st.st_mtime_ns)
             report.unchanged += 1
             continue
         hashes[path] = digest
         todo.append((path, digest, st))
     for stale in set(skipped_before) - set(files):
-        index.manifest.clear_skipped(stale)
+        index.clear_skipped(stale)
     gone = {p: known[p] for p in known if p not in files}
     by_hash = {rec.hash: p for p, rec in gone.items()}
     present_hash = {rec.hash: p for p, rec in known.items() if p in files}
@@ -211,7 +211,7 @@ def _diff(
         elif digest and present_hash.get(digest, path) != path:
             reason = f"same content as {present_hash[digest]}: not indexed twice"
             report.skipped.append(Skipped(path, reason))
-            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+            index.mark_skipped(path, st.st_size, st.st_mtime_ns, reason)
         else:
             if digest:
                 present_hash[digest] = path
@@ -225,7 +225,7 @@ def _load_all(
 ) -> list[Pending]:
     """Load and chunk each file; failures become skips (an indexed older version is kept)."""
     pending: list[Pending] = []
-    known = {d.path for d in index.manifest.documents()}
+    known = {d.path for d in index.documents()}
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path, digest, st in todo:
         try:
@@ -244,7 +244,7 @@ def _load_all(
         except SkipFile as e:
             reason = str(e) + ("; the previously indexed version is kept" if path in known else "")
             report.skipped.append(Skipped(path, reason))
-            index.manifest.set_skipped(path, st.st_size, st.st_mtime_ns, reason)
+            index.mark_skipped(path, st.st_size, st.st_mtime_ns, reason)
             continue
         rec = DocRecord(path, digest, st.st_size, st.st_mtime_ns, doc.meta)
         (report.updated if path in known else report.added).append(path)
@@ -323,15 +323,11 @@ def _store_group(embedder: Embedder, index: Index, group: list[Pending]) -> int:
 def embed_cached(embedder: Embedder, index: Index, texts: list[str]) -> np.ndarray:
     """Passage vectors, reusing those already computed for the same text and model."""
     keys = [vector_key(embedder.model_id, t) for t in texts]
-    cached = index.manifest.cached_vectors(keys)
+    cached = index.cached_vectors(keys)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
     if missing:
         vecs = embedder.embed_passages([t for _, t in missing]).astype(np.float32)
-        new = [(k, v.tobytes()) for (k, _), v in zip(missing, vecs)]
-        index.manifest.cache_vectors(new)
+        new = [(k, v) for (k, _), v in zip(missing, vecs)]
+        index.cache_vectors(new)
         cached.update(new)
-    return (
-        np.stack([np.frombuffer(cached[k], dtype=np.float32) for k in keys])
-        if keys
-        else np.zeros((0, embedder.dim), np.float32)
-    )
+    return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)

@@ -21,7 +21,7 @@ class LexicalStore:
 
     def __init__(self, index_dir: Path, manifest: Manifest):
         self.dir = index_dir
-        self.manifest = manifest
+        self._manifest = manifest
         self._reader: LexicalIndex | None = None  # the readers' view: the commit of the loaded generation
         self._writer: LexicalIndex | None = None  # the writer's, on disk, holding tantivy's lock while writing
 
@@ -59,7 +59,7 @@ class LexicalStore:
     def problem(self, thorough: bool = False) -> str | None:
         """Why the lexical index on disk is not in step with the manifest, or None. Cheap (counts) unless
         `thorough`, which compares every chunk id (doctor)."""
-        known = self.manifest.counts()[1]
+        known = self._manifest.counts()[1]
         if (self.dir / OLD_SNAPSHOT).exists():
             return f"the lexical index was built by a previous version ({OLD_SNAPSHOT}) and is rebuilt as a tantivy index ({LEXICAL_DIR}/)"
         path = self.dir / LEXICAL_DIR
@@ -69,17 +69,17 @@ class LexicalStore:
             lex = LexicalIndex.open(path)
         except LexicalError as e:
             return f"the lexical index ({LEXICAL_DIR}/) cannot be read ({e})"
-        if self.manifest.get("lexical_analysis") != lexical.identity() and known:
+        if self._manifest.get("lexical_analysis") != lexical.identity() and known:
             return "the lexical index was built by another version of the text analysis or of its index format"
-        if lex.num_docs() != known or (thorough and set(lex.ids()) != self.manifest.chunk_ids()):
+        if lex.num_docs() != known or (thorough and set(lex.ids()) != self._manifest.chunk_ids()):
             return f"the lexical index holds {lex.num_docs()} chunks, the manifest {known}"
         return None
 
     def rebuild(self, lex: LexicalIndex) -> None:
         """Replace every chunk of `lex` by the manifest's (committed by the caller)."""
         lex.clear()
-        chunks = self.manifest.all_chunks()
-        lang = {d.path: d.meta.lang for d in self.manifest.documents()}
+        chunks = self._manifest.all_chunks()
+        lang = {d.path: d.meta.lang for d in self._manifest.documents()}
         lex.add(
             [c.id for c in chunks],
             [c.doc for c in chunks],
@@ -88,12 +88,12 @@ class LexicalStore:
         )
 
     def _load(self) -> LexicalIndex:
-        if self.manifest.get("lexical_analysis") == lexical.identity() and not (self.dir / OLD_SNAPSHOT).exists():
+        if self._manifest.get("lexical_analysis") == lexical.identity() and not (self.dir / OLD_SNAPSHOT).exists():
             try:
                 return LexicalIndex.open(self.dir / LEXICAL_DIR)
             except LexicalError:
                 pass  # rebuilt in memory below
-        if not self.manifest.counts()[1]:
+        if not self._manifest.counts()[1]:
             return LexicalIndex()
         log.warning(
             "%s: answering from a lexical index rebuilt in memory until the next `assistant ingest` repairs it on disk",

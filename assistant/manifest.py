@@ -12,6 +12,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .types import Chunk, DocMeta, Paragraph
 
@@ -58,6 +59,14 @@ class DocRecord:
     indexed_at: float = 0.0
 
 
+class SkippedFile(NamedTuple):
+    """A file a sync could not index: the version it saw (size, mtime) and why."""
+
+    size: int
+    mtime_ns: int
+    reason: str
+
+
 def vector_key(model_id: str, text: str) -> str:
     """The one key of the embedding cache: a vector is reused for the same model and encoder input."""
     return hashlib.sha1(f"{model_id}\0{text}".encode()).hexdigest()
@@ -99,8 +108,11 @@ class Manifest:
             for r in rows
         ]
 
-    def skipped(self) -> dict[str, tuple[int, int, str]]:
-        return {r[0]: (r[1], r[2], r[3]) for r in self.db.execute("SELECT path, size, mtime_ns, reason FROM skipped")}
+    def skipped(self) -> dict[str, SkippedFile]:
+        return {
+            r[0]: SkippedFile(r[1], r[2], r[3])
+            for r in self.db.execute("SELECT path, size, mtime_ns, reason FROM skipped")
+        }
 
     def set_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)", (path, size, mtime_ns, reason))

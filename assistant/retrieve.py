@@ -115,8 +115,8 @@ def sentence_texts(chunk: Chunk) -> list[str]:
 def stored_sentence_vectors(index: Index, model_id: str, texts: list[str]) -> dict[str, np.ndarray]:
     """Sentence vectors computed at ingest, by text (texts without one are absent)."""
     keys = {t: vector_key(model_id, t) for t in texts}
-    got = index.manifest.cached_vectors(list(set(keys.values())))
-    return {t: np.frombuffer(got[k], dtype=np.float32) for t, k in keys.items() if k in got}
+    got = index.cached_vectors(list(set(keys.values())))
+    return {t: got[k] for t, k in keys.items() if k in got}
 
 
 def with_sentences(

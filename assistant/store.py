@@ -19,7 +19,7 @@ import numpy as np
 from . import lexical
 from .lexical import LexicalIndex
 from .lexical_store import LexicalStore
-from .manifest import DocRecord, Manifest
+from .manifest import DocRecord, Manifest, SkippedFile
 from .metadata import detect_language
 from .settings import Settings
 from .types import Chunk, DocMeta, Paragraph, Repair
@@ -92,16 +92,17 @@ class ChunkView(Mapping[str, Chunk]):
 
 
 class Index:
-    """Open the index under settings.index_dir for one embedding model."""
+    """Open the index under settings.index_dir for one embedding model. Callers use its methods: the
+    manifest and the Chroma collection stay inside (tests/test_store_interface.py)."""
 
     def __init__(self, settings: Settings, model_id: str):
         self.settings = settings
         self.model_id = model_id
         self.dir = Path(settings.index_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.manifest = Manifest(self.dir / "manifest.sqlite")
+        self._manifest = Manifest(self.dir / "manifest.sqlite")  # callers use the methods below, never the manifest
         self._vectors = ChromaVectors(settings, self.dir, self._collection_name(model_id))
-        self._lex = LexicalStore(self.dir, self.manifest)
+        self._lex = LexicalStore(self.dir, self._manifest)
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
@@ -120,7 +121,7 @@ class Index:
         sharing a server never see (and recover() never deletes) each other's vectors."""
         if not self.settings.chroma_host:
             return collection_name(model_id)  # the embedded store lives inside the index folder already
-        return collection_name(f"{model_id}\0{self.manifest.get('index_id')}")
+        return collection_name(f"{model_id}\0{self._manifest.get('index_id')}")
 
     @property
     def passage_recipe(self) -> str:
@@ -130,27 +131,27 @@ class Index:
     def model_changed(self) -> bool:
         """True when the manifest was built with another embedding model or passage recipe (an index from
         before recipes were recorded was built plain)."""
-        old = self.manifest.get("model_id")
+        old = self.built_model()
         if not old:
             return False
-        return old != self.model_id or (self.manifest.get("passage_recipe") or "plain") != self.passage_recipe
+        return old != self.model_id or (self._manifest.get("passage_recipe") or "plain") != self.passage_recipe
 
     def reset_for_model(self) -> None:
         """Forget the old model's vectors and documents; the next sync re-embeds everything."""
-        old = self.manifest.get("model_id")
+        old = self.built_model()
         if old:
             ChromaVectors.drop(self.settings, self.dir, self._collection_name(old))
-        self.manifest.reset()
+        self._manifest.reset()
         self._lex.writer().clear()
-        self.manifest.set("model_id", self.model_id)
-        self.manifest.set("passage_recipe", self.passage_recipe)
+        self._manifest.set("model_id", self.model_id)
+        self._manifest.set("passage_recipe", self.passage_recipe)
         self.commit()
 
     # writes (caller holds the lock) ------------------------------------------------------
     def begin(self) -> None:
-        self.manifest.set("model_id", self.model_id)
-        self.manifest.set("passage_recipe", self.passage_recipe)
-        self.manifest.set("dirty", "1")
+        self._manifest.set("model_id", self.model_id)
+        self._manifest.set("passage_recipe", self.passage_recipe)
+        self._manifest.set("dirty", "1")
 
     def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
         """Replace documents: new vectors in, a few Chroma calls for all of them (one call per document
@@ -158,7 +159,7 @@ class Index:
         commits it. The old vectors and chunk texts stay until commit(), for readers of the committed
         generation. A crash in between leaves orphans or missing vectors, which recover() repairs from
         the manifest."""
-        old_ids = [cid for rec, *_ in docs for cid in self.manifest.doc_chunk_ids(rec.path)]
+        old_ids = [cid for rec, *_ in docs for cid in self._manifest.doc_chunk_ids(rec.path)]
         chunks = [c for *_, doc_chunks, _ in docs for c in doc_chunks]
         ids = [c.id for c in chunks]
         metas = [{"doc": c.doc, "paragraph": c.paragraph, "kind": c.kind} for c in chunks]
@@ -167,7 +168,7 @@ class Index:
         now = time.time()
         for rec, text, paragraphs, doc_chunks, _ in docs:
             rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
-            self.manifest.put_document(rec, text, paragraphs, doc_chunks)
+            self._manifest.put_document(rec, text, paragraphs, doc_chunks)
         lex = self._lex.writer()
         lex.remove(old_ids)
         lex.add(
@@ -179,37 +180,37 @@ class Index:
 
     def delete(self, path: str) -> None:
         """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
-        ids = self.manifest.doc_chunk_ids(path)
-        self.manifest.delete_document(path)
+        ids = self._manifest.doc_chunk_ids(path)
+        self._manifest.delete_document(path)
         self._lex.writer().remove(ids)
 
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
-        ids = self.manifest.doc_chunk_ids(old)
-        self.manifest.rename_document(old, new, mtime_ns)
+        ids = self._manifest.doc_chunk_ids(old)
+        self._manifest.rename_document(old, new, mtime_ns)
         self._vectors.set_doc(ids, new)
         # the lexical index files chunks by document too: the renamed document's chunks are analysed again
-        chunks = [c for c in (self.manifest.chunk(cid) for cid in ids) if c is not None]
+        chunks = [c for c in (self._manifest.chunk(cid) for cid in ids) if c is not None]
         lex = self._lex.writer()
         lex.remove(ids)
         lex.add(
             [c.id for c in chunks],
             [new] * len(chunks),
             [c.text for c in chunks],
-            [self.manifest.doc_lang(new)] * len(chunks),
+            [self._manifest.doc_lang(new)] * len(chunks),
         )
 
     def commit(self) -> None:
         """Drop the vectors of chunks this ingest replaced or deleted, commit the lexical index (rebuilt
         when its deleted chunks weigh too much in its BM25 statistics, see lexical.py) and publish the new
         generation (with the retired chunk texts gone) in one manifest transaction."""
-        self._vectors.delete(self.manifest.retired_dead_ids())
+        self._vectors.delete(self._manifest.retired_dead_ids())
         lex = self._lex.writer()
         lex.commit()
         if lex.needs_compaction():
             self._lex.rebuild(lex)
             lex.commit()
         self._lex.drop_old_snapshot()
-        self.manifest.publish(uuid.uuid4().hex, lexical.identity())
+        self._manifest.publish(uuid.uuid4().hex, lexical.identity())
 
     def recover(self) -> list[Repair]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing, rebuild the
@@ -221,7 +222,7 @@ class Index:
         if tuned:
             repaired.append(Repair("search-breadth", tuned))
             log.info(tuned)
-        if self.manifest.get("dirty", "0") != "1":
+        if not self.interrupted():
             problem = self.lexical_problem()
             if problem:  # readers answered from an in-memory rebuild until now
                 self._lex.rebuild(self._lex.writer())
@@ -229,15 +230,15 @@ class Index:
                 repaired.append(Repair("lexical", f"lexical index rebuilt ({problem})"))
                 log.info("lexical index rebuilt from the manifest: %s", problem)
             return repaired
-        known = self.manifest.chunk_ids()
+        known = self._manifest.chunk_ids()
         stored = set(self.vector_ids())
-        orphans = stored - known - set(self.manifest.retired_dead_ids())  # those go at commit() below, as planned
+        orphans = stored - known - set(self._manifest.retired_dead_ids())  # those go at commit() below, as planned
         if orphans:
             self._vectors.delete(sorted(orphans))
             repaired.append(Repair("orphan-vectors", f"removed {len(orphans)} orphan vectors"))
         missing = known - stored
         if missing:
-            docs = {c.doc for c in self.manifest.all_chunks() if c.id in missing}
+            docs = {c.doc for c in self._manifest.all_chunks() if c.id in missing}
             for doc in sorted(docs):
                 self.delete(doc)
                 repaired.append(Repair("missing-vectors", f"{doc}: vectors incomplete, will be re-indexed", (doc,)))
@@ -246,13 +247,98 @@ class Index:
         repaired.append(Repair("lexical", "lexical index rebuilt"))
         return repaired
 
+    def mark_skipped(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
+        """Record that a sync could not index this version of a file, and why (a user reads the reason)."""
+        self._manifest.set_skipped(path, size, mtime_ns, reason)
+
+    def clear_skipped(self, path: str) -> None:
+        """Forget the skip record of a file (gone from corpus/)."""
+        self._manifest.clear_skipped(path)
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        """Record a new modification time for a document whose content did not change."""
+        self._manifest.touch(path, mtime_ns)
+
+    # state -------------------------------------------------------------------------------
+    @property
+    def index_id(self) -> str:
+        """This index folder's identity, kept across model changes (its collection name on a Chroma server)."""
+        return self._manifest.get("index_id")
+
+    def built_model(self) -> str:
+        """The embedding model the index was built with ("" for a new index)."""
+        return self._manifest.get("model_id")
+
+    def interrupted(self) -> bool:
+        """An ingest began and did not commit (the index is marked dirty until recover() or a commit)."""
+        return self._manifest.get("dirty", "0") == "1"
+
+    # documents and chunks as indexed (the committed generation's texts for readers) -----
+    def documents(self) -> list[DocRecord]:
+        """Every indexed document's record (hash, size, mtime, metadata, counts), by path."""
+        return self._manifest.documents()
+
     def document_text(self, doc: str) -> str | None:
         """The whole text of a document as indexed (None: not in the index)."""
-        return self.manifest.document_text(doc)
+        return self._manifest.document_text(doc)
 
     def paragraphs(self, doc: str) -> list[Paragraph]:
         """A document's paragraphs as indexed, in order ([] when it is not in the index)."""
-        return self.manifest.paragraphs(doc)
+        return self._manifest.paragraphs(doc)
+
+    def chunk_ids(self) -> set[str]:
+        """Every indexed chunk id (checks and repairs; questions read `chunks`)."""
+        return self._manifest.chunk_ids()
+
+    def doc_chunk_ids(self, doc: str) -> list[str]:
+        """The ids of a document's chunks, sorted ([] when it is not in the index)."""
+        return self._manifest.doc_chunk_ids(doc)
+
+    def all_chunks(self) -> list[Chunk]:
+        """Every indexed chunk with its text, in document order (checks; questions read `chunks`)."""
+        return self._manifest.all_chunks()
+
+    def counts(self) -> tuple[int, int]:
+        """(paragraphs, chunks) indexed."""
+        return self._manifest.counts()
+
+    def skipped(self) -> dict[str, SkippedFile]:
+        """The files a sync could not index, by path: the size and mtime it saw, and why."""
+        return self._manifest.skipped()
+
+    # caches: the embedding cache by manifest.vector_key, OCR readings by content hash ---------
+    def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Cached encoder outputs by `vector_key` (those not cached are absent)."""
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._manifest.cached_vectors(keys).items()}
+
+    def cache_vectors(self, items: list[tuple[str, np.ndarray]]) -> None:
+        """Keep encoder outputs (float32) by `vector_key`."""
+        self._manifest.cache_vectors([(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items])
+
+    def ocr_cached(self, digest: str, recipe: str) -> dict[int, str]:
+        """Pages OCR read from this content with this recipe (ocr.OcrCache)."""
+        return self._manifest.ocr_cached(digest, recipe)
+
+    def cache_ocr(self, digest: str, recipe: str, page: int, data: str) -> None:
+        """Keep one page OCR read (ocr.OcrCache)."""
+        self._manifest.cache_ocr(digest, recipe, page, data)
+
+    def doc_hash(self, doc: str) -> str | None:
+        """The content hash of an indexed document (None when not indexed)."""
+        return self._manifest.doc_hash(doc)
+
+    def doc_ocr_pages(self, doc: str) -> set[int]:
+        """Pages of an indexed document whose text OCR read (empty for text documents and unknown paths)."""
+        return self._manifest.doc_ocr_pages(doc)
+
+    def ocr_page(self, digest: str, page: int) -> str | None:
+        """The latest OCR reading of one page of this content (its text and word boxes, JSON), or None."""
+        return self._manifest.ocr_page(digest, page)
+
+    @property
+    def manifest_for_tests(self) -> Manifest:
+        """The manifest itself, for tests that damage it on purpose; callers use the methods."""
+        return self._manifest
 
     def vector_ids(self) -> list[str]:
         """Every chunk id that has a vector (checks and repairs; questions never need it)."""
@@ -267,9 +353,13 @@ class Index:
         return self._vectors.vectors(ids)
 
     # lexical -----------------------------------------------------------------------------
-    def lexical(self) -> LexicalIndex:
+    def _lexical(self) -> LexicalIndex:
         """The readers' lexical index: the commit of the loaded generation."""
         return self._lex.reader()
+
+    def lexical_ids(self) -> list[str]:
+        """Every chunk id in the readers' lexical index (checks; questions never need it)."""
+        return self._lexical().ids()
 
     def lexical_problem(self, thorough: bool = False) -> str | None:
         """Why the lexical index on disk is not in step with the manifest, or None (see LexicalStore.problem)."""
@@ -278,23 +368,23 @@ class Index:
     # reads -------------------------------------------------------------------------------
     def needs_refresh(self) -> bool:
         """No view is loaded yet, or a writer published a new generation since it was."""
-        return not self.chunks or self.manifest.get("generation") != self._view_generation
+        return not self.chunks or self._manifest.get("generation") != self._view_generation
 
     def refresh(self) -> None:
         """(Re)load the in-memory view when another process (or this one) changed the index. Not safe
         while other threads read the view: an index shared by threads sets `follows_writes = False`
         and its owner reloads between questions (App, with lock.ReadWriteLock)."""
-        generation = self.manifest.get("generation")
+        generation = self._manifest.get("generation")
         if generation == self._view_generation and self.chunks:
             return
         if self._view_generation is not None and generation != self._view_generation:
             self._vectors.reopen()
         with self._read_snapshot():  # one consistent state even while another process writes
-            generation = self.manifest.get("generation")
+            generation = self._manifest.get("generation")
             self._lex.drop_reader()
-            self.chunks = ChunkView(self.manifest, self.manifest.chunk_docs())
-            self.doc_meta = {d.path: d.meta for d in self.manifest.documents()}
-            self.lexical()
+            self.chunks = ChunkView(self._manifest, self._manifest.chunk_docs())
+            self.doc_meta = {d.path: d.meta for d in self._manifest.documents()}
+            self._lexical()
         self._view_generation = generation
 
     @property
@@ -304,12 +394,12 @@ class Index:
 
     def view_is_current(self) -> bool:
         """No writer published a generation since the view was loaded (always True before the first load)."""
-        return self._view_generation is None or self.manifest.get("generation") == self._view_generation
+        return self._view_generation is None or self._manifest.get("generation") == self._view_generation
 
     @contextmanager
     def _read_snapshot(self) -> Iterator[None]:
         """A read transaction on the manifest (WAL: later commits by a writer stay invisible until it ends)."""
-        db = self.manifest.db
+        db = self._manifest.db
         if db.in_transaction:
             yield
             return
@@ -343,10 +433,10 @@ class Index:
         a writer's commit landing between its lexical commit and its manifest publish is not mixed in."""
         lang = detect_language(query) or "vi"
         if self._view_generation is None:
-            return self.lexical().search(query, lang, k, docs)
+            return self._lexical().search(query, lang, k, docs)
         want = k
         while True:
-            got = self.lexical().search(query, lang, want, docs)
+            got = self._lexical().search(query, lang, want, docs)
             hits = [(cid, s) for cid, s in got if self.chunks.doc_of(cid) is not None]
             if len(hits) >= k or len(got) < want:
                 return hits[:k]
@@ -362,4 +452,4 @@ class Index:
 
     def close(self) -> None:
         self._lex.close_writer()
-        self.manifest.close()
+        self._manifest.close()

@@ -36,7 +36,7 @@ def load_pairs(path: Path) -> list[dict]:
 
 def citation_of(app, a: dict) -> Citation:
     """The citation a labelled quote would be: verbatim, located in its paragraph."""
-    para = next(p for p in app.index.manifest.paragraphs(a["doc"]) if p.n == a["paragraph"])
+    para = next(p for p in app.index.paragraphs(a["doc"]) if p.n == a["paragraph"])
     at = para.text.find(a["quote"])
     if at < 0:
         raise SystemExit(f"{a['doc']} ¶{a['paragraph']}: the labelled quote is not in the paragraph")

@@ -152,10 +152,10 @@ def main() -> None:
         cers = {}
         for name, d in loaded.items():
             pdf = Path(name).stem + ".pdf"
-            got = " ".join(p.text for p in app.index.manifest.paragraphs(pdf))
+            got = " ".join(p.text for p in app.index.paragraphs(pdf))
             cers[name] = round(cer(got, " ".join(p.text for p in d.paragraphs)), 4)
-        seconds = [json.loads(app.index.manifest.ocr_page(d.hash, n) or "{}").get("seconds", 0.0)
-                   for d in app.index.manifest.documents() for n in app.index.manifest.ocr_pages(d.hash)]  # fmt: skip
+        seconds = [json.loads(app.index.ocr_page(d.hash, n) or "{}").get("seconds", 0.0)
+                   for d in app.index.documents() for n in sorted(app.index.doc_ocr_pages(d.path))]  # fmt: skip
         results["variants"][variant] = {
             "dpi": dpi, "noisy": noisy, "pages": pages, "skipped": report.to_json()["skipped"],
             "ocr_seconds_per_page": round(sum(seconds) / max(1, len(seconds)), 2),

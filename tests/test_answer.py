@@ -38,9 +38,9 @@ def test_json_contract(fake_app):
         assert all(set(o) == {"doc", "paragraph", "lang", "score"} for o in c["corroborated_by"])  # issue 14
         assert c["ocr"] is False  # a text document: no OCR
         assert c["gloss"] is None  # extractive: the original only
-        text = fake_app.index.manifest.document_text(c["doc"])
+        text = fake_app.index.document_text(c["doc"])
         assert text[c["char_start"] : c["char_end"]] == c["quote"]
-        para = {p.n: p for p in fake_app.index.manifest.paragraphs(c["doc"])}[c["paragraph"]]
+        para = {p.n: p for p in fake_app.index.paragraphs(c["doc"])}[c["paragraph"]]
         assert c["quote"] in para.text
         assert f"[{c['n']}]" in d["answer"]
     json.dumps(d)
@@ -214,7 +214,6 @@ class _Docs:
         from assistant.types import DocMeta
 
         self.doc_meta = {d: DocMeta(lang=(langs or {}).get(d, "vi")) for d in texts}
-        self.manifest = self
         self._texts = texts
 
     def document_text(self, doc: str) -> str:

@@ -47,7 +47,7 @@ def assert_text_and_citations_agree(a, index) -> None:
     for c in a.citations:  # the text is the quotes, each followed by its own marker
         assert f"{c.quote} [{c.n}]" in rest, (c.quote, a.answer)
         rest = rest.replace(f"{c.quote} [{c.n}]", "", 1)
-        text = index.manifest.document_text(c.doc)
+        text = index.document_text(c.doc)
         assert text[c.char_start : c.char_end] == c.quote
     assert not rest.strip(), rest  # no uncited text left over
 
@@ -185,7 +185,7 @@ def test_an_answerable_question_asks_the_llm_once_and_its_citations_are_checked(
     assert len(llm.prompts) == 1 and a.mode == "llm" and a.answered
     assert markers(a.answer) == [c.n for c in a.citations] == [1]
     c = a.citations[0]
-    assert app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+    assert app.index.document_text(c.doc)[c.char_start : c.char_end] == c.quote
     assert a.hits and a.timings_ms["total"] >= a.timings_ms["retrieve"]
 
 

@@ -54,7 +54,7 @@ def test_seed_questions_get_cited_answers(seed_app, question, expected):
     assert a.answered, a.answer
     assert any(expected in c.quote for c in a.citations), [c.quote for c in a.citations]
     for c in a.citations:
-        assert seed_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+        assert seed_app.index.document_text(c.doc)[c.char_start : c.char_end] == c.quote
 
 
 @pytest.mark.parametrize("question", REFUSE)
@@ -71,7 +71,7 @@ def test_answer_inside_the_glued_paragraph(seed_app):
         (c.doc, c.quote) for c in a.citations
     ]  # the chairman's name, quoted from inside the 6,600-character line
     for c in named:
-        assert seed_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+        assert seed_app.index.document_text(c.doc)[c.char_start : c.char_end] == c.quote
 
 
 # refusal by score: no named entity to miss, only the answerability model can refuse these

@@ -32,7 +32,7 @@ def run_cli(fake_app, monkeypatch):
 
 
 def _source_paragraph(app, doc: str, n: int):
-    return next(p for p in app.index.manifest.paragraphs(doc) if p.n == n)
+    return next(p for p in app.index.paragraphs(doc) if p.n == n)
 
 
 def _check_quote(app, doc: str, n: int, quote: str, link: str) -> None:
@@ -42,7 +42,7 @@ def _check_quote(app, doc: str, n: int, quote: str, link: str) -> None:
     q = parse_qs(urlsplit(link).query)
     assert q["doc"] == [doc] and q["p"] == [str(n)]
     start, end = parse_span(q["q"][0])
-    assert para.start <= start < end <= para.end and app.index.manifest.document_text(doc)[start:end] == quote
+    assert para.start <= start < end <= para.end and app.index.document_text(doc)[start:end] == quote
 
 
 def test_ask_exports_a_docx_brief_whose_quotes_are_verbatim_with_references_and_permalinks(run_cli, fake_app, tmp_path):
@@ -168,18 +168,18 @@ def test_permalinks_survive_a_reingest_of_unchanged_documents_a_touch_a_rename_a
 
     fake_app.sync()
     doc = "000_b0dddf86d6f85ffe.txt"
-    before = fake_app.index.manifest.paragraphs(doc)
+    before = fake_app.index.paragraphs(doc)
     path = fake_app.settings.corpus_dir / doc
     os.utime(path, (1, 1))  # touched, same content
     fake_app.sync()
-    assert fake_app.index.manifest.paragraphs(doc) == before
+    assert fake_app.index.paragraphs(doc) == before
     path.rename(path.with_name("renamed.txt"))
     fake_app.sync()
-    assert fake_app.index.manifest.paragraphs("renamed.txt") == before
+    assert fake_app.index.paragraphs("renamed.txt") == before
     # numbering comes from the source text alone: a new index of the same file numbers it the same
     corpus2 = tmp_path / "corpus2"
     corpus2.mkdir()
     shutil.copy2(fake_app.settings.corpus_dir / "renamed.txt", corpus2 / doc)
     fresh = build(settings_for(corpus2).model_copy(update={"index_dir": tmp_path / "index2"}), embedder=HashEmbedder())
     fresh.sync()
-    assert fresh.index.manifest.paragraphs(doc) == before
+    assert fresh.index.paragraphs(doc) == before

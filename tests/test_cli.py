@@ -49,8 +49,8 @@ def test_docs_lists_every_document_with_its_metadata_and_the_skipped_ones_with_t
     assert res.exit_code == 0, res.output
     rows = {r["name"]: r for r in json.loads(res.stdout)}
     assert sorted(rows) == sorted([*SEED_NAMES, "notes.xyz"])
-    m = fake_app.index.manifest
-    for d in m.documents():
+    idx = fake_app.index
+    for d in idx.documents():
         assert rows[d.path] == {
             "name": d.path, "title": d.meta.title, "date": d.meta.date, "source": d.meta.source, "lang": d.meta.lang,
             "paragraphs": d.n_paragraphs, "chunks": d.n_chunks, "status": "indexed", "reason": "", "ocr_pages": [],
@@ -100,7 +100,7 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
                 "Việt Nam và Phần Lan hợp tác về giáo dục đại học năm 2026.\n", encoding="utf-8"
             )
             state["dropped"] = True
-        indexed = "new.txt" in {d.path for d in app.index.manifest.documents()}
+        indexed = "new.txt" in {d.path for d in app.index.documents()}
         if indexed or time.monotonic() > state["deadline"]:
             raise KeyboardInterrupt  # the user presses Ctrl+C
         real_sleep(0.05)
@@ -115,7 +115,7 @@ def test_watch_syncs_at_start_then_indexes_a_dropped_file_and_stops_on_ctrl_c(fa
     ]
     assert f"watching {corpus} (Ctrl+C to stop)" in out
     assert out.index(f"watching {corpus} (Ctrl+C to stop)") < out.index("sync: indexed new.txt")  # found by watching
-    assert "new.txt" in {d.path for d in app.index.manifest.documents()}
+    assert "new.txt" in {d.path for d in app.index.documents()}
     assert app.ask("Phần Lan giáo dục đại học 2026", retrieval_mode="lexical").hits[0].chunk.doc == "new.txt"
     real_sleep(0.3)
     assert not [t for t in threading.enumerate() if t.name == "corpus-watcher"], "Ctrl+C left the watcher running"

@@ -46,13 +46,13 @@ from assistant.app import build
 from assistant.settings import Settings
 from tests.support.fakes import HashEmbedder
 app = build(Settings(corpus_dir={str(corpus)!r}, index_dir={str(index)!r}), embedder=HashEmbedder())
-ids = sorted(app.index.manifest.chunk_ids())
+ids = sorted(app.index.chunk_ids())
 got = app.index.collection.get(ids=ids, include=["embeddings"])
 emb = dict(zip(got["ids"], [list(map(float, e)) for e in got["embeddings"]]))
 app.index.refresh()
 top = {{}}
 from assistant.ingest import passage_texts
-titles = {{d.path: d.meta.title for d in app.index.manifest.documents()}}
+titles = {{d.path: d.meta.title for d in app.index.documents()}}
 for cid in ids[:: max(1, len(ids) // 25)]:
     vec = app.embedder.embed_passages(passage_texts(app.embedder, [app.index.chunks[cid]], titles, True))[0]
     top[cid] = app.index.dense(vec, 1, None)[0][0]

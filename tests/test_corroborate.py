@@ -83,7 +83,7 @@ def test_an_answer_lists_the_copies_that_state_its_quote_and_not_a_text_with_ano
     assert {"doc": "syndicated.txt", "paragraph": 5, "lang": "vi", "score": row[0]["score"]} in row
     assert set(answer.timings_ms) == {"retrieve", "answer", "total"}  # corroboration is part of the answer step
     # the paragraph named is the one whose text holds the fact: "also in" is findable
-    para = next(p for p in story_app.index.manifest.paragraphs("syndicated.txt") if p.n == 5)
+    para = next(p for p in story_app.index.paragraphs("syndicated.txt") if p.n == 5)
     assert cit.quote in para.text
 
 

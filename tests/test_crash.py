@@ -94,20 +94,19 @@ def state(corpus: Path, index: Path) -> dict:
 
     app = hash_app(corpus, index)
     idx = app.index
-    m = idx.manifest
-    ids = sorted(m.chunk_ids())
+    ids = sorted(idx.chunk_ids())
     got = idx.collection.get(include=["embeddings", "metadatas"])
     lex = LexicalIndex.open(index / "lexical")
-    codes = sorted({w for c in m.all_chunks() for w in words(c.text) if w.startswith("doc0")})
+    codes = sorted({w for c in idx.all_chunks() for w in words(c.text) if w.startswith("doc0")})
     rows = {code: sorted(cid for cid, _ in lex.search(code, "vi", 1000)) for code in codes}
     rows.update(
         {
             doc: sorted(cid for cid, _ in lex.search("tài liệu", "vi", 1000, {doc}))
-            for doc in sorted(d.path for d in m.documents())
+            for doc in sorted(d.path for d in idx.documents())
         }
     )
     out = {
-        "documents": [(d.path, d.hash, d.n_paragraphs, d.n_chunks) for d in m.documents()],
+        "documents": [(d.path, d.hash, d.n_paragraphs, d.n_chunks) for d in idx.documents()],
         "chunk_ids": ids,
         "chroma_ids": sorted(got["ids"]),
         "chroma_count": idx.collection.count(),
@@ -117,16 +116,18 @@ def state(corpus: Path, index: Path) -> dict:
         "metadatas": {cid: meta for cid, meta in zip(got["ids"], got["metadatas"])},
         "lexical_ids": sorted(lex.ids()),
         "lexical_rows": rows,
-        "lexical_in_step": m.get("lexical_analysis") == identity() and idx.lexical_problem(thorough=True) is None,
-        "dirty": m.get("dirty"),
-        "skipped": m.skipped(),
+        "lexical_in_step": (
+            idx.manifest_for_tests.get("lexical_analysis") == identity() and idx.lexical_problem(thorough=True) is None
+        ),
+        "interrupted": idx.interrupted(),
+        "skipped": idx.skipped(),
     }
     idx.close()
     return out
 
 
 def assert_converged(got: dict, want: dict, label: str) -> None:
-    assert got["dirty"] == "0", f"{label}: still marked dirty"
+    assert not got["interrupted"], f"{label}: still marked dirty"
     assert got["skipped"] == {}, f"{label}: {got['skipped']}"
     assert got["documents"] == want["documents"], f"{label}: documents differ"
     assert got["chunk_ids"] == want["chunk_ids"], f"{label}: chunk ids differ"
@@ -229,18 +230,17 @@ def test_doctor_finds_and_repairs_a_damaged_index(tmp_path):
     assert not _doctor(app).findings, "a fresh index is healthy"
 
     idx = app.index
-    m = idx.manifest
-    lost = m.doc_chunk_ids("doc-001.txt")[:3]
+    lost = idx.doc_chunk_ids("doc-001.txt")[:3]
     idx.collection.delete(ids=lost)  # vectors lost
     idx.collection.add(
         ids=["orphan-1"],
         embeddings=[np.ones(256, np.float32) / 16],
         metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}],
     )
-    moved = m.doc_chunk_ids("doc-002.txt")
+    moved = idx.doc_chunk_ids("doc-002.txt")
     metas = idx.collection.get(ids=moved, include=["metadatas"])  # as a crash in the middle of a rename leaves them
     idx.collection.update(ids=metas["ids"], metadatas=[{**meta, "doc": "old-name.txt"} for meta in metas["metadatas"]])
-    swapped = m.doc_chunk_ids("doc-003.txt")[1]
+    swapped = idx.doc_chunk_ids("doc-003.txt")[1]
     idx.collection.update(
         ids=[swapped], embeddings=[np.eye(256, dtype=np.float32)[7]]
     )  # a vector that is not its text's
@@ -287,7 +287,7 @@ def test_doctor_reports_an_interrupted_ingest_and_another_model(tmp_path):
     make_docs(corpus, 3)
     app = hash_app(corpus, tmp_path / "index")
     app.sync()
-    app.index.manifest.set("dirty", "1")
+    app.index.begin()  # an ingest began and never committed
     from assistant.doctor import run
 
     checked = run(app, fix=False, model_id="another-model")
@@ -297,7 +297,7 @@ def test_doctor_reports_an_interrupted_ingest_and_another_model(tmp_path):
     )
     fixed = _doctor(app)
     assert [f.check for f in fixed.findings] == ["dirty"] and fixed.healthy
-    assert app.index.manifest.get("dirty") == "0"
+    assert not app.index.interrupted()
 
 
 def test_doctor_command_json(tmp_path, monkeypatch):
@@ -338,13 +338,13 @@ def test_recover_says_what_it_repaired_as_typed_values(tmp_path):
     app.sync()
     idx = app._writer
     assert idx is not None and idx.recover() == []  # a healthy index: nothing to repair
-    idx.collection.delete(ids=idx.manifest.doc_chunk_ids("doc-001.txt")[:1])
+    idx.collection.delete(ids=idx.doc_chunk_ids("doc-001.txt")[:1])
     idx.collection.add(
         ids=["orphan-1"],
         embeddings=[np.ones(256, np.float32) / 16],
         metadatas=[{"doc": "nowhere.txt", "paragraph": 1, "kind": "text"}],
     )
-    idx.manifest.set("dirty", "1")
+    idx.begin()  # an ingest began and never committed
     assert idx.recover() == [
         Repair("orphan-vectors", "removed 1 orphan vectors"),
         Repair("missing-vectors", "doc-001.txt: vectors incomplete, will be re-indexed", ("doc-001.txt",)),

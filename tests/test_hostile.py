@@ -110,19 +110,19 @@ def _app(corpus: Path, index: Path, **kw):
 def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(hostile):
     corpus, index, expected, report = hostile
     app = _app(corpus, index)
-    chunks = {d.path: d.n_chunks for d in app.index.manifest.documents()}
+    chunks = {d.path: d.n_chunks for d in app.index.documents()}
     rows, bad = outcome_table(expected, report, chunks)
     print_table(rows)
     assert not bad, "\n".join(bad)
-    m = app.index.manifest
+    idx = app.index
     for name, want in expected.items():
         if want.outcome == "indexed":
-            text = m.document_text(name)
+            text = idx.document_text(name)
             assert text is not None and unicodedata.is_normalized("NFC", text), name
             assert want.needle in text, f"{name}: {want.needle!r} not in its text"
     # the index is whole: every manifest chunk has its vector and its lexical row
-    ids = m.chunk_ids()
-    assert set(app.index.collection.get(include=[])["ids"]) == ids == set(app.index.lexical().ids())
+    ids = idx.chunk_ids()
+    assert set(app.index.vector_ids()) == ids == set(app.index.lexical_ids())
 
 
 def test_skip_reasons_say_what_to_do(hostile):
@@ -143,13 +143,13 @@ def test_skip_reasons_say_what_to_do(hostile):
 def test_tricky_texts_are_decoded_and_cleaned(hostile):
     corpus, index, _, _ = hostile
     app = _app(corpus, index)
-    m = app.index.manifest
+    idx = app.index
     from tests.support.hostile import CP1258_TEXT, NFD_TEXT, UTF16_TEXT
 
-    assert m.document_text("legacy cp1258.txt") == CP1258_TEXT.replace("\r\n", "\n")
-    assert m.document_text("utf16 with bom.txt") == UTF16_TEXT
-    assert m.document_text("nfd text.txt") == NFD_TEXT
-    html = m.document_text("page with scripts.html")
+    assert idx.document_text("legacy cp1258.txt") == CP1258_TEXT.replace("\r\n", "\n")
+    assert idx.document_text("utf16 with bom.txt") == UTF16_TEXT
+    assert idx.document_text("nfd text.txt") == NFD_TEXT
+    html = idx.document_text("page with scripts.html")
     assert "SCRIPT_PAYLOAD" not in html and "NOSCRIPT_PAYLOAD" not in html and "secret-css-rule" not in html
     # an NFC question finds the document that arrived in NFD
     hits = app.ask("Ngân hàng Thế giới hỗ trợ chuyển đổi năng lượng xanh", retrieval_mode="lexical").hits
@@ -159,17 +159,17 @@ def test_tricky_texts_are_decoded_and_cleaned(hostile):
 def test_a_five_mb_line_is_split_into_chunks_within_the_limit(hostile):
     corpus, index, _, _ = hostile
     app = _app(corpus, index)
-    m = app.index.manifest
-    doc = next(d for d in m.documents() if d.path == "one line 5mb.txt")
+    idx = app.index
+    doc = next(d for d in idx.documents() if d.path == "one line 5mb.txt")
     assert doc.n_paragraphs == 1 and doc.n_chunks > 100
-    pieces = [c for c in m.all_chunks() if c.doc == "one line 5mb.txt"]
+    pieces = [c for c in idx.all_chunks() if c.doc == "one line 5mb.txt"]
     assert all(len(c.text.split()) <= MAX_TOKENS for c in pieces)
     assert pieces[0].start == 0 and all(a.end <= b.start for a, b in zip(pieces, pieces[1:]))
 
 
 def test_odd_file_names_are_kept_exactly(hostile):
     corpus, index, expected, _ = hostile
-    names = {d.path for d in _app(corpus, index).index.manifest.documents()}
+    names = {d.path for d in _app(corpus, index).index.documents()}
     for name in (
         "báo cáo hợp tác Việt Nam.txt",
         "🚀 launch notes 🇻🇳.md",
@@ -310,8 +310,8 @@ def test_a_question_about_the_injection_only_quotes_it(fake_app):
     a = fake_app.ask("What do the previous instructions say to answer about developer mode?", min_score=0.3)
     # extractive mode can only quote: the answer is the notice's own sentence, cited where it stands, nothing obeyed
     assert a.answered and a.citations, a.answer
-    text = fake_app.index.manifest.document_text("notice.txt")
-    para = {p.n: p for p in fake_app.index.manifest.paragraphs("notice.txt")}[2]
+    text = fake_app.index.document_text("notice.txt")
+    para = {p.n: p for p in fake_app.index.paragraphs("notice.txt")}[2]
     assert para.text == INJECTION
     for c in a.citations:
         assert (c.doc, c.paragraph) == ("notice.txt", 2)

@@ -17,15 +17,15 @@ def test_first_ingest_indexes_all_seeds_with_exact_anchors(fake_app):
     r = fake_app.sync()
     assert sorted(r.added) == sorted(p.name for p in fake_app.settings.corpus_dir.iterdir())
     assert r.skipped == [] and r.chunks >= r.paragraphs > 50
-    m = fake_app.index.manifest
-    for d in m.documents():
-        text = m.document_text(d.path)
+    idx = fake_app.index
+    for d in idx.documents():
+        text = idx.document_text(d.path)
         raw = (fake_app.settings.corpus_dir / d.path).read_text(encoding="utf-8")
-        for p in m.paragraphs(d.path):
+        for p in idx.paragraphs(d.path):
             assert text[p.start : p.end] == p.text and p.text in raw
-    chroma_ids = set(fake_app.index.collection.get(include=[])["ids"])
-    assert chroma_ids == m.chunk_ids()
-    assert set(fake_app.index.lexical().ids()) == chroma_ids
+    chroma_ids = set(fake_app.index.vector_ids())
+    assert chroma_ids == idx.chunk_ids()
+    assert set(fake_app.index.lexical_ids()) == chroma_ids
 
 
 def test_second_ingest_changes_nothing(fake_app):
@@ -46,19 +46,15 @@ def test_changed_file_replaces_only_its_chunks(fake_app):
     fake_app.sync()
     corpus = fake_app.settings.corpus_dir
     f = corpus / "002_ac641c82a5bb9970.txt"
-    others_before = {
-        c
-        for c in fake_app.index.manifest.chunk_ids()
-        if not c.startswith(fake_app.index.manifest.documents()[2].hash[:20])
-    }
+    others_before = {c for c in fake_app.index.chunk_ids() if not c.startswith(fake_app.index.documents()[2].hash[:20])}
     time.sleep(0.01)
     f.write_text(f.read_text(encoding="utf-8") + "\n\nĐoạn mới về hợp tác Việt Nam - Phần Lan.\n", encoding="utf-8")
     r = fake_app.sync()
     assert r.updated == [f.name] and r.added == [] and r.unchanged == 4
-    assert others_before <= fake_app.index.manifest.chunk_ids()
+    assert others_before <= fake_app.index.chunk_ids()
     hits = fake_app.ask("hợp tác Việt Nam - Phần Lan", retrieval_mode="lexical").hits
     assert hits[0].chunk.doc == f.name
-    assert set(fake_app.index.collection.get(include=[])["ids"]) == fake_app.index.manifest.chunk_ids()
+    assert set(fake_app.index.vector_ids()) == fake_app.index.chunk_ids()
 
 
 def test_deleted_file_is_purged(fake_app):
@@ -67,10 +63,10 @@ def test_deleted_file_is_purged(fake_app):
     victim.unlink()
     r = fake_app.sync()
     assert r.removed == [victim.name]
-    ids = fake_app.index.manifest.chunk_ids()
-    assert set(fake_app.index.collection.get(include=[])["ids"]) == ids
-    assert all(c.doc != victim.name for c in fake_app.index.manifest.all_chunks())
-    assert set(fake_app.index.lexical().ids()) == ids
+    ids = fake_app.index.chunk_ids()
+    assert set(fake_app.index.vector_ids()) == ids
+    assert all(c.doc != victim.name for c in fake_app.index.all_chunks())
+    assert set(fake_app.index.lexical_ids()) == ids
 
 
 def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
@@ -80,17 +76,17 @@ def test_renamed_file_is_moved_not_reembedded(fake_app, monkeypatch):
     calls = []
     orig = fake_app.embedder.embed_passages
     monkeypatch.setattr(fake_app.embedder, "embed_passages", lambda t: calls.append(len(t)) or orig(t))
-    m = fake_app.index.manifest
-    before = {d.path: d.n_chunks for d in m.documents()}["001_42eb7389f324bfd9.txt"]
-    ids_before = set(m.doc_chunk_ids("001_42eb7389f324bfd9.txt"))
+    idx = fake_app.index
+    before = {d.path: d.n_chunks for d in idx.documents()}["001_42eb7389f324bfd9.txt"]
+    ids_before = set(idx.doc_chunk_ids("001_42eb7389f324bfd9.txt"))
     r = fake_app.sync()
     assert r.renamed == [Renamed("001_42eb7389f324bfd9.txt", "eu-digital.txt")]
     assert r.to_json()["renamed"] == [{"from": "001_42eb7389f324bfd9.txt", "to": "eu-digital.txt"}]  # the --json shape
     assert calls == []
-    docs = {d.path: d.n_chunks for d in m.documents()}
+    docs = {d.path: d.n_chunks for d in idx.documents()}
     assert "001_42eb7389f324bfd9.txt" not in docs and docs["eu-digital.txt"] == before > 0
     got = fake_app.index.collection.get(where={"doc": "eu-digital.txt"}, include=["metadatas"])
-    assert set(got["ids"]) == ids_before == set(m.doc_chunk_ids("eu-digital.txt"))  # every vector moved, none re-made
+    assert set(got["ids"]) == ids_before == set(idx.doc_chunk_ids("eu-digital.txt"))  # every vector moved, none re-made
     assert fake_app.index.collection.get(where={"doc": "001_42eb7389f324bfd9.txt"}, include=[])["ids"] == []
     assert fake_app.ask("D4D Hub", retrieval_mode="lexical").hits[0].chunk.doc == "eu-digital.txt"
     assert fake_app.ask("D4D Hub", retrieval_mode="dense").hits[0].chunk.doc == "eu-digital.txt"
@@ -210,11 +206,11 @@ def test_model_change_reembeds_everything_and_drops_the_old_vectors(corpus, sett
     r = build(s, embedder=other).sync()
     assert sorted(r.added) == sorted(p.name for p in corpus.iterdir()) and r.unchanged == 0
     app = build(s, embedder=other)
-    assert app.index.manifest.get("model_id") == "fake-hash-128"
+    assert app.index.built_model() == "fake-hash-128"
     new_collection = app.index.collection.name
     assert new_collection != old_collection
     assert _collections(s) == {new_collection}  # the old model's vectors are gone from disk, not just unused
-    assert app.index.collection.count() == r.chunks == len(app.index.manifest.chunk_ids())
+    assert len(app.index.vector_ids()) == r.chunks == len(app.index.chunk_ids())
     got = app.index.collection.get(limit=1, include=["embeddings"])
     assert len(got["embeddings"][0]) == 128
     assert app.ask("D4D Hub", retrieval_mode="dense").hits[0].chunk.doc == "001_42eb7389f324bfd9.txt"
@@ -228,26 +224,26 @@ def test_reset_for_model_forgets_documents_vectors_and_lexical_rows(corpus, sett
     s = settings_for(corpus)
     app = build(s, embedder=HashEmbedder())
     app.sync()
-    ident = app.index.manifest.get("index_id")
+    ident = app.index.index_id
     old_collection = app.index.collection.name
     idx = Index(s, "fake-other")
     assert idx.model_changed() and not Index(s, "fake-hash-256").model_changed()
     idx.reset_for_model()
-    assert not idx.model_changed() and idx.manifest.get("model_id") == "fake-other"
-    assert idx.manifest.documents() == [] and idx.manifest.chunk_ids() == set()
-    assert idx.manifest.get("dirty") == "0" and idx.manifest.get("index_id") == ident
+    assert not idx.model_changed() and idx.built_model() == "fake-other"
+    assert idx.documents() == [] and idx.chunk_ids() == set()
+    assert not idx.interrupted() and idx.index_id == ident
     assert old_collection not in _collections(s)
     idx.refresh()
-    assert len(idx.lexical().ids()) == 0 and len(idx.chunks) == 0
+    assert len(idx.lexical_ids()) == 0 and len(idx.chunks) == 0
 
 
 def _state(app):
-    m = app.index.manifest
+    idx = app.index
     return (
-        sorted((d.path, d.hash, d.n_chunks) for d in m.documents()),
-        sorted(m.chunk_ids()),
-        sorted(app.index.collection.get(include=[])["ids"]),
-        sorted(app.index.lexical().ids()),
+        sorted((d.path, d.hash, d.n_chunks) for d in idx.documents()),
+        sorted(idx.chunk_ids()),
+        sorted(app.index.vector_ids()),
+        sorted(app.index.lexical_ids()),
     )
 
 
@@ -355,7 +351,7 @@ def test_the_reader_view_reads_chunk_texts_on_demand_exactly_as_indexed(fake_app
     fake_app.sync()
     index = fake_app.index
     index.refresh()
-    every = {c.id: c for c in index.manifest.all_chunks()}
+    every = {c.id: c for c in index.all_chunks()}
     assert set(index.chunks) == set(every) and len(index.chunks) == len(every)
     for cid, chunk in every.items():  # Vietnamese text: SQLite's substr must count characters as Python does
         assert index.chunks[cid] == chunk and index.chunks.doc_of(cid) == chunk.doc

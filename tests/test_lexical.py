@@ -242,9 +242,9 @@ def test_a_deleted_or_rewritten_document_leaves_no_trace_in_lexical_results(corp
             "kangaroo" in h.chunk.text or "wombat" in h.chunk.text for h in app.ask(q, retrieval_mode="lexical").hits
         ), q
     assert docs("thú có túi hồ tiêu Gia Lai")[0] == "wombat.txt"
-    lex = app.index.lexical()
     assert (
-        sorted(lex.ids()) == sorted(app.index.manifest.chunk_ids()) and app.index.lexical_problem(thorough=True) is None
+        sorted(app.index.lexical_ids()) == sorted(app.index.chunk_ids())
+        and app.index.lexical_problem(thorough=True) is None
     )
 
 
@@ -273,9 +273,9 @@ def _previous_version(index) -> None:
             f,
             data=np.zeros(3, np.float32),
             ids=np.array(["a", "b"]),
-            generation=np.array(index.manifest.get("generation")),
+            generation=np.array(index.manifest_for_tests.get("generation")),
         )
-    index.manifest.set("lexical_analysis", analysis_id())
+    index.manifest_for_tests.set("lexical_analysis", analysis_id())
 
 
 def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_next_sync(corpus, settings_for, caplog):
@@ -303,8 +303,11 @@ def test_an_index_of_the_previous_version_is_read_at_once_and_rebuilt_by_the_nex
     assert logs == [
         "lexical index rebuilt (the lexical index was built by a previous version (lexical.npz) and is rebuilt as a tantivy index (lexical/))"
     ]
-    assert not (app.index.dir / "lexical.npz").exists() and app.index.manifest.get("lexical_analysis") == identity()
-    assert sorted(LexicalIndex.open(app.index.dir / "lexical").ids()) == sorted(app.index.manifest.chunk_ids())
+    assert (
+        not (app.index.dir / "lexical.npz").exists()
+        and app.index.manifest_for_tests.get("lexical_analysis") == identity()
+    )
+    assert sorted(LexicalIndex.open(app.index.dir / "lexical").ids()) == sorted(app.index.chunk_ids())
     again = build(settings, embedder=HashEmbedder())
     assert again.ask("Vilka är myndigheterna?", retrieval_mode="lexical").hits[0].chunk.text.startswith(TARGET)
     assert build(settings, embedder=HashEmbedder()).index.lexical_problem(thorough=True) is None
@@ -337,7 +340,7 @@ def test_many_replaced_chunks_trigger_a_rebuild_at_commit(corpus, settings_for):
     first.write_text(first.read_text(encoding="utf-8") + "\nMột đoạn mới về hợp tác.\n", encoding="utf-8")
     app.sync()  # one document of five rewritten: well past 10% of the chunks
     lex = LexicalIndex.open(app.index.dir / "lexical")
-    assert lex.dead() == 0 and sorted(lex.ids()) == sorted(app.index.manifest.chunk_ids())
+    assert lex.dead() == 0 and sorted(lex.ids()) == sorted(app.index.chunk_ids())
 
 
 def test_language_terms_score_with_the_shared_length_as_before():

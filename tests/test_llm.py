@@ -90,14 +90,18 @@ def _paragraphs(text: str) -> list[Paragraph]:
 
 @pytest.fixture
 def index(tmp_path):
-    """An index stand-in reading a real manifest holding DOCS (all `citations.verified` needs: the
-    document text and paragraphs, as Index gives them)."""
+    """An index stand-in reading a real manifest holding DOCS (what `citations.verified` and the extractive
+    fallback read: the document text and paragraphs, and the stored sentence vectors, as Index gives them)."""
     m = Manifest(tmp_path / "manifest.sqlite")
     for doc, text in DOCS.items():
         paras = _paragraphs(text)
         chunks = [Chunk(f"{doc}#{p.n}", doc, p.n, p.start, p.end, p.text) for p in paras]
         m.put_document(DocRecord(doc, doc, len(text), 0, DocMeta()), text, paras, chunks)
-    yield SimpleNamespace(manifest=m, document_text=m.document_text, paragraphs=m.paragraphs)
+
+    def cached_vectors(keys: list[str]) -> dict[str, np.ndarray]:
+        return {k: np.frombuffer(v, dtype=np.float32) for k, v in m.cached_vectors(keys).items()}
+
+    yield SimpleNamespace(document_text=m.document_text, paragraphs=m.paragraphs, cached_vectors=cached_vectors)
     m.close()
 
 
@@ -107,7 +111,7 @@ def hits(index) -> list[Hit]:
     wanted = [("vi.txt", 2), ("vi.txt", 3), ("en.txt", 1)]
     out = []
     for rank, (doc, n) in enumerate(wanted):
-        p = next(p for p in index.manifest.paragraphs(doc) if p.n == n)
+        p = next(p for p in index.paragraphs(doc) if p.n == n)
         out.append(Hit(Chunk(f"{doc}#{n}", doc, n, p.start, p.end, p.text), 1.0 - rank / 10, dense=0.9))
     return out
 
@@ -121,8 +125,8 @@ def ask(llm, hits, index, *, lang="vi", fallback=False, embedder=None):
 
 def assert_verbatim(answer, index):
     for c in answer.citations:
-        text = index.manifest.document_text(c.doc)
-        para = next(p for p in index.manifest.paragraphs(c.doc) if p.n == c.paragraph)
+        text = index.document_text(c.doc)
+        para = next(p for p in index.paragraphs(c.doc) if p.n == c.paragraph)
         assert text[c.char_start : c.char_end] == c.quote
         assert para.start <= c.char_start < c.char_end <= para.end
 

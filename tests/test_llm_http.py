@@ -83,7 +83,7 @@ def test_a_streamed_answer_arrives_in_pieces_and_is_checked_when_complete(folder
     assert a.answer.startswith(quoted.rstrip(".")) and a.citations and a.citations[0].quote
     text = build(
         Settings(corpus_dir=folders / "corpus", index_dir=folders / "index"), embedder=HashEmbedder()
-    ).index.manifest.document_text(a.citations[0].doc)
+    ).index.document_text(a.citations[0].doc)
     assert text[a.citations[0].char_start : a.citations[0].char_end] == a.citations[0].quote
     # the invented sentence is not dropped unseen: it is listed as removed, with why
     assert [(r.text, r.markers, r.reason, r.sentence_kept) for r in a.removed] == [

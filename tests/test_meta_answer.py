@@ -118,7 +118,7 @@ def test_source_and_date_questions_quote_the_exact_line(synced, question, lang, 
     assert [(c.doc, c.paragraph, c.quote) for c in a.citations] == [(doc, paragraph, quote)]
     assert a.answer == f"{quote} [1]"
     assert verified(a.citations, synced.index) == a.citations
-    text = synced.index.manifest.document_text(doc)
+    text = synced.index.document_text(doc)
     c = a.citations[0]
     assert text[c.char_start : c.char_end] == quote
 

@@ -87,7 +87,7 @@ def test_scanned_pdf_is_indexed_page_by_page_in_nfc(ocr_app):
     app, report, calls = ocr_app
     assert report.skipped == [] and sorted(report.added) == ["mixed.pdf", "quyet-dinh.pdf"]
     assert (report.ocr_pages, report.ocr_cached_pages) == (3, 0)
-    paragraphs = app.index.manifest.paragraphs("quyet-dinh.pdf")
+    paragraphs = app.index.paragraphs("quyet-dinh.pdf")
     assert [p.page for p in paragraphs] == [1, 1, 1, 2]  # wrapped lines re-joined: one paragraph each
     for p, want in zip(paragraphs, [TITLE, AID, LEAD, PAGE_2]):
         assert unicodedata.is_normalized("NFC", p.text)
@@ -103,7 +103,7 @@ def test_scanned_pdf_is_indexed_page_by_page_in_nfc(ocr_app):
 
 def test_mixed_pdf_ocrs_only_the_page_without_a_text_layer(ocr_app):
     app, _, _ = ocr_app
-    paragraphs = app.index.manifest.paragraphs("mixed.pdf")
+    paragraphs = app.index.paragraphs("mixed.pdf")
     assert paragraphs[0].page == 1 and paragraphs[0].text == PAGE1[0]  # the text layer, not OCR
     assert paragraphs[-1].page == 2 and _cer(paragraphs[-1].text, MIXED_SCAN) < 0.03
     rows = {r.name: r for r in app.documents()}
@@ -116,8 +116,8 @@ def _check_ocr_answer(app, answer) -> None:
     c = answer.citations[0]
     assert (c.doc, c.page, c.ocr) == ("quyet-dinh.pdf", 1, True)
     assert "45 triệu đô la Mỹ" in c.quote
-    text = app.index.manifest.document_text(c.doc)
-    para = next(p for p in app.index.manifest.paragraphs(c.doc) if p.n == c.paragraph)
+    text = app.index.document_text(c.doc)
+    para = next(p for p in app.index.paragraphs(c.doc) if p.n == c.paragraph)
     assert verify(c, text, para.start, para.end)  # verbatim from the OCR text layer
     assert answer.to_json()["citations"][0]["ocr"] is True
     assert f"quyet-dinh.pdf ¶{c.paragraph} p.1 (OCR text of the scanned page)" in format_answer(answer)
@@ -260,7 +260,7 @@ def test_with_ocr_off_a_partly_scanned_pdf_keeps_its_text_pages(tmp_path, scans)
     app = build(_settings(tmp_path, ocr_max_pages=0), embedder=HashEmbedder())
     report = app.sync()
     assert report.added == ["mixed.pdf"] and report.ocr_pages == 0
-    assert {p.page for p in app.index.manifest.paragraphs("mixed.pdf")} == {1}
+    assert {p.page for p in app.index.paragraphs("mixed.pdf")} == {1}
 
 
 def test_a_blank_pdf_is_not_mistaken_for_a_scan(tmp_path):
@@ -306,7 +306,7 @@ def test_killed_mid_ocr_resumes_from_the_cache_and_never_reads_a_page_twice(tmp_
     app = build(_settings(tmp_path), embedder=HashEmbedder())
     report = app.sync()
     assert report.added == ["quyet-dinh.pdf"] and (report.ocr_pages, report.ocr_cached_pages) == (1, 1)
-    assert [p.page for p in app.index.manifest.paragraphs("quyet-dinh.pdf")] == [1, 1, 1, 2]
+    assert [p.page for p in app.index.paragraphs("quyet-dinh.pdf")] == [1, 1, 1, 2]
     # removed, then dropped in again (or renamed, or re-embedded for a new model): nothing is read again
     data = (corpus / "quyet-dinh.pdf").read_bytes()
     (corpus / "quyet-dinh.pdf").unlink()

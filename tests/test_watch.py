@@ -34,7 +34,7 @@ class Recorder:
             report = real_sync(*a, **kw)
             with self.lock:
                 self.reports.append(report)
-                for d in app.index.manifest.documents():
+                for d in app.index.documents():
                     self.seen_hashes.setdefault(d.path, set()).add(d.hash)
             return report
 
@@ -52,7 +52,7 @@ class Recorder:
 
 
 def docs(app) -> dict[str, str]:
-    return {d.path: d.hash for d in app.index.manifest.documents()}
+    return {d.path: d.hash for d in app.index.documents()}
 
 
 def wait_for(predicate, timeout: float = WAIT) -> float:
@@ -113,7 +113,7 @@ def test_dropped_changed_renamed_and_deleted_files_are_synced(watched):
     (corpus / "renamed.txt").unlink()
     took = wait_for(lambda: any(r.removed == ["renamed.txt"] for r in rec.reports))
     print(f"deleted file purged after {took:.1f} s")
-    assert set(app.index.collection.get(include=[])["ids"]) == app.index.manifest.chunk_ids()
+    assert set(app.index.vector_ids()) == app.index.chunk_ids()
 
 
 def test_a_burst_of_files_is_one_sync(watched):

@@ -316,7 +316,7 @@ def evaluate_file(
 
 
 def _missing_docs(app: App, questions: list[Question]) -> set[str]:
-    known = {d.path for d in app.index.manifest.documents()}
+    known = {d.path for d in app.index.documents()}
     return {d for q in questions for d in q.docs} - known
 
 

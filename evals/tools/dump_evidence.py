@@ -35,7 +35,7 @@ def rows(app, name: str, questions, log, removed: bool = True) -> list[dict]:
     s = app.settings
     app.sync()
     index, embedder = app.index, app.embedder
-    all_docs = sorted(d.path for d in index.manifest.documents())
+    all_docs = sorted(d.path for d in index.documents())
     out = []
     for i, q in enumerate(questions):
         weights = (s.dense_weight, s.dense_weight_other)

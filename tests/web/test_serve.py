@@ -211,7 +211,7 @@ def test_a_refused_question_renders_the_nearest_passages_and_one_opens_in_the_vi
     viewer, target = page.on_transcript_click(turns, _event(action="hit", turn="0", n="1"))
     ch = answer.hits[1].chunk
     assert target == Target(ch.doc, ch.paragraph, -1, -1, "nearest passage")
-    paragraphs = page_app.index.manifest.paragraphs(ch.doc)
+    paragraphs = page_app.index.paragraphs(ch.doc)
     assert viewer == render_paragraph_view(target, page_app.index.doc_meta.get(ch.doc), paragraphs)
     assert "nearest passage in its document" in viewer and "<mark>" not in viewer
 
@@ -226,7 +226,7 @@ def test_a_citation_click_opens_its_paragraph_and_the_viewer_switches_to_the_who
     viewer, target = click(turns, _event(action="cite", turn="0", n=str(c.n)))
     assert target == Target(c.doc, c.paragraph, c.char_start, c.char_end, f"[{c.n}]")
     meta = page_app.index.doc_meta.get(c.doc)
-    paragraphs = page_app.index.manifest.paragraphs(c.doc)
+    paragraphs = page_app.index.paragraphs(c.doc)
     assert viewer == render_paragraph_view(target, meta, paragraphs)
     assert f"<mark>{esc(c.quote)}</mark>" in viewer
 
@@ -321,7 +321,7 @@ def test_confirmed_delete_removes_the_file_and_its_passages_and_updates_the_list
     assert sorted(r.name for r in page_app.documents()) == [n for n in SEED_DOCS if n != name]
     assert "4 indexed, 0 skipped" in table
     assert name not in [v for _, v in docs_update["choices"]] and delete_update["value"] is None
-    assert page_app.index.manifest.paragraphs(name) == []
+    assert page_app.index.paragraphs(name) == []
     assert all(h.chunk.doc != name for h in page_app.ask("Việt Nam hợp tác chuyển đổi số").hits)
 
 

@@ -267,7 +267,7 @@ def test_chat_page_builds_with_its_parts(page_app):
     out = page.answer("Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?")
     assert out["answered"] and any("Julien Guerrier" in c["quote"] for c in out["citations"]), out
     for c in out["citations"]:  # the API's quotes are the document's own text, where they say they are
-        assert page_app.index.manifest.document_text(c["doc"])[c["char_start"] : c["char_end"]] == c["quote"]
+        assert page_app.index.document_text(c["doc"])[c["char_start"] : c["char_end"]] == c["quote"]
 
 
 def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app):
@@ -279,7 +279,7 @@ def test_ask_streams_a_cited_answer_and_a_citation_opens_its_paragraph(page_app)
     answer = turns[0]["answer"]
     assert answer.answered and 'class="cite"' in html and "Sources" in html
     c = answer.citations[0]
-    paras = page_app.index.manifest.paragraphs(c.doc)
+    paras = page_app.index.paragraphs(c.doc)
     view = render_paragraph_view(Target(c.doc, c.paragraph, c.char_start, c.char_end, "[1]"), None, paras)
     assert f"<mark>{esc(c.quote)}</mark>" in view
 
@@ -384,7 +384,7 @@ class _Request:
 def test_a_permalink_opens_its_paragraph_highlighted_with_the_quote(page_app):
     page = ChatPage(page_app)
     doc = "000_b0dddf86d6f85ffe.txt"
-    para = next(p for p in page_app.index.manifest.paragraphs(doc) if p.n == 10)
+    para = next(p for p in page_app.index.paragraphs(doc) if p.n == 10)
     start = para.start + para.text.index("11 công nghệ")
     html, target = page.on_load(_Request(doc=doc, p="10", q=f"{start}-{start + 12}"))
     assert target.doc == doc and target.paragraph == 10
@@ -415,5 +415,5 @@ def test_every_answer_updates_the_export_button_with_a_brief_of_the_conversation
     cited = [c for t in turns for c in t["answer"].citations]
     assert quotes == [c.quote for c in cited] and cited
     for c in cited:
-        assert page_app.index.manifest.document_text(c.doc)[c.char_start : c.char_end] == c.quote
+        assert page_app.index.document_text(c.doc)[c.char_start : c.char_end] == c.quote
     assert ChatPage(page_app).clear()[-1]["interactive"] is False
