@@ -81,7 +81,7 @@ def gather(
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
     texts: dict[str, str] = {}
     eligible = about_the_question(question, without_rivals(question, cands), index, lang, texts)
-    chosen = choose(eligible, max_sentences)
+    chosen = choose(eligible, max_sentences, follow=not answer_kind(question))
     features = _features(question, hits, evidence(eligible), index, lang)
     if (
         mode != "lexical"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -392,11 +392,17 @@ def evidence(
 KIND_MARGIN = 6.0  # in the sentence model's log-odds: a kind-holding sentence up to e^-6 as likely as the best
 
 
-def choose(cands: list[Candidate], max_sentences: int, model: SentenceModel | None = None) -> list[Candidate]:
+def choose(
+    cands: list[Candidate], max_sentences: int, model: SentenceModel | None = None, follow: bool = False
+) -> list[Candidate]:
     """The best sentence by the sentence model, plus up to max_sentences - 1 more within its window, in
     document order. A question that asks for a kind of answer (a number, a date, a name) is answered with
     a sentence that holds it: the first quote is the best of the sentences with the fullest kind
-    (kind_grade) among those within KIND_MARGIN of the best score. Sets each candidate's `ranking`."""
+    (kind_grade) among those within KIND_MARGIN of the best score. `follow` (a question asking for no
+    kind: what, why, how) and max_sentences >= 2: the first quote runs on into the sentence after it in its
+    passage (one citation, so max_sentences counts quotes): the sentence closest to the question often only
+    sets up the answer ("Sedan 1987 finns ett avtal som kallas Montrealprotokollet." then what it does).
+    Sets each candidate's `ranking`."""
     if not cands:
         return []
     m = model or sentence_model()
@@ -408,4 +414,13 @@ def choose(cands: list[Candidate], max_sentences: int, model: SentenceModel | No
     first = next(c for c in near if c.kind_grade == grade)
     rest = [c for c in ranked if c is not first]
     chosen = [first] + [c for c in rest[: max_sentences - 1] if c.ranking >= first.ranking - m.window]
+    follower = next_sentence(first, cands) if follow and max_sentences >= 2 else None
+    if follower is not None:  # part of the first quote (if it was the second choice too, it is quoted once)
+        chosen = [replace(first, end=follower.end)] + [c for c in chosen[1:] if c is not follower]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+
+
+def next_sentence(c: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """The candidate that follows `c` in its passage, if any."""
+    after = [o for o in cands if o.hit.chunk.id == c.hit.chunk.id and o.start >= c.end]
+    return min(after, key=lambda o: o.start, default=None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .citations import make_citation, verified
-from .extractive import Candidate, candidates, choose, featurize
+from .extractive import Candidate, answer_kind, candidates, choose, featurize
 from .refusal import question_language
 from .retrieve import lifted, stored_sentence_vectors
 from .store import Index
@@ -60,7 +60,7 @@ def extractive(
 ) -> tuple[str, list[Citation]]:
     """Quote the sentences of the given passages that best answer the question, each cited (extractive.py scores them)."""
     cands = scored_candidates(question, qvec, hits, embedder, index, lang or question_language(question))
-    return quote(choose(cands, max_sentences), index) if cands else ("", [])
+    return quote(choose(cands, max_sentences, follow=not answer_kind(question)), index) if cands else ("", [])
 
 
 def scored_candidates(

@@ -109,7 +109,12 @@ class Settings(BaseSettings):
     answer_mode: Literal["extractive", "llm"] = Field(
         "extractive", description="`extractive` quotes sentences offline; `llm` asks the configured LLM."
     )
-    max_answer_sentences: int = Field(2, ge=1, le=10, description="Sentences quoted by an extractive answer.")
+    max_answer_sentences: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Quotes (each cited) in an extractive answer, at most; from 2 on, the first quote of a what / why / how answer also takes the sentence after it.",
+    )
     llm_provider: Literal["ollama", "openai-like", "llamacpp"] = Field(
         "ollama", description="LLM backend used when answer_mode=llm."
     )

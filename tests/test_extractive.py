@@ -500,3 +500,25 @@ def test_candidates_are_the_quotable_pieces_with_offsets_into_the_chunk():
     cands = candidates([h])
     assert [c.text for c in cands][2] == "Ông Luiz Césio Caetano là Chủ tịch FIRJAN."
     assert all(GLUED[c.start : c.end] == c.text for c in cands)
+
+
+def test_a_question_asking_for_no_kind_quotes_the_best_sentence_with_the_one_after_it():
+    """Seen (SweQUAD-MC): "Vad gör Montrealprotokollet?" quoted "Sedan 1987 finns ett internationellt avtal
+    som kallas Montrealprotokollet." and not the sentence after it, which says what it does. A what / why /
+    how answer's first quote runs on into the next sentence of its passage (one citation: max_sentences
+    counts quotes); a who / when / how-many answer (the sentence holds its kind) does not."""
+    text = (
+        "Sedan 1987 finns ett internationellt avtal som kallas Montrealprotokollet. "
+        "Avtalet ställer krav på deltagande länder att förbjuda ozonnedbrytande ämnen. Åtgärderna har varit framgångsrika."
+    )
+    setup, answer, last = candidates([hit(text)])
+    other = Candidate(hit("En annan mening om något annat helt.", doc="b.txt"), 1, 0, 36)
+    setup.sim, answer.sim, last.sim, other.sim = 0.9, 0.5, 0.4, 0.89
+    cands = [setup, answer, last, other]
+    assert [c.text for c in choose(cands, 2, BY_SIM, follow=True)] == [text[: answer.end], other.text]
+    assert choose(cands, 2, BY_SIM) == [setup, other]  # not asked to follow
+    assert choose(cands, 1, BY_SIM, follow=True) == [setup]  # one quote of one sentence
+    answer.sim = 0.88  # the follower is also a choice of its own: quoted once, inside the first quote
+    assert [c.text for c in choose(cands, 3, BY_SIM, follow=True)] == [text[: answer.end], other.text]
+    last.sim = 0.95  # the passage's last sentence has none after it
+    assert choose([answer, last], 2, BY_SIM, follow=True) == [last]
