@@ -141,6 +141,10 @@ def entities(question: str, cross_lingual: bool = False) -> list[set[str]]:
             # (In a Vietnamese question any word still counts: "Đảng Nhân dân Cách mạng" is also written
             # "Đảng Cách mạng Nhân dân", "Liên Hợp Quốc" "Liên hiệp quốc".)
             found.append({" ".join(parts)})
+        elif not cross_lingual and len(parts) == 2 and " ".join(parts) == name and vietnamese_name(name):
+            # two Vietnamese syllables: each must be written as a name (capitalised) in the passages, so
+            # that "Phần Lan" (Finland) is not found in "một phần" and "lan tỏa"; in any order, as above
+            found.append({AS_NAME + p for p in parts})
         elif parts:
             # any one word of a run counts: "Prime Minister Ishiba" is "Thủ tướng Ishiba" in Vietnamese
             found.append(set(parts))
@@ -231,6 +235,19 @@ def anchor_terms(question: str) -> set[str]:
     return terms
 
 
+AS_NAME = "^"  # marks an entity's word that counts only where a passage writes it capitalised (entities)
+
+
+def _present(forms: set[str], text: str, capitalised: set[str]) -> bool:
+    """Any form of the entity is in the folded text; a group marked AS_NAME (a two-syllable Vietnamese
+    name) when the passages write all its words capitalised, or the two together ("quốc ca" for the
+    question's "Quốc Ca")."""
+    named = {f[len(AS_NAME) :] for f in forms if f.startswith(AS_NAME)}
+    if named:
+        return named <= capitalised or any(f" {a} {b} " in text for a in named for b in named if a != b)
+    return any(f" {f} " in text for f in forms)
+
+
 def missing_entities(
     question: str, passages: list[str], cross_lingual: bool = False, languages: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -238,13 +255,14 @@ def missing_entities(
     document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
     documents is in it (`languages`): the Swedish article need not name Sweden."""
     text = " " + " ".join(folded_text(p) for p in passages) + " "
+    capitalised = {fold(w) for p in passages for w in _TOKEN.findall(p) if w[:1].isupper()}
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
     acronyms = {fold(w) for w in _TOKEN.findall(question) if w.isupper() and w.isalpha() and 3 <= len(w) <= 6}
     return [
-        " ".join(sorted(forms))
+        " ".join(sorted(f.removeprefix(AS_NAME) for f in forms))
         for forms in entities(question, cross_lingual)
         if forms not in spoken
-        and not any(f" {f} " in text for f in forms)
+        and not _present(forms, text, capitalised)
         and not _named_short(forms, passages)
         and not any(spelled_out(f, p) for f in forms & acronyms for p in passages)
     ]

@@ -412,6 +412,17 @@ def test_in_a_vietnamese_question_any_word_of_a_name_still_counts():
     assert answerable(evidence(p, far_above(), lang="vi"), q, "hybrid", None)
 
 
+def test_a_two_syllable_vietnamese_name_must_be_found_whole():
+    """Seen on the page: "Việt Nam và Phần Lan hợp tác trong những lĩnh vực nào?" was answered with an
+    EU - Vietnam sentence: no seed names Finland, but "phần" and "lan" are common syllables ("một phần",
+    "lan tỏa"). A name of two syllables counts whole; longer ones keep any word (the test above)."""
+    q = "Việt Nam và Phần Lan hợp tác trong những lĩnh vực nào?"
+    p = [hit("EU và Việt Nam hợp tác trong nhiều lĩnh vực, một phần nhờ tinh thần lan tỏa.", dense=1.0)]
+    assert not answerable(evidence(p, far_above(), lang="vi"), q, "hybrid", None)
+    named = [hit("Việt Nam và Phần Lan hợp tác trong lĩnh vực giáo dục.", dense=1.0)]
+    assert answerable(evidence(named, far_above(), lang="vi"), q, "hybrid", None)
+
+
 def test_the_language_named_for_a_document_is_present_when_a_hit_is_in_that_language():
     """ "the Swedish-language article" need not name Sweden; "the Swedish ambassador" must."""
     q = "What is the source of the Swedish-language article on AI governance?"
