@@ -254,13 +254,18 @@ def missing_entities(
     """Entities of the question that none of the passages mention. A language the question names for a
     document ("the Swedish-language article", "bài báo tiếng Việt") is present when one of the passages'
     documents is in it (`languages`): the Swedish article need not name Sweden."""
+    groups = entities(question, cross_lingual)
     text = " " + " ".join(folded_text(p) for p in passages) + " "
-    capitalised = {fold(w) for p in passages for w in _TOKEN.findall(p) if w[:1].isupper()}
+    capitalised = (  # read only for a name that must be written as one (most questions have none)
+        {fold(w) for p in passages for w in _TOKEN.findall(p) if w[:1].isupper()}
+        if any(f.startswith(AS_NAME) for forms in groups for f in forms)
+        else set()
+    )
     spoken = {_LANGUAGE_GROUP[lang] for lang in document_languages(question) & languages}
     acronyms = {fold(w) for w in _TOKEN.findall(question) if w.isupper() and w.isalpha() and 3 <= len(w) <= 6}
     return [
         " ".join(sorted(f.removeprefix(AS_NAME) for f in forms))
-        for forms in entities(question, cross_lingual)
+        for forms in groups
         if forms not in spoken
         and not _present(forms, text, capitalised)
         and not _named_short(forms, passages)
