@@ -26,6 +26,7 @@ from .refusal import REFUSALS, question_language, refusal
 from .retrieve import rank, score
 from .store import Filter, Index
 from .support import (
+    anchor_share,
     anchor_terms,
     answerability_features,
     answerability_model,
@@ -37,7 +38,6 @@ from .support import (
     names_a_rival,
     support,
 )
-from .text import fold, words
 from .types import Answer, Embedder, Hit, doc_language
 
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
@@ -82,12 +82,13 @@ def gather(
     texts: dict[str, str] = {}
     eligible = about_the_question(question, without_rivals(question, cands), index, lang, texts)
     chosen = choose(eligible, max_sentences, follow=not answer_kind(question))
+    chosen_docs = list(dict.fromkeys(c.hit.chunk.doc for c in chosen))
     features = _features(question, hits, evidence(eligible), index, lang)
     if (
         mode != "lexical"
         and any(_lang_of(index, h, lang) != lang for h in hits)
         and _has_language(index, lang)
-        and not anchored(question, [_text(index, d, texts) for d in dict.fromkeys(c.hit.chunk.doc for c in chosen)])
+        and not anchored(question, [_text(index, d, texts) for d in chosen_docs])
     ):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
@@ -100,7 +101,7 @@ def gather(
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
     # read only when the refusal rules will look for the question's entities in them (entities_present)
-    quoted = dict.fromkeys(c.hit.chunk.doc for c in chosen) if entities(question, top_lang != lang) else {}
+    quoted = chosen_docs if entities(question, top_lang != lang) else []
     articles = tuple(_text(index, d, texts) for d in quoted)
     return Evidence(
         lang,
@@ -120,8 +121,7 @@ def anchored(question: str, articles: list[str]) -> bool:
     (support.anchor_terms: "Nguyen Chi Dung", "Tokyo" are "Nguyễn Chí Dũng", "Tokyo" in a Vietnamese
     article); False for a question naming none ("Hur lång är en giraff?")."""
     anchors = anchor_terms(question)
-    found = {fold(w) for a in articles for w in words(a)}
-    return bool(anchors) and anchors <= found
+    return bool(anchors) and anchor_share(anchors, articles) == 1.0
 
 
 def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:

@@ -37,7 +37,7 @@ import numpy as np
 
 from .chunking import QUOTABLE_KINDS
 from .retrieve import CROSS_LANGUAGE_BONUS
-from .support import anchor_terms, coverage, is_alias
+from .support import anchor_share, anchor_terms, coverage, is_alias
 from .text import fold, sentence_spans, word_runs, words
 from .types import Hit
 
@@ -294,8 +294,7 @@ def featurize(
         c.coverage = coverage(question, t) if same_lang[i] else 0.0
         c.cross = 1.0 if (lift[i] if lift is not None else not same_lang[i]) else 0.0
         if anchors:
-            found = {fold(w) for w in words(t)}
-            c.anchors = len(anchors & found) / len(anchors)
+            c.anchors = anchor_share(anchors, [t])
         c.kind_grade = kind_grade(kind, t, q_words, unit)
         c.kind_match = 1.0 if c.kind_grade else 0.0
         c.kind_loose = 1.0 if kind and kind_match(kind, t, q_words, unit, strict=False) else 0.0

@@ -235,6 +235,14 @@ def anchor_terms(question: str) -> set[str]:
     return terms
 
 
+def anchor_share(anchors: set[str], texts: list[str]) -> float:
+    """The share of the anchors (anchor_terms) that the texts hold as words, folded; 1.0 when there are none."""
+    if not anchors:
+        return 1.0
+    found = {fold(w) for t in texts for w in words(t)}
+    return len(anchors & found) / len(anchors)
+
+
 AS_NAME = "^"  # marks an entity's word that counts only where a passage writes it capitalised (entities)
 
 
@@ -348,13 +356,12 @@ def answerability_features(
     dense = [h.dense for h in hits if h.dense is not None]
     top = hits[0].chunk.text if hits else ""
     anchors = anchor_terms(question)
-    found = {fold(w) for h in hits for w in words(h.chunk.text)}
     return {
         "dense": max(dense, default=0.0),
         "sentence": best_sentence.sim if best_sentence is not None else 0.0,
         "coverage": coverage(question, top) if same_lang else 0.0,
         "sentence_coverage": best_sentence.coverage if best_sentence is not None else 0.0,
-        "anchors": len(anchors & found) / len(anchors) if anchors else 1.0,
+        "anchors": anchor_share(anchors, [h.chunk.text for h in hits]),
         "kind_match": best_sentence.kind_loose if best_sentence is not None else 0.0,  # as the model was fitted
         "cross": 1.0 if cross else 0.0,
         "margin": (max(dense) - sorted(dense, reverse=True)[min(4, len(dense) - 1)]) if dense else 0.0,
