@@ -62,11 +62,13 @@ class ChunkView(Mapping[str, Chunk]):
     first question at 100k chunks. An id an ingest removed since the view was loaded is simply absent."""
 
     MAX_CACHED = 50_000
+    MAX_TEXTS = 500  # whole document texts kept (the documents questions quote from: read once, not per question)
 
     def __init__(self, manifest: Manifest | None = None, docs: dict[str, str] | None = None):
         self._manifest = manifest
         self._docs = docs or {}
         self._cache: dict[str, Chunk] = {}
+        self._texts: dict[str, str] = {}
 
     def doc_of(self, cid: str) -> str | None:
         return self._docs.get(cid)
@@ -83,6 +85,18 @@ class ChunkView(Mapping[str, Chunk]):
                 self._cache.clear()
             self._cache[cid] = chunk
         return chunk
+
+    def document_text(self, doc: str) -> str | None:
+        """A document's whole text as this generation has it (None: not in the index). Questions read it
+        for every quoted document (entity checks, citation checks): from memory after the first time."""
+        text = self._texts.get(doc)
+        if text is None and self._manifest is not None:
+            text = self._manifest.document_text(doc)
+            if text is not None:
+                if len(self._texts) >= self.MAX_TEXTS:
+                    self._texts.clear()
+                self._texts[doc] = text
+        return text
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._docs)
@@ -279,7 +293,10 @@ class Index:
         return self._manifest.documents()
 
     def document_text(self, doc: str) -> str | None:
-        """The whole text of a document as indexed (None: not in the index)."""
+        """The whole text of a document as indexed (None: not in the index): the loaded view's, once one
+        is (what its chunks were cut from), else the manifest's."""
+        if self._view_generation is not None:
+            return self.chunks.document_text(doc)
         return self._manifest.document_text(doc)
 
     def paragraphs(self, doc: str) -> list[Paragraph]:

@@ -385,3 +385,25 @@ def test_index_gives_a_documents_text_and_paragraphs_without_reaching_into_its_m
     assert text and paras and [p.n for p in paras] == sorted(p.n for p in paras)
     assert all(text[p.start : p.end] == p.text for p in paras)
     assert index.document_text("not-there.txt") is None and index.paragraphs("not-there.txt") == []
+
+
+def test_questions_read_a_document_text_once_per_generation_and_an_edit_is_seen(fake_app, corpus, monkeypatch):
+    """Every question reads the whole text of the documents it quotes (entity checks, citation checks):
+    from the loaded view's memory after the first read (under 20 users it was ~9% of the page's CPU in
+    SQLite), and a sync that changes the document gives the next view the new text."""
+    fake_app.sync()
+    idx = fake_app.index
+    idx.refresh()
+    doc = idx.documents()[0].path
+    manifest = idx.manifest_for_tests
+    reads: list[str] = []
+    read = manifest.document_text
+    monkeypatch.setattr(manifest, "document_text", lambda p: reads.append(p) or read(p))
+    before = idx.document_text(doc)
+    assert before and idx.document_text(doc) == before and reads == [doc]
+    assert idx.document_text("no-such-document.txt") is None
+
+    (corpus / doc).write_text(before + "\n\nMột đoạn mới được thêm vào sau cùng.\n", encoding="utf-8")
+    fake_app.sync()
+    idx.refresh()
+    assert idx.document_text(doc).endswith("Một đoạn mới được thêm vào sau cùng.\n")

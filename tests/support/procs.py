@@ -27,11 +27,13 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
             proc.wait(timeout)
 
 
-def ask_page(url: str, question: str, timeout: float = 60) -> dict:
-    """One question through the chat page's API (POST, then read the event stream); the answer JSON."""
+def ask_page(url: str, question: str, timeout: float = 60, session: str = "") -> dict:
+    """One question through the chat page's API (POST, then read the event stream); the answer JSON.
+    `session`: the page session to ask in (a browser keeps one per open page); none: a new one per call."""
+    body: dict = {"data": [question]} | ({"session_hash": session} if session else {})
     req = urllib.request.Request(
         url + "gradio_api/call/answer",
-        data=json.dumps({"data": [question]}).encode(),
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, timeout=timeout) as r:

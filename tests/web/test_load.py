@@ -63,7 +63,7 @@ def user(
         i += 1
         t0 = time.perf_counter()
         try:
-            out = ask(url, q)
+            out = ask(url, q, session=f"load-user-{n}")  # a user keeps one page (one session) open
             if seen_text(out) != single[q]:
                 raise RuntimeError(
                     f"answer differs from the single-user one:\n  got  {seen_text(out)[:600]}\n  want {single[q][:600]}"
