@@ -79,8 +79,7 @@ def gather(
     hits = rank(index, scores, k)
     cands = scored_candidates(question, qvec, hits, embedder, index, lang)
     top_lang = _lang_of(index, hits[0], lang) if hits else lang
-    texts: dict[str, str] = {}
-    eligible = about_the_question(question, without_rivals(question, cands), index, lang, texts)
+    eligible = about_the_question(question, without_rivals(question, cands), index, lang)
     chosen = choose(eligible, max_sentences, follow=not answer_kind(question))
     chosen_docs = list(dict.fromkeys(c.hit.chunk.doc for c in chosen))
     features = _features(question, hits, evidence(eligible), index, lang)
@@ -88,7 +87,7 @@ def gather(
         mode != "lexical"
         and any(_lang_of(index, h, lang) != lang for h in hits)
         and _has_language(index, lang)
-        and not anchored(question, [_text(index, d, texts) for d in chosen_docs])
+        and not anchored(question, [_text(index, d) for d in chosen_docs])
     ):
         # The refusal model was fitted on the plain ranking; the cross-language bonus can put another
         # language's passage on top, which gives the model's cross-lingual allowance to off-topic questions
@@ -102,7 +101,7 @@ def gather(
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
     # read only when the refusal rules will look for the question's entities in them (entities_present)
     quoted = chosen_docs if entities(question, top_lang != lang) else []
-    articles = tuple(_text(index, d, texts) for d in quoted)
+    articles = tuple(_text(index, d) for d in quoted)
     return Evidence(
         lang,
         qvec,
@@ -134,22 +133,18 @@ def without_rivals(question: str, cands: list[Candidate]) -> list[Candidate]:
     return [c for c in cands if not rival[c.hit.chunk.id]] or cands
 
 
-def about_the_question(
-    question: str, cands: list[Candidate], index: Index, lang: str, texts: dict[str, str] | None = None
-) -> list[Candidate]:
+def about_the_question(question: str, cands: list[Candidate], index: Index, lang: str) -> list[Candidate]:
     """The candidates from documents that name every entity of the question (support.missing_entities
     over the whole document: a paragraph that refers back need not repeat the name, its article does);
     all of them when no document does (the refusal rules decide then). "Kim ngạch thương mại Việt Nam -
-    Brazil" is not answered from an article on textile exports that never names Brazil. `texts`: the
-    documents' texts read so far, filled in (gather reuses them for Evidence.articles)."""
+    Brazil" is not answered from an article on textile exports that never names Brazil."""
     if not cands or not entities(question):  # no entity asked (in any language): no document is read
         return cands
-    texts = {} if texts is None else texts
     docs = {c.hit.chunk.doc for c in cands}
     naming = {
         d
         for d in docs
-        if not missing_entities(question, [_text(index, d, texts)], doc_language(index.doc_meta, d, lang) != lang)
+        if not missing_entities(question, [_text(index, d)], doc_language(index.doc_meta, d, lang) != lang)
     }
     return [c for c in cands if c.hit.chunk.doc in naming] or cands
 
@@ -167,11 +162,9 @@ def _title_similarity(embedder: Embedder, index: Index, qvec: np.ndarray | None)
     return lambda texts: [float(x) for x in sentence_vectors(embedder, index, texts) @ qvec]
 
 
-def _text(index: Index, doc: str, texts: dict[str, str]) -> str:
-    """A document's text, read once per question (`texts`: what was read so far)."""
-    if doc not in texts:
-        texts[doc] = index.document_text(doc) or ""
-    return texts[doc]
+def _text(index: Index, doc: str) -> str:
+    """A document's text ("" when it left the index); the loaded view reads each one once (store.ChunkView)."""
+    return index.document_text(doc) or ""
 
 
 def _has_language(index: Index, lang: str) -> bool:
