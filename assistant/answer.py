@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .enumeration import asked_item
 from .extractive import Candidate, amount, answer_kind, asked_unit, choose, evidence
 from .extractive_answer import quote, scored_candidates, sentence_vectors
 from .gloss import glossed, needs_gloss
@@ -99,6 +100,18 @@ def gather(
         plain = rank(index, scores, k, bonus=0.0)
         plain_cands = scored_candidates(question, qvec, plain, embedder, index, lang)
         features = _features(question, plain, evidence(plain_cands, bonus=0.0), index, lang)
+    item = asked_item(question, hits, index) if hits else None
+    if item is not None:
+        # "Khuyến nghị thứ năm …?": item five of the list a top passage introduces or belongs to is what is
+        # quoted (it names its place only by its ordinal); whether to answer stays the evidence's to decide
+        lead = Hit(item.chunk, hits[0].score, hits[0].dense, hits[0].lexical)
+        hits = [lead] + [h for h in hits if h.chunk.id != item.chunk.id][: k - 1]
+        pool = scored_candidates(question, qvec, [lead], embedder, index, lang)
+        own = [c for c in pool if item.start <= c.start < item.end]
+        own.sort(key=lambda c: c.start)  # the item's own sentence states it ("Thứ hai, đẩy mạnh …."): quoted
+        # first, then the best of the rest by the sentence model
+        chosen = own[:1] + choose(own[1:], max_sentences - 1) if own and max_sentences else chosen
+        chosen_docs = list(dict.fromkeys(c.hit.chunk.doc for c in chosen))
     # read only when the refusal rules will look for the question's entities in them (entities_present)
     quoted = chosen_docs if entities(question, top_lang != lang) else []
     articles = tuple(_text(index, d) for d in quoted)
