@@ -104,7 +104,8 @@ def gather(
     if item is not None:
         # "Khuyến nghị thứ năm …?": item five of the list a top passage introduces or belongs to is what is
         # quoted (it names its place only by its ordinal); whether to answer stays the evidence's to decide
-        lead = Hit(item.chunk, hits[0].score, hits[0].dense, hits[0].lexical)
+        own_hit = next((h for h in hits if h.chunk.id == item.chunk.id), None)  # its own cosine and BM25, if any
+        lead = Hit(item.chunk, hits[0].score, *((own_hit.dense, own_hit.lexical) if own_hit else (None, None)))
         hits = [lead] + [h for h in hits if h.chunk.id != item.chunk.id][: k - 1]
         pool = scored_candidates(question, qvec, [lead], embedder, index, lang)
         own = [c for c in pool if item.start <= c.start < item.end]

@@ -126,7 +126,7 @@ def corroborate(
     """Paragraphs of other documents stating what the citation quotes, best first (at most one per document).
     `min_similarity` holds across languages, `min_similarity_same` within one; `mutual_slack`: how far below
     the cited document's best match for it the cited paragraph may be (None: no mutual check)."""
-    home = _sentences(index, embedder.model_id, _doc_chunks(index, citation.doc))
+    home = _sentences(index, embedder.model_id, index.document_chunks(citation.doc))
     qv = _quote_vector(home, embedder, citation)
     lang = _lang(index, citation.doc)
     quote_anchors = anchors(citation.quote)
@@ -196,7 +196,7 @@ def _candidates(index: Index, qv: np.ndarray, quote: Anchors, doc: str) -> list[
     docs = [d for d in dict.fromkeys(index.chunks.doc_of(cid) for cid in ids) if d is not None and d != doc][
         :CANDIDATE_DOCS
     ]
-    return [c for d in docs for c in _doc_chunks(index, d)]
+    return [c for d in docs for c in index.document_chunks(d)]
 
 
 def corroborate_all(
@@ -254,10 +254,6 @@ def copies(citations: list[Citation]) -> dict[int, int]:
             for o in c.corroborated_by:
                 seen.setdefault((o.doc, o.paragraph), c.n)
     return out
-
-
-def _doc_chunks(index: Index, doc: str) -> list[Chunk]:
-    return [c for c in (index.chunks.get(cid) for cid in index.doc_chunk_ids(doc)) if c is not None]
 
 
 def _paragraph_text(index: Index, chunk: Chunk) -> str:

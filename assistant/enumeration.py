@@ -125,11 +125,12 @@ def asked_item(question: str, hits: list[Hit], index: Index) -> Item | None:
     n = asked_ordinal(question)
     if n is None:
         return None
+    found: dict[str, list[tuple[list[str], list[Item]]]] = {}  # the top hits often share a document
     for hit in hits[:TOP_HITS]:
         doc = hit.chunk.doc
-        chunks = [c for cid in index.doc_chunk_ids(doc) if (c := index.chunks.get(cid)) is not None]
-        chunks.sort(key=lambda c: c.start)
-        for members, items in lists(chunks):
+        if doc not in found:
+            found[doc] = lists(index.document_chunks(doc))
+        for members, items in found[doc]:
             if hit.chunk.id in members and len(items) >= n:
                 return items[n - 1]
     return None

@@ -311,6 +311,10 @@ class Index:
         """The ids of a document's chunks, sorted ([] when it is not in the index)."""
         return self._manifest.doc_chunk_ids(doc)
 
+    def document_chunks(self, doc: str) -> list[Chunk]:
+        """A document's chunks in the loaded view, in document order (chunk ids number them)."""
+        return [c for c in (self.chunks.get(cid) for cid in self.doc_chunk_ids(doc)) if c is not None]
+
     def all_chunks(self) -> list[Chunk]:
         """Every indexed chunk with its text, in document order (checks; questions read `chunks`)."""
         return self._manifest.all_chunks()

@@ -74,8 +74,8 @@ def test_the_asked_item_comes_from_a_list_a_top_hit_belongs_to():
         def __init__(self):
             self.chunks = {c.id: c for c in chunks}
 
-        def doc_chunk_ids(self, doc):
-            return sorted(self.chunks)
+        def document_chunks(self, doc):
+            return [self.chunks[cid] for cid in sorted(self.chunks)]
 
     head = Hit(chunks[0], 0.9)
     item = asked_item("Khuyến nghị thứ hai là gì?", [head], View())  # type: ignore[arg-type]
