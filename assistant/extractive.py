@@ -98,6 +98,47 @@ _NOT_A_UNIT = frozenset({"là", "is", "are", "was", "were", "does", "did", "do",
 PERCENT = "<percent>"  # asked_unit() of a question asking for a share ("bao nhiêu phần trăm", "what percentage")
 _PERCENT_ASKED = re.compile(r"(phần trăm|\bpercent|\bpercentage|\bprocent|%)", re.I)
 _PERCENT = re.compile(r"\d\s?(%|phần trăm\b|percent\b|procent\b)", re.I)
+# a question asking for a population or an area names no unit ("Dân số Warsaw năm 1901 là bao nhiêu?",
+# "What is the population of Japan?", "Hur stor är Sveriges yta?"): it is answered with an amount of people
+# or of surface, not with "5.000 kỹ sư IT" or "30 năm" (seen: the population of Japan answered with the
+# number of Vietnamese engineers working there)
+POPULATION = "<population>"  # asked_unit() of a question asking for a population
+AREA = "<area>"  # asked_unit() of a question asking for an area
+_POPULATION_ASKED = re.compile(r"\b(dân số|population|befolkning(en)?|folkmängd(en)?)\b", re.I)
+_AREA_ASKED = re.compile(r"\b(diện tích|area|yta|ytan|areal(en)?)\b", re.I)
+# a rate or a share of a population or an area ("tốc độ tăng trưởng dân số", "tỷ lệ dân số", "hur stor andel
+# av befolkningen") is asked as a number of any unit, most often a percentage
+_RATE_ASKED = re.compile(
+    r"\b(tỷ lệ|tỉ lệ|tốc độ|tăng trưởng|mật độ|bao nhiêu lần|rate|share|growth|density|proportion|andel(en)?"
+    r"|tillväxt(en)?|täthet(en)?)\b",
+    re.I,
+)
+# "what is the (estimated) population of", "what was the land area?", "how populous", "vad är Sveriges
+# befolkning": the English and Swedish ways to ask for one without "how many" (not "what is the area called")
+_MEASURE_QUESTION = re.compile(
+    r"\b(what|which)\s+(is|was|are|were)\s+(the\s+|\w+'s\s+)?(\w+\s+)?(population|area)(\s+(of|in)\b|\s*\?|\s+as\b)"
+    r"|\bhow populous\b"
+    r"|\bvad\s+(är|var)\s+(\w+:?s\s+)?(\w+\s+)?(befolkning|folkmängd|yta|areal)\b"
+    r"|\bhur\s+stor\s+(är|var)\s+(\w+:?s\s+)?(befolkningen|folkmängden|ytan|arealen)\b",
+    re.I,
+)
+_PEOPLE = (
+    r"(người|dân|cư dân|nhân khẩu|people|persons|inhabitants|residents|citizens|invånare|människor|personer"
+    r"|population|dân số|befolkning(en)?|folkmängd(en)?)"
+)
+_AREA_UNIT = (
+    r"(km2|km²|km vuông|ki-lô-mét vuông|kilômét vuông|m2|m²|mét vuông|ha|hecta|héc-ta|hécta|hectares?|acres?"
+    r"|square\s+(kilomet(re|er)s?|miles?|met(re|er)s?|feet)|sq\.?\s*(km|mi)|kvadratkilomet(er|rar)|kvadratmeter|hektar)"
+)
+_MULTIPLIER = (
+    r"((nghìn|ngàn|triệu|tỷ|tỉ|thousand|million|billion|tusen|miljoner|miljon|miljarder)\s+)"  # "1,4 triệu km²"
+)
+_AREA_UNITS = re.compile(rf"^{_AREA_UNIT}$", re.I)
+# what a sentence holding a population or an area speaks of, beside its amount
+_MEASURE_WORDS = {
+    POPULATION: rf"\b{_PEOPLE}\b",
+    AREA: rf"(\d\s*{_MULTIPLIER}?{_AREA_UNIT}(?!\w)|\b(diện tích|area|yta|areal)\b)",
+}
 _ORG_START = {
     fold(w)
     for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()
@@ -108,7 +149,7 @@ def answer_kind(question: str) -> str:
     """What the question asks for: "name", "number", "date" or "" (anything)."""
     if _WHEN.search(question):
         return "date"
-    if _HOW_MANY.search(question):
+    if _HOW_MANY.search(question) or _MEASURE_QUESTION.search(question):
         return "number"
     if _WHO.search(question):
         return "name"
@@ -137,9 +178,28 @@ def asked_unit(question: str) -> str:
         return PERCENT
     if unit in {"tiền", "money", "pengar"} or _MONEY_ASKED.fullmatch(unit):
         return MONEY
+    if _AREA_UNITS.match(unit):
+        return AREA
     if unit and unit not in _NOT_A_UNIT:
         return unit
-    return MONEY if _MONEY_ASKED.search(question) and _HOW_MANY.search(question) else ""
+    if _MONEY_ASKED.search(question) and _HOW_MANY.search(question):
+        return MONEY
+    if answer_kind(question) == "number" and (measure := _measure_asked(question)):
+        return measure
+    return ""
+
+
+def _measure_asked(question: str) -> str:
+    """POPULATION or AREA when the question asks for one (the first named, when it names both), not for its
+    rate or share; else ""."""
+    if _RATE_ASKED.search(question):
+        return ""
+    found = [
+        (m.start(), kind)
+        for kind, rx in ((POPULATION, _POPULATION_ASKED), (AREA, _AREA_ASKED))
+        if (m := rx.search(question))
+    ]
+    return min(found)[1] if found else ""
 
 
 def amount(sentence: str, unit: str = "") -> bool:
@@ -148,6 +208,8 @@ def amount(sentence: str, unit: str = "") -> bool:
     for a question about money (unit MONEY), only with a currency."""
     if unit == MONEY:
         return _SUM.search(sentence) is not None
+    if unit in (POPULATION, AREA):
+        return amount(sentence) and re.search(_MEASURE_WORDS[unit], sentence, re.I) is not None
     if _NUMERAL.search(_DATE_NUMERALS.sub(" ", sentence)) or _NUMBER_WORD.search(sentence):
         return True
     return bool(unit) and re.search(rf"\b{_AMBIGUOUS_NUMBER}\s+{re.escape(unit)}\b", sentence, re.I) is not None
@@ -166,8 +228,15 @@ def counts_unit(sentence: str, unit: str) -> bool:
         return amount(sentence, MONEY)
     if not unit:
         return False
-    u = re.escape(unit.rstrip("s") if len(unit) > 3 else unit)
     number = rf"(\d[\d.,]*|{_NUMBER_WORD.pattern}|{_AMBIGUOUS_NUMBER})"
+    if unit == POPULATION:  # "125 triệu người", "dân số khoảng 711.988", "a population of 1.3 million"
+        return re.search(
+            rf"{number}\s+(\w+\s+)?{_PEOPLE}\b|\b(dân số|population|befolkning|folkmängd)\b\W+(\w+\W+){{0,8}}\d",
+            sentence, re.I,
+        ) is not None  # fmt: skip
+    if unit == AREA:  # "7.000.000 km vuông", "an area of 450,000 square kilometres"
+        return re.search(rf"\d[\d.,]*\s*{_MULTIPLIER}?{_AREA_UNIT}(?!\w)", sentence, re.I) is not None
+    u = re.escape(unit.rstrip("s") if len(unit) > 3 else unit)
     return re.search(rf"{number}\s+(\w+\s+)?{u}s?\b", sentence, re.I) is not None
 
 

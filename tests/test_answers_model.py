@@ -171,3 +171,11 @@ def test_a_question_about_brazil_never_quotes_the_algeria_trade_figure(seed_app)
     """The seeds hold no Vietnam - Brazil trade figure, and the Algeria one was quoted for it."""
     a = seed_app.ask("Kim ngạch thương mại giữa Việt Nam và Brazil năm 2024 là bao nhiêu?")
     assert not any("Algeria" in c.quote for c in a.citations), [c.quote for c in a.citations]
+
+
+def test_a_population_is_answered_only_with_a_number_of_people(seed_app):
+    """The seeds give Vietnam's population, not Japan's: "What is the population of Japan?" was answered with
+    the number of Vietnamese firms and IT engineers working in Japan (extractive.POPULATION)."""
+    assert not seed_app.ask("What is the population of Japan?").answered
+    a = seed_app.ask("Dân số Việt Nam là bao nhiêu?")
+    assert a.answered and "100 triệu người" in a.citations[0].quote, [c.quote for c in a.citations]

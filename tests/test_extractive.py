@@ -9,8 +9,10 @@ import pytest
 from assistant import extractive as ex
 from assistant.extractive import (
     KIND_MARGIN,
+    AREA,
     MONEY,
     PERCENT,
+    POPULATION,
     RANK_FEATURES,
     Candidate,
     SentenceModel,
@@ -522,3 +524,50 @@ def test_a_question_asking_for_no_kind_quotes_the_best_sentence_with_the_one_aft
     assert [c.text for c in choose(cands, 3, BY_SIM, follow=True)] == [text[: answer.end], other.text]
     last.sim = 0.95  # the passage's last sentence has none after it
     assert choose([answer, last], 2, BY_SIM, follow=True) == [last]
+
+
+@pytest.mark.parametrize(
+    "question,unit",
+    [
+        ("What is the population of Japan?", POPULATION),  # seen answered with "5.000 kỹ sư IT" in Japan
+        ("What is Japan's population?", POPULATION),
+        ("Dân số Warsaw năm 1901 là bao nhiêu?", POPULATION),
+        ("Vad är Japans befolkning?", POPULATION),
+        ("Hur stor är befolkningen i Japan?", POPULATION),
+        ("What is the land area of Spain?", AREA),
+        ("Diện tích của vùng đặc quyền kinh tế là bao nhiêu?", AREA),
+        ("Lưu vực sông Amazon có diện tích bao nhiêu km2?", AREA),  # an area unit named: any area unit
+        ("Dân số ... là khoảng bao nhiêu người?", "người"),  # a unit named: that unit
+        ("Tỷ lệ dân số là người Kanak chiếm bao nhiêu?", ""),  # a share of it: any amount
+        ("Tốc độ tăng trưởng dân số tại Mông Cổ là bao nhiêu?", ""),
+        ("Hur stor andel av Vietnams befolkning är i arbetsför ålder?", ""),
+        ("Rừng Pháp chiếm bao nhiêu % diện tích đất liền?", PERCENT),
+    ],
+)
+def test_a_question_asking_for_a_population_or_an_area_asks_for_a_number_of_it(question, unit):
+    assert answer_kind(question) == "number" and asked_unit(question) == unit
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which Florida city has the biggest population?", "What is the area called near the Rhine Gorge?"],
+)
+def test_a_question_naming_a_population_or_an_area_may_ask_for_something_else(question):
+    assert answer_kind(question) == "" and asked_unit(question) == ""
+
+
+def test_a_population_or_an_area_is_answered_only_with_an_amount_of_it():
+    engineers = "Ngược lại, Việt Nam có hơn 70 doanh nghiệp và 5.000 kỹ sư IT đang hoạt động tại Nhật Bản."
+    assert amount(engineers) and not amount(engineers, POPULATION)
+    assert not amount("Lễ kỷ niệm 30 năm quan hệ ngoại giao.", POPULATION)
+    for people in (
+        "Việt Nam có nền kinh tế năng động, với dân số hơn 100 triệu người.",
+        "Theo điều tra dân số năm 1901, trong số 711.988 người, 56,2% là người Công giáo.",
+        "Dân số của Pons Aelius được ước tính là 2.000.",
+        "Japan has a population of 124 million.",
+    ):
+        assert amount(people, POPULATION) and counts_unit(people, POPULATION), people
+    assert amount("Người da trắng chiếm 55,1% dân số.", POPULATION)  # a share of it, quoted when nothing fuller
+    for area in ("Vùng đặc quyền kinh tế rộng 1,4 triệu km².", "Lưu vực rộng 7.000.000 km vuông.", "It covers 505,990 square kilometres."):  # fmt: skip
+        assert amount(area, AREA) and counts_unit(area, AREA), area
+    assert not amount("Dự án kéo dài 5 năm.", AREA) and not counts_unit("Có 5 MOU về diện tích.", AREA)
