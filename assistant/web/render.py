@@ -82,7 +82,11 @@ def _link(doc: str, paragraph: int, span: tuple[int, int] | None, text: str, tit
 
 def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: list[Citation]) -> str:
     """One source: its quote, its permalink, and "also in": the other documents stating it, a copy cited in
-    the same answer marked with its [n] (it is listed here, not as a source of its own)."""
+    the same answer marked with its [n] (it is listed here, not as a source of its own). A second quote of
+    the same paragraph is one more quote of this source, with its own [n] and permalink, not an "also in"
+    (a paragraph does not corroborate itself)."""
+    same = [k for k in copies_of if (k.doc, k.paragraph) == (c.doc, c.paragraph)]
+    copies_of = [k for k in copies_of if k not in same]
     places = [
         (o.doc, o.paragraph, o.lang, f"the same fact in {o.doc} (similarity {o.score:.2f})") for o in c.corroborated_by
     ]
@@ -102,18 +106,24 @@ def _source_item(c: Citation, metas: dict[str, DocMeta], turn: int, copies_of: l
         span = (cited[0].char_start, cited[0].char_end) if cited else None
         also.append(_link(doc, n, span, esc(also_in_label(doc, n, lang)), tip) + marks)
     extra = f'<div class="also-in muted">also in: {", ".join(also)}</div>' if also else ""
-    link = _link(
+    where = f'<span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
+    quotes = "".join(
+        f'<button type="button" class="src{" src-more" if k is not c else ""}" data-action="cite" data-turn="{turn}" '
+        f'data-n="{k.n}"><span class="cite-n">[{k.n}]</span> {where if k is c else ""}'
+        f'{OCR_BADGE if k.ocr else ""}<span class="src-quote">“{esc(k.quote)}”</span>{render_gloss(k.gloss)}</button>'
+        f'<div class="src-links">{_permalink(k)}</div>'
+        for k in (c, *same)
+    )
+    return f"<li>{quotes}{extra}</li>"
+
+
+def _permalink(c: Citation) -> str:
+    return _link(
         c.doc,
         c.paragraph,
         (c.char_start, c.char_end),
         "link",
         f"permalink to ¶{c.paragraph} of {c.doc}, the quote highlighted",
-    )
-    return (
-        f'<li><button type="button" class="src" data-action="cite" data-turn="{turn}" data-n="{c.n}">'
-        f'<span class="cite-n">[{c.n}]</span> <span class="src-where">{_where(c.doc, metas.get(c.doc), c.paragraph, c.page)}</span>'
-        f'{OCR_BADGE if c.ocr else ""}<span class="src-quote">“{esc(c.quote)}”</span>{render_gloss(c.gloss)}</button>'
-        f'<div class="src-links">{link}</div>{extra}</li>'
     )
 
 

@@ -376,6 +376,19 @@ def test_sources_show_permalinks_also_in_and_group_copies_of_one_story():
     assert '<button type="button" class="src-copy" data-action="cite" data-turn="0" data-n="2"' in html
 
 
+def test_two_quotes_of_one_paragraph_are_one_source_not_an_also_in():
+    """Seen: the fifth recommendation quoted twice from ¶32, and its card read "also in: … ¶32 [2]", as if the
+    paragraph corroborated itself."""
+    a = Citation(1, "jp.txt", 32, None, "Thứ năm, hợp tác về năng lượng.", 10, 41, 0.9)
+    b = Citation(2, "jp.txt", 32, None, "Hai bên cần đẩy mạnh chuyển đổi xanh.", 42, 80, 0.8)
+    html = render_sources(Answer("q", True, "x [1] [2]", "vi", [a, b], "extractive", {}), {}, 0)
+    assert html.count("<li>") == 1 and "also in" not in html
+    assert html.count("<button") == 2 and 'data-n="1"' in html and 'data-n="2"' in html
+    assert html.count("src-where") == 1  # the place is named once; each quote keeps its own permalink
+    assert 'href="?doc=jp.txt&amp;p=32&amp;q=10-41"' in html and 'href="?doc=jp.txt&amp;p=32&amp;q=42-80"' in html
+    assert html.index("Thứ năm") < html.index("Hai bên")
+
+
 class _Request:
     def __init__(self, **params):
         self.query_params = params
