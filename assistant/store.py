@@ -7,8 +7,10 @@ the manifest is the source of truth, and `recover()` repairs Chroma and the lexi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,6 +107,31 @@ class ChunkView(Mapping[str, Chunk]):
         return len(self._docs)
 
 
+class VectorMemo:
+    """The encoder outputs an index read last, by `vector_key`; least recently read dropped past `size`
+    (384 floats each: ~1.5 KB, so the default holds ~30 MB)."""
+
+    def __init__(self, size: int = 20_000):
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            out = {k: v for k in keys if (v := self._items.get(k)) is not None}
+            for k in out:
+                self._items.move_to_end(k)
+        return out
+
+    def put(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._items.update(items)
+            for k in items:
+                self._items.move_to_end(k)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 class Index:
     """Open the index under settings.index_dir for one embedding model. Callers use its methods: the
     manifest and the Chroma collection stay inside (tests/test_store_interface.py)."""
@@ -115,6 +142,7 @@ class Index:
         self.dir = Path(settings.index_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self._manifest = Manifest(self.dir / "manifest.sqlite")  # callers use the methods below, never the manifest
+        self._vector_memo = VectorMemo()  # cached_vectors: the sentence vectors recent questions read
         self._vectors = ChromaVectors(settings, self.dir, self._collection_name(model_id))
         self._lex = LexicalStore(self.dir, self._manifest)
         self._view_generation: str | None = None
@@ -329,8 +357,16 @@ class Index:
 
     # caches: the embedding cache by manifest.vector_key, OCR readings by content hash ---------
     def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
-        """Cached encoder outputs by `vector_key` (those not cached are absent)."""
-        return {k: np.frombuffer(v, dtype=np.float32) for k, v in self._manifest.cached_vectors(keys).items()}
+        """Cached encoder outputs by `vector_key` (those not cached are absent). A key names its model and
+        text, so what it holds never changes: the last ones read stay in memory (VectorMemo), and a question
+        reads from SQLite only the sentence vectors no recent question read."""
+        found = self._vector_memo.get(keys)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            read = {k: np.frombuffer(v, dtype=np.float32) for k, v in self._manifest.cached_vectors(missing).items()}
+            self._vector_memo.put(read)
+            found.update(read)
+        return found
 
     def cache_vectors(self, items: list[tuple[str, np.ndarray]]) -> None:
         """Keep encoder outputs (float32) by `vector_key`."""

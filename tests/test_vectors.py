@@ -58,3 +58,48 @@ def test_an_index_made_with_a_narrower_search_is_widened_once_with_a_message(tmp
         ChromaVectors(Settings(), tmp_path, "vectors-test").collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
     )
     assert store.tune() is None  # nothing to do the second time
+
+
+def test_a_search_returns_what_there_is_and_fetches_more_past_unknown_ids(tmp_path):
+    """No count() is read before a search (vectors.search): a short answer from Chroma is the end."""
+    assert ChromaVectors(Settings(), tmp_path / "empty", "vectors-test").search(np.ones(384) / 384**0.5, 5, None, lambda c: True) == []  # fmt: skip
+    store, vecs = _filled(tmp_path, n=12)
+    v = vecs[0]
+    nearest = [f"c{i}" for i in np.argsort(-(vecs @ v))]
+    assert [cid for cid, _ in store.search(v, 40, None, lambda c: True)] == nearest  # all 12, fewer than k
+    # ids the manifest no longer knows (a document being deleted) are skipped and more fetched in their place
+    gone = set(nearest[:6])
+    assert [cid for cid, _ in store.search(v, 4, None, lambda c: c not in gone)] == nearest[6:10]
+    assert [cid for cid, _ in store.search(v, 4, {"d0.txt"}, lambda c: True)] == [c for c in nearest if int(c[1:]) % 7 == 0][:4]  # fmt: skip
+
+
+def test_the_vector_memo_keeps_the_most_recently_read():
+    from assistant.store import VectorMemo
+
+    memo = VectorMemo(size=2)
+    a, b, c = (np.full(3, x, np.float32) for x in (1, 2, 3))
+    memo.put({"a": a, "b": b})
+    assert memo.get(["a", "x"]).keys() == {"a"}  # "a" read last: "b" is the least recent
+    memo.put({"c": c})
+    assert memo.get(["a", "b", "c"]).keys() == {"a", "c"}
+
+
+def test_sentence_vectors_are_read_from_sqlite_once_then_from_memory(corpus, settings_for, monkeypatch):
+    """A question's sentence vectors (retrieve.stored_sentence_vectors) were read from SQLite every time: ~7%
+    of the page's CPU under 20 users. A key names its model and text, so what it holds never changes."""
+    from assistant.app import build
+    from assistant.retrieve import sentence_texts, stored_sentence_vectors
+    from tests.support.fakes import HashEmbedder
+
+    app = build(settings_for(corpus), embedder=HashEmbedder())
+    app.sync()
+    index = app.index
+    texts = [t for cid in list(index.chunks)[:5] for t in sentence_texts(index.chunks[cid])]
+    first = stored_sentence_vectors(index, app.embedder.model_id, texts)
+    assert first and set(first) == set(texts)
+    reads: list[list[str]] = []
+    real = index._manifest.cached_vectors
+    monkeypatch.setattr(index._manifest, "cached_vectors", lambda keys: reads.append(keys) or real(keys))
+    again = stored_sentence_vectors(index, app.embedder.model_id, texts)
+    assert reads == [] and all(np.array_equal(first[t], again[t]) for t in texts)
+    assert np.allclose(again[texts[0]], app.embedder.embed_passages([texts[0]])[0], atol=1e-6)
