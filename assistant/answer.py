@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .enumeration import asked_item
-from .extractive import Candidate, amount, answer_kind, asked_unit, choose, evidence
+from .extractive import Candidate, amount, answer_kind, asked_unit, asks_for_person, choose, evidence, new_names
 from .extractive_answer import quote, scored_candidates, sentence_vectors
 from .gloss import glossed, needs_gloss
 from .llm_answer import llm_answer, stream_llm_answer
@@ -26,6 +26,7 @@ from .meta_answer import asked_fields, metadata_answer
 from .refusal import REFUSALS, question_language, refusal
 from .retrieve import rank, score
 from .store import Filter, Index
+from .text import fold, words
 from .support import (
     anchor_share,
     anchor_terms,
@@ -194,8 +195,8 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
     """The refusal decision. By default the answerability model (support.py, fitted on the development
     sets) must reach its threshold; with `min_score` set, the best passage's support score (dense +
     TERM_WEIGHT x coverage) must reach it instead. In lexical mode, with no dense score, the best
-    passage's term coverage decides. Always: every named entity of the question is in the passages, and a
-    how-many question has an amount to quote."""
+    passage's term coverage decides. Always: every named entity of the question is in the passages, a
+    how-many question has an amount to quote, and a question about who holds an office a person."""
     if not ev.hits or min_score == math.inf:
         return False
     if mode == "lexical":
@@ -205,7 +206,7 @@ def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) 
     else:
         model = answerability_model()
         ok = model.probability(ev.features) >= model.threshold
-    return ok and entities_present(ev, question) and amount_found(ev, question)
+    return ok and entities_present(ev, question) and amount_found(ev, question) and person_found(ev, question)
 
 
 def amount_found(ev: Evidence, question: str) -> bool:
@@ -215,6 +216,16 @@ def amount_found(ev: Evidence, question: str) -> bool:
         return True
     unit = asked_unit(question)
     return any(amount(c.text, unit) for c in ev.chosen)
+
+
+def person_found(ev: Evidence, question: str) -> bool:
+    """A question asking who holds an office (extractive.asks_for_person) is answered only with a person:
+    some sentence to be quoted names one the question does not. "Đại sứ Nhật Bản tại Việt Nam là ai?" is not
+    answered with a photo caption of the Deputy Prime Minister and the delegates."""
+    if not asks_for_person(question):
+        return True
+    q_words = {fold(w) for w in words(question)}
+    return any(new_names(c.text, q_words) for c in ev.chosen)
 
 
 def entities_present(ev: Evidence, question: str) -> bool:

@@ -255,12 +255,45 @@ def new_names(sentence: str, q_words: set[str], addressed: bool = True) -> bool:
     for m in _ADDRESSED.finditer(sentence) if addressed else ():
         if fold(m.group(1)) not in q_words and not is_alias(m.group(1)):
             return True
-    for run in word_runs(sentence):
-        if not 2 <= len(run) <= 4 or any(t.isupper() for t in run) or fold(run[0]) in _ORG_START:
+    for run in _without_acronyms(word_runs(sentence)):
+        if not 2 <= len(run) <= 4 or fold(run[0]) in _ORG_START:
             continue
         if {fold(t) for t in run} - q_words and not is_alias(" ".join(run)):
             return True
     return False
+
+
+def _without_acronyms(runs: list[list[str]]) -> list[list[str]]:
+    """Each run of capitalised words cut at its acronyms, which are no part of a person's name: "Tập đoàn
+    Công nghệ CMC Hồ Thanh Tùng" holds the person "Hồ Thanh Tùng" (seen: the run with CMC counted as none)."""
+    out: list[list[str]] = []
+    for run in runs:
+        part: list[str] = []
+        for t in run:
+            if t.isupper():
+                out.append(part)
+                part = []
+            else:
+                part.append(t)
+        out.append(part)
+    return [r for r in out if r]
+
+
+# a who-question that names an office asks for a person ("Đại sứ Nhật Bản tại Việt Nam là ai?", "Who is the
+# president of TUMAS?", "Vem är Sveriges statsminister?"); other who-questions are often answered by an
+# organisation ("Vem ansvarar för tillsynen?" -> a public authority)
+_OFFICE = re.compile(
+    r"\b(đại sứ|bộ trưởng|thứ trưởng|thủ tướng|chủ tịch|tổng thống|phó tổng thống|tổng giám đốc|giám đốc"
+    r"|tổng bí thư|thị trưởng|ambassadors?|ministers?|prime minister|presidents?|vice president|chairman|chairwoman"
+    r"|chairperson|director|director-general|mayor|secretary-general|ceo|ambassadör(en)?|minister(n)?"
+    r"|statsminister(n)?|premiärminister(n)?|ordförande(n)?|generaldirektör(en)?|borgmästare(n)?|vd)\b",
+    re.I,
+)
+
+
+def asks_for_person(question: str) -> bool:
+    """The question asks who holds an office: its answer names a person (answer.person_found)."""
+    return answer_kind(question) == "name" and _OFFICE.search(question) is not None
 
 
 @dataclass

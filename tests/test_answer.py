@@ -261,6 +261,20 @@ def test_amount_found_reads_the_sentences_to_be_quoted():
     assert answer_mod.amount_found(ev("Chiếc lu cao một mét."), "Chiếc lu cao mấy mét?")
 
 
+def test_person_found_reads_the_sentences_to_be_quoted():
+    """Seen: "Đại sứ Nhật Bản tại Việt Nam là ai?" answered with a photo caption of the delegates."""
+
+    def ev(*texts):
+        cands = [_cand(t, "a.txt", i) for i, t in enumerate(texts)]
+        return answer_mod.Evidence("vi", None, [c.hit for c in cands], cands, cands, {}, False)
+
+    q = "Đại sứ Nhật Bản tại Việt Nam là ai?"
+    caption = 'Phó Thủ tướng và các đại biểu dự "Ngày chuyển đổi số Việt Nam 2025 tại Nhật Bản"'
+    assert not answer_mod.person_found(ev(caption), q)
+    assert answer_mod.person_found(ev(caption, "Đại sứ Nhật Bản tại Việt Nam là ông Ito Naoki."), q)
+    assert answer_mod.person_found(ev(caption), "Ai tổ chức sự kiện?")  # no office asked: any answer
+
+
 def test_an_entity_named_by_the_quoted_article_counts_for_a_paragraph_that_refers_back():
     """Seen: "Hur många MOU undertecknades i Tokyo?" was refused: the paragraph with "5 MOU" refers back to
     the event its article places in Tokyo. The article a quote comes from counts; an article that is not

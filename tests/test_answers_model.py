@@ -179,3 +179,10 @@ def test_a_population_is_answered_only_with_a_number_of_people(seed_app):
     assert not seed_app.ask("What is the population of Japan?").answered
     a = seed_app.ask("Dân số Việt Nam là bao nhiêu?")
     assert a.answered and "100 triệu người" in a.citations[0].quote, [c.quote for c in a.citations]
+
+
+def test_who_holds_an_office_is_answered_only_with_a_person(seed_app):
+    """No seed names Japan's ambassador to Vietnam; the caption of the Tokyo delegates was quoted for it."""
+    assert not seed_app.ask("Đại sứ Nhật Bản tại Việt Nam là ai?").answered
+    a = seed_app.ask("Ai là Đại sứ Liên minh Châu Âu tại Việt Nam?")
+    assert a.answered and any("Guerrier" in c.quote for c in a.citations), [c.quote for c in a.citations]

@@ -571,3 +571,25 @@ def test_a_population_or_an_area_is_answered_only_with_an_amount_of_it():
     for area in ("Vùng đặc quyền kinh tế rộng 1,4 triệu km².", "Lưu vực rộng 7.000.000 km vuông.", "It covers 505,990 square kilometres."):  # fmt: skip
         assert amount(area, AREA) and counts_unit(area, AREA), area
     assert not amount("Dự án kéo dài 5 năm.", AREA) and not counts_unit("Có 5 MOU về diện tích.", AREA)
+
+
+def test_an_acronym_before_a_name_does_not_hide_the_person():
+    q = {fold(w) for w in words("Who presented CMC's solutions to the Deputy Prime Minister?")}
+    s = "Phó Thủ tướng nghe Tổng Giám đốc Tập đoàn Công nghệ CMC Hồ Thanh Tùng giới thiệu giải pháp."
+    assert ex.new_names(s, q)  # seen: the run "CMC Hồ Thanh Tùng" counted as no name, for its acronym
+    assert not ex.new_names("Đại diện EU và ASEAN dự lễ.", set())
+
+
+@pytest.mark.parametrize(
+    "question,office",
+    [
+        ("Đại sứ Nhật Bản tại Việt Nam là ai?", True),
+        ("Who is the president of TUMAS?", True),
+        ("Vem är Sveriges statsminister?", True),
+        ("Ai tổ chức diễn đàn?", False),  # an organisation may answer
+        ("Vem ansvarar för tillsynen?", False),
+        ("Bộ trưởng đã nói gì về dữ liệu?", False),  # not a who-question
+    ],
+)
+def test_a_who_question_naming_an_office_asks_for_a_person(question, office):
+    assert ex.asks_for_person(question) is office

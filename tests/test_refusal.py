@@ -288,7 +288,7 @@ def test_the_entity_may_be_in_any_hit_not_only_the_best():
     q = "Who is the Korean ambassador to Vietnam?"
     strong = far_above()
     hits = [
-        hit("The ambassador to Vietnam met the minister.", dense=1.0, n=1),
+        hit("The ambassador to Vietnam, Park Noh Wan, met the minister.", dense=1.0, n=1),  # a person: asked for
         hit("Hàn Quốc là đối tác lớn.", dense=0.2, n=2),
     ]
     assert answerable(evidence(hits, strong), q, "hybrid", None)  # Hàn Quốc is Korea's alias
