@@ -109,9 +109,9 @@ def gather(
         lead = Hit(item.chunk, hits[0].score, *((own_hit.dense, own_hit.lexical) if own_hit else (None, None)))
         hits = [lead] + [h for h in hits if h.chunk.id != item.chunk.id][: k - 1]
         pool = scored_candidates(question, qvec, [lead], embedder, index, lang)
+        # the pool is one passage's sentences in text order: the item's own sentence states it ("Thứ hai, đẩy
+        # mạnh …."), quoted first, then the best of the rest by the sentence model
         own = [c for c in pool if item.start <= c.start < item.end]
-        own.sort(key=lambda c: c.start)  # the item's own sentence states it ("Thứ hai, đẩy mạnh …."): quoted
-        # first, then the best of the rest by the sentence model
         chosen = own[:1] + choose(own[1:], max_sentences - 1) if own and max_sentences else chosen
         chosen_docs = list(dict.fromkeys(c.hit.chunk.doc for c in chosen))
     # read only when the refusal rules will look for the question's entities in them (entities_present)

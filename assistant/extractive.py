@@ -104,7 +104,8 @@ _PERCENT = re.compile(r"\d\s?(%|phần trăm\b|percent\b|procent\b)", re.I)
 # number of Vietnamese engineers working there)
 POPULATION = "<population>"  # asked_unit() of a question asking for a population
 AREA = "<area>"  # asked_unit() of a question asking for an area
-_POPULATION_ASKED = re.compile(r"\b(dân số|population|befolkning(en)?|folkmängd(en)?)\b", re.I)
+_POPULATION_WORDS = r"(dân số|population|befolkning(en)?|folkmängd(en)?)"  # asked for, or beside its amount
+_POPULATION_ASKED = re.compile(rf"\b{_POPULATION_WORDS}\b", re.I)
 _AREA_ASKED = re.compile(r"\b(diện tích|area|yta|ytan|areal(en)?)\b", re.I)
 # a rate or a share of a population or an area ("tốc độ tăng trưởng dân số", "tỷ lệ dân số", "hur stor andel
 # av befolkningen") is asked as a number of any unit, most often a percentage
@@ -124,7 +125,7 @@ _MEASURE_QUESTION = re.compile(
 )
 _PEOPLE = (
     r"(người|dân|cư dân|nhân khẩu|people|persons|inhabitants|residents|citizens|invånare|människor|personer"
-    r"|population|dân số|befolkning(en)?|folkmängd(en)?)"
+    rf"|{_POPULATION_WORDS})"
 )
 _AREA_UNIT = (
     r"(km2|km²|km vuông|ki-lô-mét vuông|kilômét vuông|m2|m²|mét vuông|ha|hecta|héc-ta|hécta|hectares?|acres?"
@@ -134,11 +135,9 @@ _MULTIPLIER = (
     r"((nghìn|ngàn|triệu|tỷ|tỉ|thousand|million|billion|tusen|miljoner|miljon|miljarder)\s+)"  # "1,4 triệu km²"
 )
 _AREA_UNITS = re.compile(rf"^{_AREA_UNIT}$", re.I)
+_AREA_AMOUNT = rf"\d\s*{_MULTIPLIER}?{_AREA_UNIT}(?!\w)"  # "1,4 triệu km²", "505,990 square kilometres"
 # what a sentence holding a population or an area speaks of, beside its amount
-_MEASURE_WORDS = {
-    POPULATION: rf"\b{_PEOPLE}\b",
-    AREA: rf"(\d\s*{_MULTIPLIER}?{_AREA_UNIT}(?!\w)|\b(diện tích|area|yta|areal)\b)",
-}
+_MEASURE_WORDS = {POPULATION: rf"\b{_PEOPLE}\b", AREA: rf"({_AREA_AMOUNT}|\b(diện tích|area|yta|areal)\b)"}
 _ORG_START = {
     fold(w)
     for w in "Bộ Ban Viện Hội Trung Phái Quỹ Liên Diễn Ngày Tuần Chương Hiệp Luật Sở Cục Tổng Phó Thủ Thứ Đại".split()
@@ -235,7 +234,7 @@ def counts_unit(sentence: str, unit: str) -> bool:
             sentence, re.I,
         ) is not None  # fmt: skip
     if unit == AREA:  # "7.000.000 km vuông", "an area of 450,000 square kilometres"
-        return re.search(rf"\d[\d.,]*\s*{_MULTIPLIER}?{_AREA_UNIT}(?!\w)", sentence, re.I) is not None
+        return re.search(_AREA_AMOUNT, sentence, re.I) is not None
     u = re.escape(unit.rstrip("s") if len(unit) > 3 else unit)
     return re.search(rf"{number}\s+(\w+\s+)?{u}s?\b", sentence, re.I) is not None
 
