@@ -94,12 +94,13 @@ class App:
         with self._write_lock:
             if self._writer is None:
                 self._writer = Index(self.settings, self.embedder.model_id)
+            self._writer.last_change = None
             try:
                 return sync(self.settings, self.embedder, self._writer, progress, log, ocr_progress)
             finally:
                 self._writer.release_memory()
-                with self._view.writing():
-                    self.index.refresh()
+                with self._view.writing():  # only the documents this sync changed are read again
+                    self.index.refresh(self._writer.last_change)
 
     def llm(self):
         with self._llm_lock:

@@ -39,16 +39,19 @@ class Pending:
 
 
 def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[Skipped]]:
-    """Regular files under corpus/ by relative path, and unsupported ones as skips. Ignored files vanish."""
+    """Regular files under corpus/ by relative path, and unsupported ones as skips. Ignored files vanish.
+    (Plain string paths: at 10,000 files pathlib's objects were most of a no-op resync.)"""
     found: dict[str, os.stat_result] = {}
     skipped: list[Skipped] = []
-    for root, dirs, files in os.walk(corpus, followlinks=False):
+    top = os.fspath(corpus)
+    for root, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not is_ignored(d))
+        where = os.path.relpath(root, top).replace(os.sep, "/")
+        prefix = "" if where == "." else where + "/"
         for name in sorted(files):
             if is_ignored(name):
                 continue
-            full = Path(root) / name
-            rel = full.relative_to(corpus).as_posix()
+            rel = prefix + name
             if not _valid_name(rel):  # SQLite, JSON and the page all need text names
                 shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
                 skipped.append(
@@ -58,17 +61,24 @@ def scan(corpus: Path) -> tuple[dict[str, os.stat_result], list[Skipped]]:
                 )
                 continue
             try:
-                st = full.stat()
+                st = os.stat(os.path.join(root, name))
             except OSError as e:
                 skipped.append(Skipped(rel, f"cannot read file: {e.strerror or e} (broken link or loop?)"))
                 continue
             if not _is_regular(st):
                 continue
-            if full.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append(Skipped(rel, unsupported_type(full.suffix)))
+            suffix = _suffix(name)
+            if suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append(Skipped(rel, unsupported_type(suffix)))
                 continue
             found[rel] = st
     return found, skipped
+
+
+def _suffix(name: str) -> str:
+    """The file name's extension as pathlib's `suffix` gives it ("" for ".bashrc" or "notes.")."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
 
 
 def _valid_name(rel: str) -> bool:
@@ -118,14 +128,15 @@ def sync(
                 log(f"recovered from an interrupted ingest: {repair.detail}" if interrupted else repair.detail)
         files, report.skipped = scan(corpus)
         ocr = Ocr.from_settings(settings, cache=index, progress=ocr_progress)
-        todo = _diff(settings, index, corpus, files, report, ocr)
+        known = {d.path: d for d in index.documents()}
+        todo = _diff(settings, index, known, corpus, files, report, ocr)
         if todo or report.removed or report.renamed:
             index.begin()
             for r in report.renamed:
                 index.rename(r.old, r.new, files[r.new].st_mtime_ns)
             for path in report.removed:
                 index.delete(path)
-            pending = _load_all(settings, embedder, corpus, todo, index, report, ocr)
+            pending = _load_all(settings, embedder, corpus, todo, set(known), index, report, ocr)
             _embed_and_store(embedder, index, pending, progress)
             index.commit()
         report.paragraphs, report.chunks = index.counts()
@@ -157,10 +168,16 @@ def repoint_vectors(index: Index) -> list[str]:
 
 
 def _diff(
-    settings: Settings, index: Index, corpus: Path, files: dict[str, os.stat_result], report: SyncReport, ocr: Ocr
+    settings: Settings,
+    index: Index,
+    known: dict[str, DocRecord],
+    corpus: Path,
+    files: dict[str, os.stat_result],
+    report: SyncReport,
+    ocr: Ocr,
 ) -> list[tuple[str, str, os.stat_result]]:
-    """Classify files: unchanged, renamed, removed; return (path, hash, stat) of those to (re)load."""
-    known = {d.path: d for d in index.documents()}
+    """Classify files against the indexed documents `known` (by path): unchanged, renamed, removed;
+    return (path, hash, stat) of those to (re)load."""
     skipped_before = index.skipped()
     todo: list[tuple[str, str, os.stat_result]] = []
     hashes: dict[str, str] = {}
@@ -221,11 +238,18 @@ def _diff(
 
 
 def _load_all(
-    settings: Settings, embedder: Embedder, corpus: Path, todo, index: Index, report: SyncReport, ocr: Ocr
+    settings: Settings,
+    embedder: Embedder,
+    corpus: Path,
+    todo,
+    known: set[str],
+    index: Index,
+    report: SyncReport,
+    ocr: Ocr,
 ) -> list[Pending]:
-    """Load and chunk each file; failures become skips (an indexed older version is kept)."""
+    """Load and chunk each file; failures become skips (an indexed older version is kept). `known`: the
+    paths indexed before this sync (no file to load was renamed or removed by it)."""
     pending: list[Pending] = []
-    known = {d.path for d in index.documents()}
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path, digest, st in todo:
         try:

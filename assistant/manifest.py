@@ -10,6 +10,7 @@ import builtins
 import json
 import hashlib
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -96,11 +97,13 @@ class Manifest:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # documents ---------------------------------------------------------------------------
-    def documents(self) -> list[DocRecord]:
-        rows = self.db.execute(
-            "SELECT path, hash, size, mtime_ns, title, date, source, lang, n_paragraphs, n_chunks, indexed_at"
-            " FROM documents ORDER BY path"
-        ).fetchall()
+    def documents(self, paths: Collection[str] | None = None) -> list[DocRecord]:
+        """Every document's record by path, or only those of `paths` (the ones indexed)."""
+        cols = "SELECT path, hash, size, mtime_ns, title, date, source, lang, n_paragraphs, n_chunks, indexed_at FROM documents"
+        if paths is None:
+            rows = self.db.execute(cols + " ORDER BY path").fetchall()
+        else:
+            rows = self._in(cols + " WHERE path IN ({}) ORDER BY path", sorted(paths))
         return [
             DocRecord(
                 r[0], r[1], r[2], r[3], DocMeta(r[4] or "", r[5] or "", r[6] or "", r[7] or ""), r[8], r[9], r[10]
@@ -243,9 +246,19 @@ class Manifest:
         )
         return [Chunk(r[0], r[1], r[2], r[3], r[4], texts[r[1]][r[3] : r[4]], r[5], r[6], r[7]) for r in rows]
 
-    def chunk_docs(self) -> dict[str, str]:
-        """Every chunk id with its document (the reader's view loads only this)."""
-        return dict(self.db.execute("SELECT id, doc FROM chunks"))
+    def chunk_docs(self, docs: Collection[str] | None = None) -> dict[str, str]:
+        """Every chunk id with its document (the reader's view loads only this), or only the chunks of `docs`."""
+        if docs is None:
+            return dict(self.db.execute("SELECT id, doc FROM chunks"))
+        return dict(self._in("SELECT id, doc FROM chunks WHERE doc IN ({})", sorted(docs)))
+
+    def _in(self, sql: str, values: list[str]) -> list[tuple]:
+        """Rows of `sql` whose one `IN ({})` takes `values`, in parts of 500 (SQLite's variable limit)."""
+        rows: list[tuple] = []
+        for i in range(0, len(values), 500):
+            part = values[i : i + 500]
+            rows += self.db.execute(sql.format(",".join("?" * len(part))), part).fetchall()
+        return rows
 
     def chunk(self, cid: str) -> Chunk | None:
         """One chunk with its text (SQLite's substr counts characters, as Python's offsets do), as the

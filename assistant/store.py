@@ -75,6 +75,18 @@ class ChunkView(Mapping[str, Chunk]):
     def doc_of(self, cid: str) -> str | None:
         return self._docs.get(cid)
 
+    def updated(self, change: Change, rows: dict[str, str]) -> ChunkView:
+        """This view (at `change.before`) with the chunks of the documents the change touched replaced by
+        `rows` (their chunk ids now, with their documents): what a full reload at `change.after` gives."""
+        ids = dict(self._docs)  # a copy, not a filter of every id: ~5 ms against ~50 ms at 100k chunks
+        for cid in change.old_ids:
+            ids.pop(cid, None)
+        ids.update(rows)
+        view = ChunkView(self._manifest, ids)
+        view._cache = {cid: c for cid, c in self._cache.items() if c.doc not in change.docs and cid in ids}
+        view._texts = {d: t for d, t in self._texts.items() if d not in change.docs}
+        return view
+
     def __getitem__(self, cid: str) -> Chunk:
         chunk = self._cache.get(cid)
         if chunk is None:
@@ -132,6 +144,18 @@ class VectorMemo:
                 self._items.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class Change:
+    """What one commit changed: the generation it started from and the one it published, and every
+    document it added, replaced, renamed (old and new name) or deleted. A reader whose view is at
+    `before` reaches `after` by reloading only those documents (Index.refresh)."""
+
+    before: str | None
+    after: str
+    docs: frozenset[str]
+    old_ids: tuple[str, ...]  # the chunk ids those documents had at `before`
+
+
 class Index:
     """Open the index under settings.index_dir for one embedding model. Callers use its methods: the
     manifest and the Chroma collection stay inside (tests/test_store_interface.py)."""
@@ -148,6 +172,10 @@ class Index:
         self._view_generation: str | None = None
         self.chunks = ChunkView()
         self.doc_meta: dict[str, DocMeta] = {}
+        self._began_at: str | None = None  # the generation begin() found (a writer's)
+        self._touched: set[str] = set()  # documents written since begin()
+        self._old_ids: list[str] = []  # and the chunk ids they had then
+        self.last_change: Change | None = None  # what this writer's last commit() changed
         # retrieval reloads the view when a writer published (one reader); False: its owner does, between
         # the questions of the threads that share it (App)
         self.follows_writes = True
@@ -194,6 +222,7 @@ class Index:
         self._manifest.set("model_id", self.model_id)
         self._manifest.set("passage_recipe", self.passage_recipe)
         self._manifest.set("dirty", "1")
+        self._began_at, self._touched, self._old_ids = self._manifest.get("generation"), set(), []
 
     def put_many(self, docs: list[tuple[DocRecord, str, list[Paragraph], list[Chunk], np.ndarray]]) -> None:
         """Replace documents: new vectors in, a few Chroma calls for all of them (one call per document
@@ -211,6 +240,8 @@ class Index:
         for rec, text, paragraphs, doc_chunks, _ in docs:
             rec.n_chunks, rec.n_paragraphs, rec.indexed_at = len(doc_chunks), len(paragraphs), now
             self._manifest.put_document(rec, text, paragraphs, doc_chunks)
+            self._touched.add(rec.path)
+        self._old_ids += old_ids
         lex = self._lex.writer()
         lex.remove(old_ids)
         lex.add(
@@ -224,11 +255,15 @@ class Index:
         """Forget a document; its vectors go at commit() (readers of the committed generation still use them)."""
         ids = self._manifest.doc_chunk_ids(path)
         self._manifest.delete_document(path)
+        self._touched.add(path)
+        self._old_ids += ids
         self._lex.writer().remove(ids)
 
     def rename(self, old: str, new: str, mtime_ns: int) -> None:
         ids = self._manifest.doc_chunk_ids(old)
         self._manifest.rename_document(old, new, mtime_ns)
+        self._touched |= {old, new}
+        self._old_ids += ids
         self._vectors.set_doc(ids, new)
         # the lexical index files chunks by document too: the renamed document's chunks are analysed again
         chunks = [c for c in (self._manifest.chunk(cid) for cid in ids) if c is not None]
@@ -252,7 +287,10 @@ class Index:
             self._lex.rebuild(lex)
             lex.commit()
         self._lex.drop_old_snapshot()
-        self._manifest.publish(uuid.uuid4().hex, lexical.identity())
+        generation = uuid.uuid4().hex
+        self._manifest.publish(generation, lexical.identity())
+        self.last_change = Change(self._began_at, generation, frozenset(self._touched), tuple(self._old_ids))
+        self._began_at, self._touched, self._old_ids = None, set(), []
 
     def recover(self) -> list[Repair]:
         """After a crash: drop orphan vectors, forget documents whose vectors are missing, rebuild the
@@ -427,10 +465,13 @@ class Index:
         """No view is loaded yet, or a writer published a new generation since it was."""
         return not self.chunks or self._manifest.get("generation") != self._view_generation
 
-    def refresh(self) -> None:
+    def refresh(self, change: Change | None = None) -> None:
         """(Re)load the in-memory view when another process (or this one) changed the index. Not safe
         while other threads read the view: an index shared by threads sets `follows_writes = False`
-        and its owner reloads between questions (App, with lock.ReadWriteLock)."""
+        and its owner reloads between questions (App, with lock.ReadWriteLock). `change`: what a writer
+        just committed (its Index.last_change); when the view is at the generation it started from and
+        it is the newest, only its documents are read again (at 100k chunks a whole reload was ~0.2 s
+        of a one-file resync)."""
         generation = self._manifest.get("generation")
         if generation == self._view_generation and self.chunks:
             return
@@ -439,8 +480,16 @@ class Index:
         with self._read_snapshot():  # one consistent state even while another process writes
             generation = self._manifest.get("generation")
             self._lex.drop_reader()
-            self.chunks = ChunkView(self._manifest, self._manifest.chunk_docs())
-            self.doc_meta = {d.path: d.meta for d in self._manifest.documents()}
+            if (
+                change is not None and self.chunks and change.before is not None
+                and change.before == self._view_generation and change.after == generation
+            ):  # fmt: skip
+                self.chunks = self.chunks.updated(change, self._manifest.chunk_docs(change.docs))
+                metas = {d.path: d.meta for d in self._manifest.documents(change.docs)}
+                self.doc_meta = {p: m for p, m in self.doc_meta.items() if p not in change.docs} | metas
+            else:
+                self.chunks = ChunkView(self._manifest, self._manifest.chunk_docs())
+                self.doc_meta = {d.path: d.meta for d in self._manifest.documents()}
             self._lexical()
         self._view_generation = generation
 

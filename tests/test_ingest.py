@@ -363,6 +363,73 @@ def test_the_reader_view_reads_chunk_texts_on_demand_exactly_as_indexed(fake_app
     assert index.chunks.get(gone) is None and gone not in index.chunks
 
 
+def _view(index) -> tuple[dict, dict, set, dict]:
+    """What a reader's view holds: chunk id -> document, document -> metadata, chunk texts and document
+    texts as read."""
+    return (
+        {cid: index.chunks.doc_of(cid) for cid in index.chunks},
+        dict(index.doc_meta),
+        {(cid, index.chunks[cid].text) for cid in index.chunks},
+        {d: index.document_text(d) for d in index.doc_meta},
+    )
+
+
+def test_after_a_sync_the_view_reloads_only_the_changed_documents_and_equals_a_full_reload(
+    fake_app, corpus, settings_for, monkeypatch
+):
+    """App.sync hands the reader what its commit changed (Index.last_change): the view then re-reads only
+    those documents. After an edit, an added file, a rename and a delete it is what a fresh reader loads,
+    and it reads no whole chunk table to get there."""
+    from assistant.app import build
+    from tests.support.fakes import HashEmbedder
+
+    fake_app.sync()
+    index = fake_app.index
+    fake_app.ask("Ai là đại sứ EU tại Việt Nam?")  # the view is loaded
+    _view(index)  # and holds every chunk and document text in its caches
+    first, second, third = sorted(p.name for p in corpus.glob("*.txt"))[:3]
+    steps = [
+        lambda: (corpus / first).write_text((corpus / first).read_text(encoding="utf-8") + "\n\nMột đoạn mới được thêm.\n", encoding="utf-8"),
+        lambda: (corpus / "new.txt").write_text("Tiêu đề mới\n\nMột tài liệu mới về hợp tác với Nhật Bản.\n", encoding="utf-8"),
+        lambda: (corpus / second).rename(corpus / "renamed.txt"),
+        lambda: (corpus / third).unlink(),
+    ]  # fmt: skip
+    full_reads = []
+    real = index._manifest.chunk_docs
+    monkeypatch.setattr(index._manifest, "chunk_docs", lambda docs=None: full_reads.append(docs) or real(docs))
+    for step in steps:
+        step()
+        fake_app.sync()
+        fresh = build(settings_for(corpus), embedder=HashEmbedder()).index
+        fresh.refresh()
+        assert _view(index) == _view(fresh)
+        assert index.view_generation == fresh.view_generation
+    assert full_reads and None not in full_reads  # every reload read only the changed documents' chunks
+    assert "renamed.txt" in index.doc_meta and second not in index.doc_meta and third not in index.doc_meta
+
+
+def test_a_view_another_writer_moved_past_is_reloaded_whole(fake_app, corpus, settings_for):
+    """The reader reloads only the changed documents when its view is at the generation the commit started
+    from; when another writer published in between, it reads everything again."""
+    from assistant.app import build
+    from tests.support.fakes import HashEmbedder
+
+    fake_app.sync()
+    index = fake_app.index
+    index.refresh()
+    name = sorted(p.name for p in corpus.glob("*.txt"))[0]
+    (corpus / name).write_text("Tiêu đề\n\nNội dung khác hẳn của tệp đầu tiên.\n", encoding="utf-8")
+    other = build(settings_for(corpus), embedder=HashEmbedder())
+    other.sync()  # another writer's commit: the reader's view is one generation behind it
+    (corpus / "late.txt").write_text("Tiêu đề\n\nMột tệp đến sau.\n", encoding="utf-8")
+    writer = fake_app._writer or fake_app.index
+    fake_app.sync()
+    assert writer.last_change is not None and writer.last_change.docs == {"late.txt"}
+    fresh = build(settings_for(corpus), embedder=HashEmbedder()).index
+    fresh.refresh()
+    assert _view(index) == _view(fresh)  # the first file's new text too, which the last commit did not touch
+
+
 def test_an_index_gets_one_identity_whoever_opens_it_first(tmp_path):
     """The index id (its collection name on a shared Chroma server) is written once, with the manifest."""
     from assistant.manifest import Manifest
