@@ -474,3 +474,28 @@ def test_questions_read_a_document_text_once_per_generation_and_an_edit_is_seen(
     fake_app.sync()
     idx.refresh()
     assert idx.document_text(doc).endswith("Một đoạn mới được thêm vào sau cùng.\n")
+
+
+def test_scan_reads_each_files_extension_as_pathlib_does():
+    """scan() works on plain strings (pathlib's objects were most of a no-op resync at 10,000 files):
+    its extension is pathlib's, so a file is accepted or refused with the same reason as before."""
+    from pathlib import PurePosixPath
+
+    from assistant.ingest import _suffix
+
+    for name in ("a.txt", "A.PDF", "notes.", ".bashrc", "archive.tar.gz", "noext", "..", "x..md", "rapport 2025.docx"):
+        assert _suffix(name) == PurePosixPath(name).suffix, name
+
+
+def test_scan_finds_files_in_subfolders_by_their_relative_path_and_skips_unsupported_ones(tmp_path):
+    from assistant.ingest import scan
+
+    (tmp_path / "eu" / "2025").mkdir(parents=True)
+    (tmp_path / "eu" / "2025" / "mou.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "top.md").write_text("x", encoding="utf-8")
+    (tmp_path / "eu" / "photo.xyz").write_text("x", encoding="utf-8")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "secret.txt").write_text("x", encoding="utf-8")
+    found, skipped = scan(tmp_path)
+    assert sorted(found) == ["eu/2025/mou.txt", "top.md"]
+    assert [s.file for s in skipped] == ["eu/photo.xyz"] and ".xyz" in skipped[0].reason
