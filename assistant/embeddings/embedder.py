@@ -120,9 +120,7 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     query_prefix, passage_prefix = configured_prefixes(settings)
     if settings.embed_backend in ("onnx", "onnx-fp32"):
         cache = Path(settings.model_cache_dir) / "onnx"
-        model: Any = OnnxSentenceModel.load(
-            path, cache, quantize=settings.embed_backend == "onnx", small_batch=SMALL_BATCH
-        )
+        model: Any = OnnxSentenceModel.load(path, cache, quantize=settings.embed_backend == "onnx")
     else:
         model = load_sentence_transformer(path)
     return SentenceTransformerEmbedder(
@@ -163,7 +161,7 @@ def load_sentence_transformer(name_or_path: str, backend: Literal["torch", "onnx
 def _inference(model: Any, small: bool) -> Iterator[None]:
     """Torch inference mode; small batches on ONE intra-op thread. With two threads on a 2-core machine
     whose other core is busy, a single question took ~1 s instead of ~75 ms (each op waits for the
-    descheduled thread). The ONNX model picks its session per call instead and needs no torch."""
+    descheduled thread). The ONNX model needs neither (onnx.OnnxSentenceModel._session)."""
     if isinstance(model, OnnxSentenceModel):
         yield
         return

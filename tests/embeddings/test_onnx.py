@@ -118,12 +118,12 @@ def test_a_model_the_onnx_backend_would_embed_differently_is_refused_before_any_
     (folder / "modules.json").write_text(json.dumps(mods))
     (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 8, **pooling}))
     with pytest.raises(ModelUnavailable, match=rf"{named}.*ASSISTANT_EMBED_BACKEND=torch"):
-        emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+        emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False)
     assert not (tmp_path / "cache").exists()  # refused before the minute-long export
 
 
 @pytest.mark.slow
-def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path):
+def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path, monkeypatch):
     """CLS pooling, do_lower_case, no Normalize: the export of a small random BERT embeds as sentence-transformers does."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -155,7 +155,16 @@ def test_onnx_gives_sentence_transformers_vectors_for_another_layout(tmp_path):
     )
     texts = ["Đại sứ EU là ai?", "HÀ NỘI", "việt nam hà nội"]
     want = SentenceTransformer(str(folder)).encode(texts, convert_to_numpy=True)
-    model = emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False, small_batch=8)
+    model = emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False)
     assert model.tokenizer.backend_tokenizer.encode("HÀ NỘI").ids == [2, 4, 5, 3]  # lowercased, not [UNK]
     got = model.encode(texts)
     assert got.shape == (3, 32) and np.abs(got - want).max() < 1e-4, np.abs(got - want).max()
+    # one session for a question and for a batch: each session holds its own copy of the weights
+    import onnxruntime as ort
+
+    opened = []
+    real = ort.InferenceSession
+    monkeypatch.setattr(ort, "InferenceSession", lambda *a, **k: opened.append(a) or real(*a, **k))
+    fresh = emb.OnnxSentenceModel.load(str(folder), tmp_path / "cache", quantize=False)
+    one, batch = fresh.encode(texts[:1]), fresh.encode(texts * 10)
+    assert len(opened) == 1 and np.abs(one[0] - batch[0]).max() < 1e-5
