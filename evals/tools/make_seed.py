@@ -860,6 +860,18 @@ Q = [
             "note": "a metadata question: 003 states no publication date",
         },
     ),
+    (
+        "vi",
+        "Việt Nam và Brazil ký biên bản ghi nhớ về nhiên liệu gì?",
+        [],
+        None,
+        None,
+        {
+            "class": "near_topic_unanswerable",
+            "near_topic": True,
+            "note": "asked in the user run of 2026-12-03: 003 tells of Brazil's firms and the Mercosur talks, of no fuel memorandum; answered with two of its sentences",
+        },
+    ),
 ]
 
 
