@@ -3,7 +3,7 @@
 The page runs in a subprocess (tests/support/serve_page.py: seeds, hash embedder); each user is a thread
 that POSTs /gradio_api/call/answer and reads the event stream until `complete`, again and again, for
 ASSISTANT_LOAD_SECONDS (default 30, at most 60); ASSISTANT_LOAD_REAL=1 serves with the packaged model;
-ASSISTANT_LOAD_QUESTIONS=seed adds the 122 seed questions to the six fixed ones.
+ASSISTANT_LOAD_QUESTIONS=seed adds the seed questions to the six fixed ones.
 Every answer must equal the single-user answer to the same question (timings removed): a race in the
 answer path (a shared cache, a reader view swapped mid-question) shows up as a different answer or citation.
 Zero errors allowed; latency and throughput printed.
@@ -37,7 +37,7 @@ FIXED = [
     "Việt Nam và Phần Lan hợp tác về lĩnh vực nào?",
     "What is the capital of Australia?",
 ]
-# ASSISTANT_LOAD_QUESTIONS=seed: the users ask the 122 seed questions (evals/seed.jsonl) too, so that few
+# ASSISTANT_LOAD_QUESTIONS=seed: the users ask the seed questions (evals/seed.jsonl) too, so that few
 # answers repeat and per-quote caches (corroboration) meet what a real team would ask, not six questions
 SEED = ROOT / "evals" / "seed.jsonl"
 QUESTIONS = FIXED + (
