@@ -136,7 +136,7 @@ def sync(
                 index.rename(r.old, r.new, files[r.new].st_mtime_ns)
             for path in report.removed:
                 index.delete(path)
-            pending = _load_all(settings, embedder, corpus, todo, set(known), index, report, ocr)
+            pending = _load_all(settings, embedder, corpus, todo, known, index, report, ocr)
             _embed_and_store(embedder, index, pending, progress)
             index.commit()
         report.paragraphs, report.chunks = index.counts()
@@ -242,13 +242,13 @@ def _load_all(
     embedder: Embedder,
     corpus: Path,
     todo,
-    known: set[str],
+    known: dict[str, DocRecord],
     index: Index,
     report: SyncReport,
     ocr: Ocr,
 ) -> list[Pending]:
     """Load and chunk each file; failures become skips (an indexed older version is kept). `known`: the
-    paths indexed before this sync (no file to load was renamed or removed by it)."""
+    documents indexed before this sync, by path (no file to load was renamed or removed by it)."""
     pending: list[Pending] = []
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for path, digest, st in todo:

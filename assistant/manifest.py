@@ -98,7 +98,7 @@ class Manifest:
 
     # documents ---------------------------------------------------------------------------
     def documents(self, paths: Collection[str] | None = None) -> list[DocRecord]:
-        """Every document's record by path, or only those of `paths` (the ones indexed)."""
+        """Every indexed document's record, by path; with `paths`, only those of them that are indexed."""
         cols = "SELECT path, hash, size, mtime_ns, title, date, source, lang, n_paragraphs, n_chunks, indexed_at FROM documents"
         if paths is None:
             rows = self.db.execute(cols + " ORDER BY path").fetchall()
@@ -285,12 +285,7 @@ class Manifest:
     # embedding cache ---------------------------------------------------------------------
     def cached_vectors(self, keys: list[str]) -> dict[str, bytes]:
         """Vectors by `vector_key` (those not cached are absent)."""
-        out: dict[str, bytes] = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            q = f"SELECT key, vec FROM embed_cache WHERE key IN ({','.join('?' * len(part))})"
-            out.update(dict(self.db.execute(q, part).fetchall()))
-        return out
+        return dict(self._in("SELECT key, vec FROM embed_cache WHERE key IN ({})", keys))
 
     def cache_vectors(self, items: list[tuple[str, bytes]]) -> None:
         with self._tx():

@@ -8,9 +8,9 @@ import importlib.util
 import json
 import logging
 import os
-import threading
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ class OnnxSentenceModel:
             m.get("type", "").endswith("Normalize") for m in _read_json(folder / "modules.json") or []
         )
         self._path = onnx_path
-        self._session_once: Any = None
+        self._ort_session: Any = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -98,7 +98,7 @@ class OnnxSentenceModel:
         single question as fast on a loaded 2-core machine (p50 16-21 against 22-27 ms), and 20
         concurrent callers as fast (87-113 against 94-98 runs/s)."""
         with self._lock:
-            if self._session_once is None:
+            if self._ort_session is None:
                 import onnxruntime as ort
 
                 opts = ort.SessionOptions()
@@ -108,8 +108,8 @@ class OnnxSentenceModel:
                 # made a batch slower on 2 busy cores than one thread was; sleeping waiters did not
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                self._session_once = ort.InferenceSession(str(self._path), opts, providers=["CPUExecutionProvider"])
-            return self._session_once
+                self._ort_session = ort.InferenceSession(str(self._path), opts, providers=["CPUExecutionProvider"])
+            return self._ort_session
 
     def encode(
         self, sentences: Sequence[str], batch_size: int = 32, normalize_embeddings: bool = False, **_: Any
