@@ -40,7 +40,7 @@ from .support import (
     names_a_rival,
     support,
 )
-from .types import Answer, Embedder, Hit, doc_language
+from .types import Answer, Answerability, Embedder, Hit, doc_language
 
 LEXICAL_COVERAGE = 0.5  # lexical mode answers when the best passage holds this share of the question's terms
 
@@ -192,21 +192,27 @@ def _lang_of(index: Index, hit: Hit, default: str) -> str:
 
 
 def answerable(ev: Evidence, question: str, mode: str, min_score: float | None) -> bool:
-    """The refusal decision. By default the answerability model (support.py, fitted on the development
-    sets) must reach its threshold; with `min_score` set, the best passage's support score (dense +
-    TERM_WEIGHT x coverage) must reach it instead. In lexical mode, with no dense score, the best
-    passage's term coverage decides. Always: every named entity of the question is in the passages, a
-    how-many question has an amount to quote, and a question about who holds an office a person."""
+    """The refusal decision: answer only when `answerability` passes."""
+    decision = answerability(ev, question, mode, min_score)
+    return decision is not None and decision.passed
+
+
+def answerability(ev: Evidence, question: str, mode: str, min_score: float | None) -> Answerability | None:
+    """How the refusal decision is taken; None (refuse) with no passage or an infinite `min_score`. By
+    default the answerability model (support.py, fitted on the development sets) must reach its
+    threshold; with `min_score` set, the best passage's support score (dense + TERM_WEIGHT x coverage) must
+    reach it instead. In lexical mode, with no dense score, the best passage's term coverage decides.
+    Always (`checks`): every named entity of the question is in the passages, a how-many question has an
+    amount to quote, and a question about who holds an office a person."""
     if not ev.hits or min_score == math.inf:
-        return False
+        return None
+    checks = entities_present(ev, question) and amount_found(ev, question) and person_found(ev, question)
     if mode == "lexical":
-        ok = coverage(question, ev.hits[0].chunk.text) >= LEXICAL_COVERAGE
-    elif min_score is not None:
-        ok = max(support(question, h) for h in ev.hits) >= min_score
-    else:
-        model = answerability_model()
-        ok = model.probability(ev.features) >= model.threshold
-    return ok and entities_present(ev, question) and amount_found(ev, question) and person_found(ev, question)
+        return Answerability("coverage", coverage(question, ev.hits[0].chunk.text), LEXICAL_COVERAGE, checks)
+    if min_score is not None:
+        return Answerability("support", max(support(question, h) for h in ev.hits), min_score, checks)
+    model = answerability_model()
+    return Answerability("model", model.probability(ev.features), model.threshold, checks)
 
 
 def amount_found(ev: Evidence, question: str) -> bool:
@@ -334,9 +340,12 @@ def _ask_once(
     )
     # asked where or when the article was published, and it does not say: refused, not answered with
     # another date or name of its text ("Sáng 30/5, ..." is the event's day, not the article's)
-    if meta is None and (about_document or not answerable(ev, question, mode, min_score)):
+    decision = None if meta is not None or about_document else answerability(ev, question, mode, min_score)
+    if meta is None and (decision is None or not decision.passed):
         timings.update(answer=0.0, total=(time.perf_counter() - t0) * 1000)
-        yield refusal(question, lang, hits, timings, "llm" if llm else "extractive")
+        refused = refusal(question, lang, hits, timings, "llm" if llm else "extractive")
+        refused.answerability = decision
+        yield refused
         return
     first: float | None = None
     if meta is not None:
@@ -369,6 +378,7 @@ def _ask_once(
     if first is not None:
         answer.timings_ms["first_token"] = (first - t1) * 1000  # from the request to the LLM's first text
     answer.hits = hits
+    answer.answerability = decision
     if gloss and llm is not None and needs_gloss(answer, index.doc_meta):
         if stream:
             yield answer  # the checked answer now; its quotes' translations follow

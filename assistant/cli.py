@@ -269,7 +269,7 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
     retrieval, answers, citations, refusals, latency."""
     from .measure.evaluate import CONFIGS, check_baseline, evaluate_file
     from .measure.questions import is_bench_folder
-    from .measure.report import language_table, metrics_table
+    from .measure.report import class_table, language_table, metrics_table
 
     if fail_under is not None and baseline is None:
         raise click.UsageError("--fail-under needs --baseline FILE")
@@ -309,6 +309,8 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
         for res in results:
             if res.by_lang and len(res.by_lang) > 1:
                 click.echo(f"\nby language ({res.name}):\n{language_table(res)}")
+            if res.by_class:
+                click.echo(f"\nby class ({res.name}):\n{class_table(res)}")
     if base is not None:
         name, regressed = check_baseline(results, base, fail_under or 0.0)
         if regressed:

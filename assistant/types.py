@@ -107,6 +107,23 @@ class Removed:
     sentence_kept: bool  # the sentence stays in the answer with its other, verified citations
 
 
+@dataclass(frozen=True)
+class Answerability:
+    """How the refusal decision was taken (answer.answerability): `score` against `threshold` by `method`
+    ("model": the answerability model's probability; "support": a set min_score; "coverage": lexical mode),
+    and whether the question's checks passed (`checks`: its named entities, years, amounts and persons are
+    in the passages). It answers when both hold; `assistant eval` draws the refusal curve from these."""
+
+    method: Literal["model", "support", "coverage"]
+    score: float
+    threshold: float
+    checks: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.checks and self.score >= self.threshold
+
+
 @dataclass
 class Answer:
     question: str
@@ -118,6 +135,7 @@ class Answer:
     timings_ms: dict[str, float]
     hits: list[Hit] = field(default_factory=list)  # nearest passages, also when refused
     removed: list[Removed] = field(default_factory=list)  # LLM mode: what the citation check took out
+    answerability: Answerability | None = None  # the refusal decision (None: a metadata answer, or no passage)
 
     def to_json(self) -> dict:
         """The `--json` contract of `assistant ask`."""

@@ -13,7 +13,7 @@ import math
 import pytest
 
 from assistant import answer as answer_mod
-from assistant.answer import LEXICAL_COVERAGE, Evidence, answerable
+from assistant.answer import LEXICAL_COVERAGE, Evidence, answerability, answerable
 from assistant.extractive import Candidate
 from assistant.support import (
     FEATURES,
@@ -269,6 +269,33 @@ def test_a_missing_named_entity_refuses_even_with_a_high_score(mode, min_score):
     assert answerable(
         evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, mode, min_score
     )
+
+
+def test_the_decision_says_how_it_was_taken():
+    """answerability() is what `assistant eval` draws the refusal curve from: the model's probability and
+    threshold, or the rule that replaced it, and the checks apart from the score."""
+    q = "Who is the Korean ambassador to Vietnam?"
+    passage = "The EU ambassador to Vietnam met the minister."
+    strong = far_above()
+    model = answerability_model()
+    d = answerability(evidence([hit(passage, dense=1.0)], strong), q, "hybrid", None)
+    assert d is not None and (d.method, d.threshold) == ("model", model.threshold)
+    assert d.score == pytest.approx(model.probability(strong)) and d.score >= d.threshold
+    assert not d.checks and not d.passed  # the score passes, the missing entity refuses
+    ok = answerability(
+        evidence([hit(passage + " So did the Korean ambassador, Mr Park.", dense=1.0)], strong), q, "hybrid", None
+    )
+    assert ok is not None and ok.checks and ok.passed
+    s = answerability(evidence([hit(PLAIN_PASSAGE, dense=0.5)]), PLAIN_Q, "hybrid", 0.2)
+    assert (
+        s is not None
+        and (s.method, s.threshold) == ("support", 0.2)
+        and s.score == pytest.approx(support(PLAIN_Q, hit(PLAIN_PASSAGE, dense=0.5)))
+    )
+    lx = answerability(evidence([hit(PLAIN_PASSAGE, dense=None)]), PLAIN_Q, "lexical", None)
+    assert lx is not None and (lx.method, lx.threshold) == ("coverage", LEXICAL_COVERAGE)
+    assert answerability(evidence([]), PLAIN_Q, "hybrid", None) is None
+    assert answerability(evidence([hit(PLAIN_PASSAGE)]), PLAIN_Q, "hybrid", math.inf) is None
 
 
 def test_an_acronym_is_present_where_the_passage_writes_it_out():

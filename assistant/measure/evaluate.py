@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import AssistantError, ConfigError
 from .metrics import (
-    K_RETRIEVE, by_language, citation_correct, contains_gold, dedupe, first_rank, is_gold, regressions, retrieval_scores,
-    summarize,
+    K_RETRIEVE, citation_correct, contains_gold, dedupe, first_rank, is_gold, regressions, retrieval_scores,
 )  # fmt: skip
 from .questions import Question, load_bench, load_questions, sample
 from .results import CitationCheck, EvalRun, QuestionResult
@@ -80,6 +79,7 @@ def score_question(
             row.scores = retrieval_scores(row.rank)
     if answer is not None:
         row.answered = bool(answer.answered)
+        row.answerability = answer.answerability
         row.answer = answer.answer
         row.answer_contains = row.answered and contains_gold(answer.answer, q.answers) if q.answerable else None
         for c in answer.citations:
@@ -221,7 +221,7 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
 
 def result(rows: list[QuestionResult], config: dict) -> EvalRun:
     """The run of one configuration: its metrics summarised from its questions."""
-    return EvalRun(summarize(rows), by_language(rows), config, rows)
+    return EvalRun.of(rows, config)
 
 
 def _config(app: App, s, name: str) -> dict:

@@ -170,6 +170,58 @@ def by_language(rows: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
     return {lang: summarize([r for r in rows if (r.lang or "?") == lang]) for lang in langs}
 
 
+GENERAL = "general"  # by_class: the questions of a file that name no class
+
+
+def by_class(rows: Sequence[QuestionResult]) -> dict[str, dict[str, Any]]:
+    """`summarize` per question class (the `class` field of a question file: "caption", "back_reference",
+    "near_topic_unanswerable", ...; questions without one count as GENERAL), {} when no question has one."""
+    classes = [str(r.question.fields.get("class") or GENERAL) for r in rows]
+    if set(classes) <= {GENERAL}:
+        return {}
+    return {c: summarize([r for r, rc in zip(rows, classes) if rc == c]) for c in sorted(set(classes))}
+
+
+CURVE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(20))
+
+
+def refusal_curve(rows: Sequence[QuestionResult], thresholds: Iterable[float] = CURVE_THRESHOLDS) -> list[dict]:
+    """Both error directions of the refusal decision as the answerability model's threshold moves: at each
+    threshold, the share of unanswerable questions refused (`refusal_accuracy`) and of answerable ones
+    refused (`false_refusal_rate`), None where the run has no question of that side. The run's own
+    threshold is among the points, which then equal its metrics.
+
+    A question the model did not decide (a metadata answer; lexical mode; a set min_score) keeps its
+    outcome at every threshold; one decided by the model is refused below its probability, and at every
+    threshold when its checks failed (a named entity missing, ...) or when it passed but had nothing to
+    quote. [] when the model decided no question."""
+    given = [r for r in rows if r.answered is not None]
+    decided = [r for r in given if r.answerability is not None and r.answerability.method == "model"]
+    if not decided:
+        return []
+    points = sorted({*thresholds, *(r.answerability.threshold for r in decided if r.answerability)})
+
+    def refused(r: QuestionResult, t: float) -> bool:
+        a = r.answerability
+        if a is None or a.method != "model":
+            return not r.answered
+        blocked = not a.checks or (a.passed and not r.answered)
+        return blocked or a.score < t
+
+    out = []
+    for t in points:
+        una = [refused(r, t) for r in given if not r.answerable]
+        ans = [refused(r, t) for r in given if r.answerable]
+        out.append(
+            {
+                "threshold": t,
+                "refusal_accuracy": round(sum(una) / len(una), 4) if una else None,
+                "false_refusal_rate": round(sum(ans) / len(ans), 4) if ans else None,
+            }
+        )
+    return out
+
+
 def recall_curve(rows: Sequence[QuestionResult], max_k: int = K_RETRIEVE, nodes: bool = False) -> list[float]:
     """recall@k for k = 1..max_k over the answerable questions with a gold document (`nodes`: llama-index's
     node ranks instead of the paragraph ranks)."""

@@ -18,6 +18,14 @@ TABLE_KEYS = (
 )  # fmt: skip
 NODE_KEYS = ("node_recall@1", "node_recall@5", "node_mrr")  # llama-index: gold paragraph anywhere in a node
 LANG_KEYS = ("recall@5", "mrr", "answer_contains", "citation_precision", "refusal_accuracy")
+CLASS_KEYS = (
+    "recall@5",
+    "answer_contains",
+    "citation_precision",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "wrong_answer_rate",
+)
 
 
 def fmt(v) -> str:
@@ -41,9 +49,29 @@ def metrics_table(results: list[EvalRun], keys=TABLE_KEYS, markdown: bool = Fals
 
 def language_table(res: EvalRun, keys=LANG_KEYS, markdown: bool = False) -> str:
     """One configuration's metrics by question language."""
-    langs = list(res.by_lang)
-    rows = [["metric", *langs]] + [[k, *(fmt(res.by_lang[lg].get(k)) for lg in langs)] for k in keys]
-    rows.append(["questions", *(str(res.by_lang[lg]["questions"]) for lg in langs)])
+    return _group_table(res.by_lang, keys, markdown)
+
+
+def class_table(res: EvalRun, keys=CLASS_KEYS, markdown: bool = False) -> str:
+    """One configuration's metrics by question class (res.by_class must not be empty)."""
+    return _group_table(res.by_class, keys, markdown)
+
+
+def _group_table(groups: dict[str, dict], keys, markdown: bool) -> str:
+    names = list(groups)
+    rows = [["metric", *names]] + [[k, *(fmt(groups[g].get(k)) for g in names)] for k in keys]
+    rows.append(["questions", *(str(groups[g]["questions"]) for g in names)])
+    return _table(rows, markdown)
+
+
+def curve_table(res: EvalRun, markdown: bool = False) -> str:
+    """The refusal curve (res.refusal_curve must not be empty), the run's own threshold marked."""
+    own = res.config.get("min_score")
+    rows = [["threshold", "refusal_accuracy", "false_refusal_rate"]] + [
+        [f"{fmt(p['threshold'])}{' (this run)' if p['threshold'] == own else ''}", fmt(p["refusal_accuracy"]),
+         fmt(p["false_refusal_rate"])]
+        for p in res.refusal_curve
+    ]  # fmt: skip
     return _table(rows, markdown)
 
 
@@ -71,6 +99,8 @@ def write_report(results: list[EvalRun], out: Path, title: str = "Evaluation") -
         plot_latency(results, out / "latency.png"),
         plot_by_language(results, out / "by_language.png"),
     ]
+    if any(r.refusal_curve for r in results):
+        plots.append(plot_refusal_curve(results, out / "refusal_curve.png"))
     md = out / "report.md"
     md.write_text(_markdown(results, title, plots), encoding="utf-8")
     return [md, jsonl, *plots]
@@ -92,6 +122,19 @@ def _markdown(results: list[EvalRun], title: str, plots: list[Path]) -> str:
     ]
     for res in results:
         parts += [f"## By language: {res.name}", "", language_table(res, markdown=True), ""]
+        if res.by_class:
+            parts += [f"## By class: {res.name}", "", class_table(res, markdown=True), ""]
+        if res.refusal_curve:
+            parts += [
+                f"## Refusal curve: {res.name}",
+                "",
+                "Both error directions as the answerability model's threshold moves (questions it did not "
+                "decide keep their outcome; one whose named entities, amounts or persons are missing stays "
+                "refused).",
+                "",
+                curve_table(res, markdown=True),
+                "",
+            ]
     parts += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots] + [""]
     for res in results:
         misses = [r for r in res.questions if r.ranked and r.rank is None][:15]
@@ -143,6 +186,40 @@ def plot_recall_curve(results: list[EvalRun], path: Path) -> Path:
                 )
     ax.set(xlabel="k (top-k paragraphs)", ylabel="recall@k", title="Recall@k: gold paragraph in the top k", xticks=ks)
     ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def plot_refusal_curve(results: list[EvalRun], path: Path) -> Path:
+    """Refusal curve: unanswerable questions refused against answerable ones refused, one line per
+    configuration, its own threshold circled; with no unanswerable question, false refusals by threshold."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    both = any(p["refusal_accuracy"] is not None for r in results for p in r.refusal_curve)
+    for res in results:
+        pts = [p for p in res.refusal_curve if p["false_refusal_rate"] is not None]
+        if not pts:
+            continue
+        if both:
+            pts = [p for p in pts if p["refusal_accuracy"] is not None]
+            xs, ys = [p["false_refusal_rate"] for p in pts], [p["refusal_accuracy"] for p in pts]
+        else:
+            xs, ys = [p["threshold"] for p in pts], [p["false_refusal_rate"] for p in pts]
+        line = ax.plot(xs, ys, marker=".", label=res.name)[0]
+        own = [i for i, p in enumerate(pts) if p["threshold"] == res.config.get("min_score")]
+        if own:
+            ax.plot([xs[own[0]]], [ys[own[0]]], "o", markersize=11, fillstyle="none", color=line.get_color(),
+                    label=f"{res.name}: threshold {res.config['min_score']:g}")  # fmt: skip
+    if both:
+        ax.set(xlabel="false refusals (answerable questions refused)", ylabel="unanswerable questions refused")
+        ax.set_xlim(0, 1.02)
+    else:
+        ax.set(xlabel="answerability threshold", ylabel="false refusals (answerable questions refused)")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Refusal curve: both error directions by threshold")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()

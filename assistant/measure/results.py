@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .metrics import retrieval_scores
+from ..types import Answerability
+from .metrics import by_class, by_language, refusal_curve, retrieval_scores, summarize
 from .questions import Question, parse_question
 
 
@@ -44,6 +45,7 @@ class QuestionResult:
     node_rank: int | None = None  # llama-index: rank of the first retrieved node holding a gold paragraph
     node_ranked: bool = False  # `node_rank` was measured (llama-index, retrieval scored)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerability: Answerability | None = None  # how the refusal decision was taken (answered is not None)
 
     @property
     def id(self) -> str:
@@ -79,6 +81,8 @@ class QuestionResult:
         if self.node_ranked:
             row["node_rank"] = self.node_rank
         row["timings_ms"] = dict(self.timings_ms)
+        if self.answered is not None:
+            row["answerability"] = asdict(self.answerability) if self.answerability is not None else None
         return row
 
     @classmethod
@@ -98,25 +102,35 @@ class QuestionResult:
             node_rank=row.get("node_rank"),
             node_ranked="node_rank" in row,
             timings_ms=dict(row["timings_ms"]),
+            answerability=Answerability(**row["answerability"]) if row.get("answerability") else None,
         )
 
 
 _SCORE_KEYS = tuple(retrieval_scores(None))
 _RESULT_KEYS = {
     "line", "answerable", "hits", "rank", *_SCORE_KEYS, "answered", "citations", "answer", "answer_contains",
-    "node_rank", "timings_ms",
+    "node_rank", "timings_ms", "answerability",
 }  # fmt: skip
 
 
 @dataclass
 class EvalRun:
-    """One configuration run over a question file: metrics overall and per question language, the
-    configuration (settings, model, host), and every question's result."""
+    """One configuration run over a question file: metrics overall, per question language and per question
+    class (the `class` of a question file's lines; {} when none has one), the configuration (settings,
+    model, host), every question's result, and the refusal curve (metrics.refusal_curve; [] when the
+    answerability model took no decision)."""
 
     metrics: dict[str, Any]
     by_lang: dict[str, dict[str, Any]]
     config: dict[str, Any]
     questions: list[QuestionResult]
+    by_class: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refusal_curve: list[dict[str, float | None]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, rows: list[QuestionResult], config: dict[str, Any]) -> EvalRun:
+        """The run of one configuration: its metrics summarised from its questions."""
+        return cls(summarize(rows), by_language(rows), config, rows, by_class(rows), refusal_curve(rows))
 
     @property
     def name(self) -> str:
@@ -129,4 +143,6 @@ class EvalRun:
             "by_lang": self.by_lang,
             "config": self.config,
             "questions": [q.to_json() for q in self.questions],
+            "by_class": self.by_class,
+            "refusal_curve": self.refusal_curve,
         }

@@ -1,7 +1,8 @@
 """Save a results JSON (from `assistant eval FILE --json`, on stdin) as a committed baseline.
 
 Per-question rows are trimmed to ids, ranks, scores and answer outcomes so the file stays small (no
-document or question text: the UIT sets may not be copied); metrics, by_lang and config are kept whole.
+document or question text: the UIT sets may not be copied); metrics, by_lang, by_class, the refusal curve
+and config are kept whole.
 Usage (from the project root):
   assistant eval evals/seed.jsonl --json | .venv/bin/python evals/tools/save_baseline.py evals/baselines/seed.json
   # one configuration of a --compare run, restricted to the fixed sample CI evaluates (--sample 150):
@@ -16,8 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from assistant.measure.evaluate import baseline_json  # noqa: E402
-from assistant.measure.metrics import by_language, summarize  # noqa: E402
-from assistant.measure.results import QuestionResult  # noqa: E402
+from assistant.measure.results import EvalRun, QuestionResult  # noqa: E402
 
 
 def restrict(res: dict, n: int) -> dict:
@@ -26,14 +26,10 @@ def restrict(res: dict, n: int) -> dict:
     rows = sorted(res["questions"], key=lambda r: hashlib.sha1(str(r["id"]).encode()).hexdigest())[:n]
     keep = {r["id"] for r in rows}
     rows = [r for r in res["questions"] if r["id"] in keep]
-    results = [QuestionResult.from_json(r) for r in rows]
-    return {
-        **res,
-        "metrics": summarize(results),
-        "by_lang": by_language(results),
-        "config": {**res["config"], "sample": n, "questions": len(rows)},
-        "questions": rows,
-    }
+    run = EvalRun.of(
+        [QuestionResult.from_json(r) for r in rows], {**res["config"], "sample": n, "questions": len(rows)}
+    )
+    return {**res, **run.to_json(), "questions": rows}
 
 
 def main() -> None:

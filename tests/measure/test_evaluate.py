@@ -11,6 +11,7 @@ import pytest
 
 from assistant.measure.evaluate import check_baseline
 from assistant.measure.metrics import (
+    by_class,
     citation_correct,
     contains_gold,
     dedupe,
@@ -21,12 +22,14 @@ from assistant.measure.metrics import (
     recall_at,
     recall_curve,
     reciprocal_rank,
+    refusal_curve,
     regressions,
     retrieval_scores,
     summarize,
 )
 from assistant.measure.questions import Question, parse_questions
 from assistant.measure.results import CitationCheck, EvalRun, QuestionResult
+from assistant.types import Answerability
 from tests.support import ROOT
 from tests.support.tiny_eval import QUESTIONS, TINY, write_corpus, write_questions
 
@@ -92,9 +95,13 @@ def test_a_citation_is_correct_on_the_gold_paragraph_or_one_holding_a_gold_strin
     assert citation_correct(_q(docs=[], doc="", paragraph=None), "b.txt", 1, "450 triệu USD")
 
 
-def _row(answerable=True, rank=1, answered=True, contains=True, cits=((True, True),), lang="vi", total=10.0):
+def _row(answerable=True, rank=1, answered=True, contains=True, cits=((True, True),), lang="vi", total=10.0,
+         decision=None, cls=None):  # fmt: skip
+    q = _q(id="x", lang=lang, answers=["450 triệu USD"] if answerable else [])
+    if cls:
+        q.fields["class"] = cls
     row = QuestionResult(
-        _q(id="x", lang=lang, answers=["450 triệu USD"] if answerable else []), answered=answered,
+        q, answered=answered, answerability=decision,
         answer_contains=contains if answerable else None,
         citations=[CitationCheck(1, "a.txt", 3, "q", 0, 1, verified=v, correct=c) for c, v in cits],
         timings_ms={"retrieve": total / 2, "answer": total / 2, "total": total},
@@ -128,6 +135,68 @@ def test_summary_over_handmade_rows():
     assert m["verified_quote_rate"] == 1.0 and m["citations"] == 4
     assert m["latency_p50_ms"] == 10.0 and m["latency_retrieve_p50_ms"] == 5.0
     assert recall_curve(rows, 3) == pytest.approx([1 / 3, 1 / 3, 2 / 3])
+
+
+def _model(p: float, checks: bool = True) -> Answerability:
+    return Answerability("model", p, 0.3, checks)
+
+
+CURVE_ROWS = [
+    _row(decision=_model(0.9)),  # answered at every threshold up to 0.9
+    _row(decision=_model(0.5), contains=False),
+    _row(answered=False, contains=False, cits=(), decision=_model(0.2)),  # refused: below 0.3
+    _row(answered=False, contains=False, cits=(), decision=_model(0.8, checks=False)),  # a named entity missing
+    _row(answered=False, contains=False, cits=(), decision=_model(0.7)),  # passed, but nothing to quote
+    _row(decision=None),  # a metadata answer: the model did not decide
+    _row(answerable=False, answered=False, cits=(), decision=_model(0.1), cls="near_topic_unanswerable"),
+    _row(answerable=False, answered=True, cits=((False, True),), decision=_model(0.6), cls="near_topic_unanswerable"),
+    _row(answerable=False, answered=False, cits=(), decision=_model(0.95, checks=False), cls="near_topic_unanswerable"),
+]
+
+
+def test_the_refusal_curve_moves_the_model_threshold_and_meets_the_run_at_its_own():
+    curve = {p["threshold"]: p for p in refusal_curve(CURVE_ROWS)}
+    m = summarize(CURVE_ROWS)
+    assert 0.3 in curve and curve[0.3]["refusal_accuracy"] == m["refusal_accuracy"]
+    assert curve[0.3]["false_refusal_rate"] == m["false_refusal_rate"]
+    # threshold 0: only the blocked ones are refused (entity missing, nothing to quote; one unanswerable)
+    assert curve[0.0] == {"threshold": 0.0, "refusal_accuracy": round(1 / 3, 4), "false_refusal_rate": round(2 / 6, 4)}
+    # 0.55: the 0.5 answer is refused too, and so is the 0.1 unanswerable one; 0.6 is refused from 0.65 on
+    assert curve[0.55]["false_refusal_rate"] == round(4 / 6, 4) and curve[0.55]["refusal_accuracy"] == round(2 / 3, 4)
+    assert curve[0.65]["refusal_accuracy"] == 1.0
+    # the metadata answer keeps its outcome: never refused, whatever the threshold
+    assert curve[0.95]["false_refusal_rate"] == round(5 / 6, 4)
+    fr = [p["false_refusal_rate"] for p in refusal_curve(CURVE_ROWS)]
+    assert fr == sorted(fr)  # refusing more as the threshold rises
+    # no question decided by the model (a set min_score, lexical mode, llama-index): no curve
+    assert refusal_curve([_row(decision=Answerability("support", 0.5, 0.3, True))]) == []
+    assert refusal_curve([QuestionResult(_q(id="x"), rank=1, scores=retrieval_scores(1))]) == []
+    # answerable questions only: the unanswerable side is not applicable
+    assert {p["refusal_accuracy"] for p in refusal_curve(CURVE_ROWS[:2])} == {None}
+
+
+def test_metrics_by_question_class_only_when_the_file_names_classes():
+    assert by_class(CURVE_ROWS[:6]) == {}
+    groups = by_class(CURVE_ROWS)
+    assert list(groups) == ["general", "near_topic_unanswerable"]
+    assert groups["general"]["questions"] == 6 and groups["near_topic_unanswerable"]["unanswerable"] == 3
+    assert groups["near_topic_unanswerable"]["refusal_accuracy"] == round(2 / 3, 4)
+
+
+def test_the_report_shows_classes_and_the_refusal_curve(tmp_path):
+    from assistant.measure.report import write_report
+
+    run = EvalRun.of(list(CURVE_ROWS), {"name": "hybrid", "min_score": 0.3, "corpus_dir": "c", "model_id": "m"})
+    assert run.refusal_curve == refusal_curve(CURVE_ROWS) and run.by_class == by_class(CURVE_ROWS)
+    files = write_report([run], tmp_path)
+    assert (tmp_path / "refusal_curve.png") in files and (tmp_path / "refusal_curve.png").stat().st_size > 0
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## By class: hybrid" in md and "| metric | general | near_topic_unanswerable |" in md
+    assert "## Refusal curve: hybrid" in md and "| 0.300 (this run) | 0.667 | 0.500 |" in md
+    # a row read back keeps how its refusal was decided
+    for q in run.questions:
+        q.question.fields.update(id=q.id, question="?", answers=q.question.answers)
+        assert QuestionResult.from_json(q.to_json()).answerability == q.answerability
 
 
 def test_retrieval_only_configurations_leave_answer_metrics_not_applicable():
@@ -320,7 +389,10 @@ def test_evaluate_file_end_to_end_on_a_tiny_corpus(tmp_path):
     assert progress[-1] == (6, 6)
     hybrid, lexical = (r.to_json() for r in results)
     assert hybrid["config"]["name"] == "hybrid" and lexical["config"]["retrieval_mode"] == "lexical"
-    assert set(hybrid) == {"metrics", "by_lang", "config", "questions"}
+    assert set(hybrid) == {"metrics", "by_lang", "config", "questions", "by_class", "refusal_curve"}
+    # min_score set: the support rule decided, not the answerability model, so there is no curve
+    assert hybrid["refusal_curve"] == [] and hybrid["by_class"] == {}
+    assert {q["answerability"]["method"] for q in hybrid["questions"] if q["answerability"]} == {"support"}
     m = hybrid["metrics"]
     assert m["recall@1"] == 1.0 and m["mrr"] == 1.0 and m["ndcg@10"] == 1.0
     # both answerable questions are answered with one verified, correct citation each; the World Cup one is refused
@@ -470,10 +542,12 @@ LLAMA_CONFIG_KEYS = [
 RECORD = ["id", "question", "answers", "doc", "paragraph", "lang"]  # the question file's own keys, in its order
 SCORED = ["hits", "rank", "recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
 ROW_KEYS = [  # the three questions of tiny_eval: answerable (with a `topic` of its own), answerable, unanswerable
-    [*RECORD, "topic", "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms"],
-    [*RECORD, "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms"],
+    [*RECORD, "topic", "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms",
+     "answerability"],
+    [*RECORD, "line", "answerable", *SCORED, "answered", "citations", "answer", "answer_contains", "timings_ms",
+     "answerability"],
     ["id", "question", "answers", "lang", "line", "answerable", "hits", "answered", "citations", "answer",
-     "answer_contains", "timings_ms"],
+     "answer_contains", "timings_ms", "answerability"],
 ]  # fmt: skip
 LLAMA_ROW_KEYS = [
     [*RECORD, "topic", "line", "answerable", *SCORED, "answered", "citations", "node_rank", "timings_ms"],
@@ -508,7 +582,7 @@ def test_eval_json_and_results_jsonl_keep_their_keys_in_their_order(tmp_path, mo
     assert list(out) == ["runs"]
     hybrid, llama = out["runs"]
     for run in (hybrid, llama):
-        assert list(run) == ["metrics", "by_lang", "config", "questions"]
+        assert list(run) == ["metrics", "by_lang", "config", "questions", "by_class", "refusal_curve"]
         assert list(run["by_lang"]) == ["en", "vi"] and list(run["config"]["host"]) == [
             "cpus",
             "torch_threads",
