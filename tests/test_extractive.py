@@ -141,6 +141,27 @@ def test_answer_kind(question, kind):
     assert answer_kind(question) == kind
 
 
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        # "when" / "när" as a conjunction inside the question asks for no date (development sets: 34 such)
+        ("What was the tribe of the woman Temüjin married when he was around 16 years old?", ""),
+        ("What is an additional meaning intended when the word prime is used?", ""),
+        ("Vad ska du ta med när du hämtar ditt beslut?", ""),
+        ("Vad gör åklagaren när det är dags för bevisning?", ""),
+        ("Who spoke when the forum opened?", "name"),
+        # as the question word it does, wherever it stands
+        ("And when did the forum end?", "date"),
+        ("Och när hölls forumet?", "date"),
+        ("The forum was held in Hanoi, and when did it end?", "date"),
+        ("The forum ended when?", "date"),
+        ("När och var hölls Vietnam International Digital Week för första gången?", "date"),
+    ],
+)
+def test_when_asks_for_a_date_only_as_the_question_word(question, kind):
+    assert answer_kind(question) == kind
+
+
 def test_a_when_question_naming_a_person_asks_for_a_date():
     assert answer_kind("Khi nào ai đó ký hiệp định?") == "date"
     assert answer_kind("When did who sign it?") == "date"
