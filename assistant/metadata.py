@@ -4,7 +4,8 @@ Rules (missing metadata stays empty, never guessed):
 - title: HTML `og:title` / `<title>`; else a leading markdown `# heading`; else the first "real" line
   among the first paragraphs, skipping date lines, site banners (`Vietnam.vn - Nền tảng…`, domain
   names) and short lines (< 20 chars or < 4 words: bylines, section names). That line is the title only if it is <= 150 chars and does not
-  end with a period; otherwise the document opens with a lead paragraph and has no title line.
+  end with a period; otherwise, a short first paragraph of one line above the text ("Polis", "Sao Kim")
+  is; otherwise the document opens with a lead paragraph and has no title line.
 - date: HTML `article:published_time`; else a full date (with a year) that starts within the first
   60 chars of one of the first 5 paragraphs (a date line, `date 2025-10-21 …`, `Hà Nội, ngày 21/10/2025`);
   else an ISO date in the file name. Body dates (`ngày 27/10 tại Ninh Bình`) never count.
@@ -186,7 +187,29 @@ def _not_a_title(line: str) -> bool:
 
 
 def _title(texts: list[str]) -> str:
-    """The first real line if it looks like a title (<= 150 chars, no final period), else ''."""
+    """The first real line if it looks like a title (<= 150 chars, no final period); else a short first
+    paragraph of one line standing above the text (`_short_title`); else ''."""
+    return _long_title(texts) or _short_title(texts)
+
+
+def _short_title(texts: list[str]) -> str:
+    """The document's first paragraph when it is one short line above more text, with no final period and
+    no date or banner: "Polis", "Sao Kim", "Yuan dynasty", "Super Bowl 50" (encyclopaedia and authority
+    pages). Read only when no longer line is the title, so a byline above the title stays a byline."""
+    if len(texts) < 2 or "\n" in texts[0].strip():
+        return ""
+    line = " ".join(texts[0].split())
+    if (
+        not line
+        or len(line) > TITLE_MAX
+        or line.endswith((".", "…", ":", ",", ";"))
+        or not any(c.isalpha() for c in line)
+    ):
+        return ""
+    return "" if _is_date_line(line) or _BANNER.search(line) else line
+
+
+def _long_title(texts: list[str]) -> str:
     for line in _first_lines(texts[:TITLE_SCAN]):
         heading = _MD_HEADING.match(line)
         if heading:  # an explicit markdown heading is a title whatever its length
