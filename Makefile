@@ -31,10 +31,11 @@ lint: install
 check-bench:
 	@test -d $(BENCH) || { echo "the development sets are not at $(BENCH): set BENCH=/path/to/shared/bench"; exit 1; }
 
-# every set: the seed questions, then a fixed sample of each development set, against its committed baseline
+# every set: the seed questions, then a fixed sample of each development set, against its committed baseline;
+# each answerable question is asked again without its gold document (gold_removed_refusal, not gated)
 eval: install check-bench
-	.venv/bin/assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
-	for s in $(SETS); do .venv/bin/assistant eval $(BENCH)/$$s --sample $(EVAL_SAMPLE) --baseline evals/baselines/$$s.json --fail-under 0.02 || exit 1; done
+	.venv/bin/assistant eval evals/seed.jsonl --gold-removed --baseline evals/baselines/seed.json --fail-under 0.02
+	for s in $(SETS); do .venv/bin/assistant eval $(BENCH)/$$s --sample $(EVAL_SAMPLE) --gold-removed --baseline evals/baselines/$$s.json --fail-under 0.02 || exit 1; done
 
 # what CI gates on (make test): the seed set and a smaller fixed sample of each set (a regression > 0.02 fails)
 eval-ci: install check-bench

@@ -223,6 +223,7 @@ Examples:
   assistant eval evals/seed.jsonl --baseline evals/baselines/seed.json --fail-under 0.02
   assistant eval evals/seed.jsonl --report out/       # report.md, results.jsonl, PNG plots
   assistant eval ../shared/bench/vinewsqa-vi --sample 200   # a development set folder, fixed sample
+  assistant eval ../shared/bench/viquad2-vi --sample 300 --gold-removed   # also: refused once the gold document is gone?
 """
 
 
@@ -264,7 +265,13 @@ Examples:
     default=None,
     help="Evaluate a fixed sample of N questions (the same ones on every run).",
 )
-def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample) -> None:
+@click.option(
+    "--gold-removed",
+    is_flag=True,
+    help="Also ask each answerable question with its gold document(s) filtered out: the corpus then does "
+    "not answer it (a near-topic unanswerable question); reports gold_removed_refusal.",
+)
+def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, n_sample, gold_removed) -> None:
     """Score a question file (JSON lines) or a development-set folder (questions.jsonl + corpus/):
     retrieval, answers, citations, refusals, latency."""
     from .measure.evaluate import CONFIGS, check_baseline, evaluate_file
@@ -292,8 +299,9 @@ def eval_cmd(qfile, corpus, as_json, compare, baseline, fail_under, report_dir, 
             f"{qfile} is a folder but not a development set: it needs questions.jsonl and corpus/ inside"
         )
     results, _ = evaluate_file(
-        app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err, n_sample=n_sample
-    )
+        app, qfile, names, corpus, sync_progress=sync_bar.update, progress=bar.update, log=_err, n_sample=n_sample,
+        gold_removed=gold_removed,
+    )  # fmt: skip
     sync_bar.close()
     bar.close()
     if report_dir is not None:

@@ -20,7 +20,7 @@ from .metrics import (
     K_RETRIEVE, citation_correct, contains_gold, dedupe, first_rank, is_gold, regressions, retrieval_scores,
 )  # fmt: skip
 from .questions import Question, load_bench, load_questions, sample
-from .results import CitationCheck, EvalRun, QuestionResult
+from .results import CitationCheck, EvalRun, GoldRemoved, QuestionResult
 
 if TYPE_CHECKING:
     from ..app import App
@@ -148,9 +148,16 @@ def corpus_app(app: App, corpus: Path, root: Path | None = None):
 
 
 def evaluate(
-    app: App, questions: list[Question], name: str = "", overrides: dict | None = None, progress: Progress | None = None
+    app: App,
+    questions: list[Question],
+    name: str = "",
+    overrides: dict | None = None,
+    progress: Progress | None = None,
+    gold_removed: bool = False,
 ) -> EvalRun:
-    """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings."""
+    """Run every question through App.ask (answers, timed) and a top-10 ranking with the same settings.
+    `gold_removed`: each answerable question with a gold document is asked once more with its gold
+    documents filtered out (untimed): the corpus then does not answer it, and a refusal is right."""
     overrides = overrides or {}
     s = app.settings.model_copy(update=overrides) if overrides else app.settings
     if questions:  # warm-up: model, index view and caches load outside the timed questions
@@ -163,10 +170,24 @@ def evaluate(
         units = dedupe((h.chunk.doc, h.chunk.paragraph) for h in hits)
         row = score_question(q, units, answer, docs)
         row.timings_ms = {k: round(v, 2) for k, v in answer.timings_ms.items()}
+        if gold_removed and q.answerable and q.docs:
+            row.gold_removed = ask_without_gold(app, q, overrides)
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))
     return result(rows, _config(app, s, name or s.retrieval_mode))
+
+
+def ask_without_gold(app: App, q: Question, overrides: dict) -> GoldRemoved | None:
+    """The question asked over every document but its gold ones (None when those are all there is)."""
+    from ..store import Filter
+
+    rest = [d.path for d in app.index.documents() if d.path not in set(q.docs)]
+    if not rest:
+        return None
+    answer = app.ask(q.question, flt=Filter(docs=sorted(rest)), **overrides)
+    cited = [(c.doc, c.paragraph) for c in answer.citations]
+    return GoldRemoved(bool(answer.answered), answer.answer, answer.answerability, cited)
 
 
 def ranking(app: App, question: str, overrides: dict) -> list:
@@ -253,8 +274,10 @@ def run(
     names: list[str],
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
+    gold_removed: bool = False,
 ) -> list[EvalRun]:
-    """Evaluate each named configuration over the same questions (`CONFIGS`, or the current settings for "")."""
+    """Evaluate each named configuration over the same questions (`CONFIGS`, or the current settings for "");
+    `gold_removed`: see `evaluate` (llama-index's configuration gives no answers, so it has none)."""
     unknown = [n for n in names if n and n not in CONFIGS]
     if unknown:
         raise ConfigError(f"unknown configuration(s) {', '.join(unknown)}: choose from {', '.join(CONFIGS)}")
@@ -270,7 +293,7 @@ def run(
                 log("llamaindex-default: reading, splitting and embedding the corpus the llama-index way ...")
             results.append(evaluate_llamaindex(app, questions, step))
         else:
-            results.append(evaluate(app, questions, name, CONFIGS.get(name) or {}, step))
+            results.append(evaluate(app, questions, name, CONFIGS.get(name) or {}, step, gold_removed))
     return results
 
 
@@ -284,6 +307,7 @@ def evaluate_file(
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
     n_sample: int | None = None,
+    gold_removed: bool = False,
 ) -> tuple[list[EvalRun], list[str]]:
     """The whole `assistant eval`: parse, pick or build the index, sync it, run each configuration.
 
@@ -309,7 +333,7 @@ def evaluate_file(
         if log:
             log(f"evaluation index for {corpus}: {app.settings.index_dir}")
     app.sync(progress=sync_progress, log=log)
-    results = run(app, questions, names, progress, log)
+    results = run(app, questions, names, progress, log, gold_removed)
     for res in results:
         res.config.update(questions_file=str(path), malformed=problems, sample=n_sample, questions=len(questions))
     return results, problems

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from .questions import Question
 
 if TYPE_CHECKING:
+    from ..types import Answerability
     from .results import QuestionResult
 
 K_RETRIEVE = 10  # hits ranked per question for the retrieval metrics
@@ -161,6 +162,10 @@ def summarize(rows: Sequence[QuestionResult]) -> dict[str, Any]:
         for p in (50, 95):
             v = percentile(values, p)
             m[f"{prefix}_p{p}_ms"] = round(v, 2) if v is not None else None
+    removed = [r.gold_removed for r in rows if r.gold_removed is not None]
+    if removed:  # --gold-removed: out-of-sample near-topic questions the corpus no longer answers
+        m["gold_removed_questions"] = len(removed)
+        m["gold_removed_refusal"] = _mean([float(not g.answered) for g in removed])
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
 
 
@@ -189,37 +194,44 @@ def refusal_curve(rows: Sequence[QuestionResult], thresholds: Iterable[float] = 
     """Both error directions of the refusal decision as the answerability model's threshold moves: at each
     threshold, the share of unanswerable questions refused (`refusal_accuracy`) and of answerable ones
     refused (`false_refusal_rate`), None where the run has no question of that side. The run's own
-    threshold is among the points, which then equal its metrics.
+    threshold is among the points, which then equal its metrics. With --gold-removed, each point also has
+    the share of the questions asked without their gold document that are refused (`gold_removed_refusal`).
 
     A question the model did not decide (a metadata answer; lexical mode; a set min_score) keeps its
     outcome at every threshold; one decided by the model is refused below its probability, and at every
     threshold when its checks failed (a named entity missing, ...) or when it passed but had nothing to
     quote. [] when the model decided no question."""
     given = [r for r in rows if r.answered is not None]
-    decided = [r for r in given if r.answerability is not None and r.answerability.method == "model"]
+    removed = [r.gold_removed for r in rows if r.gold_removed is not None]
+    decided = [a for a in [r.answerability for r in given] + [g.answerability for g in removed] if _by_model(a)]
     if not decided:
         return []
-    points = sorted({*thresholds, *(r.answerability.threshold for r in decided if r.answerability)})
+    points = sorted({*thresholds, *(a.threshold for a in decided if a)})
 
-    def refused(r: QuestionResult, t: float) -> bool:
-        a = r.answerability
+    def refused(a: Answerability | None, answered: bool | None, t: float) -> bool:
         if a is None or a.method != "model":
-            return not r.answered
-        blocked = not a.checks or (a.passed and not r.answered)
+            return not answered
+        blocked = not a.checks or (a.passed and not answered)
         return blocked or a.score < t
+
+    def rate(values: list[bool]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
 
     out = []
     for t in points:
-        una = [refused(r, t) for r in given if not r.answerable]
-        ans = [refused(r, t) for r in given if r.answerable]
-        out.append(
-            {
-                "threshold": t,
-                "refusal_accuracy": round(sum(una) / len(una), 4) if una else None,
-                "false_refusal_rate": round(sum(ans) / len(ans), 4) if ans else None,
-            }
-        )
+        point = {
+            "threshold": t,
+            "refusal_accuracy": rate([refused(r.answerability, r.answered, t) for r in given if not r.answerable]),
+            "false_refusal_rate": rate([refused(r.answerability, r.answered, t) for r in given if r.answerable]),
+        }
+        if removed:
+            point["gold_removed_refusal"] = rate([refused(g.answerability, g.answered, t) for g in removed])
+        out.append(point)
     return out
+
+
+def _by_model(a: Answerability | None) -> bool:
+    return a is not None and a.method == "model"
 
 
 def recall_curve(rows: Sequence[QuestionResult], max_k: int = K_RETRIEVE, nodes: bool = False) -> list[float]:

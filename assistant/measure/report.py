@@ -17,6 +17,7 @@ TABLE_KEYS = (
     "wrong_answer_rate", "latency_p50_ms", "latency_p95_ms", "latency_retrieve_p50_ms", "latency_answer_p50_ms",
 )  # fmt: skip
 NODE_KEYS = ("node_recall@1", "node_recall@5", "node_mrr")  # llama-index: gold paragraph anywhere in a node
+REMOVED_KEYS = ("gold_removed_refusal",)  # --gold-removed
 LANG_KEYS = ("recall@5", "mrr", "answer_contains", "citation_precision", "refusal_accuracy")
 CLASS_KEYS = (
     "recall@5",
@@ -39,7 +40,7 @@ def fmt(v) -> str:
 def metrics_table(results: list[EvalRun], keys=TABLE_KEYS, markdown: bool = False) -> str:
     """Metrics (rows) by configuration (columns), plain text or Markdown."""
     names = [r.name for r in results]
-    keys = tuple(keys) + tuple(k for k in NODE_KEYS if any(k in r.metrics for r in results))
+    keys = tuple(keys) + tuple(k for k in NODE_KEYS + REMOVED_KEYS if any(k in r.metrics for r in results))
     rows = [["metric", *names]] + [[k, *(fmt(r.metrics.get(k)) for r in results)] for k in keys]
     rows.append(
         ["questions", *(f"{r.metrics['questions']} ({r.metrics['unanswerable']} unanswerable)" for r in results)]
@@ -67,11 +68,11 @@ def _group_table(groups: dict[str, dict], keys, markdown: bool) -> str:
 def curve_table(res: EvalRun, markdown: bool = False) -> str:
     """The refusal curve (res.refusal_curve must not be empty), the run's own threshold marked."""
     own = res.config.get("min_score")
-    rows = [["threshold", "refusal_accuracy", "false_refusal_rate"]] + [
-        [f"{fmt(p['threshold'])}{' (this run)' if p['threshold'] == own else ''}", fmt(p["refusal_accuracy"]),
-         fmt(p["false_refusal_rate"])]
+    cols = ["refusal_accuracy", "false_refusal_rate"] + [k for k in REMOVED_KEYS if k in res.refusal_curve[0]]
+    rows = [["threshold", *cols]] + [
+        [f"{fmt(p['threshold'])}{' (this run)' if p['threshold'] == own else ''}", *(fmt(p[c]) for c in cols)]
         for p in res.refusal_curve
-    ]  # fmt: skip
+    ]
     return _table(rows, markdown)
 
 
@@ -198,23 +199,35 @@ def plot_refusal_curve(results: list[EvalRun], path: Path) -> Path:
     configuration, its own threshold circled; with no unanswerable question, false refusals by threshold."""
     fig = _figure()
     ax = fig.add_subplot()
-    both = any(p["refusal_accuracy"] is not None for r in results for p in r.refusal_curve)
+    both = any(
+        p.get(k) is not None for r in results for p in r.refusal_curve for k in ("refusal_accuracy", *REMOVED_KEYS)
+    )
     for res in results:
         pts = [p for p in res.refusal_curve if p["false_refusal_rate"] is not None]
         if not pts:
             continue
-        if both:
-            pts = [p for p in pts if p["refusal_accuracy"] is not None]
-            xs, ys = [p["false_refusal_rate"] for p in pts], [p["refusal_accuracy"] for p in pts]
-        else:
+        if not both:
             xs, ys = [p["threshold"] for p in pts], [p["false_refusal_rate"] for p in pts]
-        line = ax.plot(xs, ys, marker=".", label=res.name)[0]
-        own = [i for i, p in enumerate(pts) if p["threshold"] == res.config.get("min_score")]
-        if own:
-            ax.plot([xs[own[0]]], [ys[own[0]]], "o", markersize=11, fillstyle="none", color=line.get_color(),
-                    label=f"{res.name}: threshold {res.config['min_score']:g}")  # fmt: skip
+            ax.plot(xs, ys, marker=".", label=res.name)
+            continue
+        for key, label, style in (
+            ("refusal_accuracy", "unanswerable", "-"),
+            ("gold_removed_refusal", "gold removed", "--"),
+        ):
+            sel = [p for p in pts if p.get(key) is not None]
+            if not sel:
+                continue
+            xs, ys = [p["false_refusal_rate"] for p in sel], [p[key] for p in sel]
+            line = ax.plot(xs, ys, marker=".", linestyle=style, label=f"{res.name}: {label}")[0]
+            own = [i for i, p in enumerate(sel) if p["threshold"] == res.config.get("min_score")]
+            if own:
+                ax.plot([xs[own[0]]], [ys[own[0]]], "o", markersize=11, fillstyle="none", color=line.get_color(),
+                        label=f"{res.name}: threshold {res.config['min_score']:g}")  # fmt: skip
     if both:
-        ax.set(xlabel="false refusals (answerable questions refused)", ylabel="unanswerable questions refused")
+        ax.set(
+            xlabel="false refusals (answerable questions refused)",
+            ylabel="questions refused",
+        )
         ax.set_xlim(0, 1.02)
     else:
         ax.set(xlabel="answerability threshold", ylabel="false refusals (answerable questions refused)")

@@ -31,6 +31,26 @@ class CitationCheck:
 
 
 @dataclass
+class GoldRemoved:
+    """An answerable question asked again with its gold document(s) filtered out (`assistant eval
+    --gold-removed`): the corpus then does not answer it, so the right outcome is a refusal."""
+
+    answered: bool
+    answer: str
+    answerability: Answerability | None = None
+    cited: list[tuple[str, int]] = field(default_factory=list)  # (doc, paragraph) of each citation
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "cited": [[d, n] for d, n in self.cited]}
+
+    @classmethod
+    def from_json(cls, row: dict) -> GoldRemoved:
+        a = row.get("answerability")
+        cited = [(d, n) for d, n in row.get("cited", [])]
+        return cls(bool(row["answered"]), row.get("answer", ""), Answerability(**a) if a else None, cited)
+
+
+@dataclass
 class QuestionResult:
     """One question of a run: the ranking and where the gold is in it, the answer and its checked citations."""
 
@@ -46,6 +66,7 @@ class QuestionResult:
     node_ranked: bool = False  # `node_rank` was measured (llama-index, retrieval scored)
     timings_ms: dict[str, float] = field(default_factory=dict)
     answerability: Answerability | None = None  # how the refusal decision was taken (answered is not None)
+    gold_removed: GoldRemoved | None = None  # --gold-removed: the question again without its gold document
 
     @property
     def id(self) -> str:
@@ -83,6 +104,8 @@ class QuestionResult:
         row["timings_ms"] = dict(self.timings_ms)
         if self.answered is not None:
             row["answerability"] = asdict(self.answerability) if self.answerability is not None else None
+        if self.gold_removed is not None:
+            row["gold_removed"] = self.gold_removed.to_json()
         return row
 
     @classmethod
@@ -103,13 +126,14 @@ class QuestionResult:
             node_ranked="node_rank" in row,
             timings_ms=dict(row["timings_ms"]),
             answerability=Answerability(**row["answerability"]) if row.get("answerability") else None,
+            gold_removed=GoldRemoved.from_json(row["gold_removed"]) if row.get("gold_removed") else None,
         )
 
 
 _SCORE_KEYS = tuple(retrieval_scores(None))
 _RESULT_KEYS = {
     "line", "answerable", "hits", "rank", *_SCORE_KEYS, "answered", "citations", "answer", "answer_contains",
-    "node_rank", "timings_ms", "answerability",
+    "node_rank", "timings_ms", "answerability", "gold_removed",
 }  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from assistant.measure.metrics import (
     summarize,
 )
 from assistant.measure.questions import Question, parse_questions
-from assistant.measure.results import CitationCheck, EvalRun, QuestionResult
+from assistant.measure.results import CitationCheck, EvalRun, GoldRemoved, QuestionResult
 from assistant.types import Answerability
 from tests.support import ROOT
 from tests.support.tiny_eval import QUESTIONS, TINY, write_corpus, write_questions
@@ -173,6 +173,25 @@ def test_the_refusal_curve_moves_the_model_threshold_and_meets_the_run_at_its_ow
     assert refusal_curve([QuestionResult(_q(id="x"), rank=1, scores=retrieval_scores(1))]) == []
     # answerable questions only: the unanswerable side is not applicable
     assert {p["refusal_accuracy"] for p in refusal_curve(CURVE_ROWS[:2])} == {None}
+
+
+def test_gold_removed_refusals_are_summarised_and_on_the_curve():
+    rows = [
+        _row(decision=_model(0.9)),
+        _row(decision=_model(0.8)),
+        _row(answerable=False, answered=False, cits=(), decision=_model(0.1)),
+    ]
+    assert "gold_removed_refusal" not in summarize(rows) and "gold_removed_refusal" not in refusal_curve(rows)[0]
+    rows[0].gold_removed = GoldRemoved(True, "wrongly answered", _model(0.5))  # answered without its gold
+    rows[1].gold_removed = GoldRemoved(False, "refused", _model(0.2))
+    m = summarize(rows)
+    assert m["gold_removed_questions"] == 2 and m["gold_removed_refusal"] == 0.5
+    curve = {p["threshold"]: p for p in refusal_curve(rows)}
+    assert curve[0.3]["gold_removed_refusal"] == m["gold_removed_refusal"]  # the run's own threshold
+    assert curve[0.0]["gold_removed_refusal"] == 0.0 and curve[0.55]["gold_removed_refusal"] == 1.0
+    row = rows[0]
+    row.question.fields.update(id=row.id, question="?", answers=row.question.answers)
+    assert QuestionResult.from_json(row.to_json()).gold_removed == row.gold_removed
 
 
 def test_metrics_by_question_class_only_when_the_file_names_classes():
@@ -444,6 +463,63 @@ def test_eval_command_usage_errors(tmp_path):
 
 
 BENCH_SETS = ("vinewsqa-vi", "viquad2-vi", "swequad-mc-sv", "xquad-en-mixed-dev", "xquad-vi")
+
+
+def test_eval_gold_removed_asks_again_without_the_gold_document(tmp_path, monkeypatch):
+    """`assistant eval --gold-removed`: each answerable question with a gold document is asked again over
+    the other documents; the refusals of that run are reported, in the table and the JSON."""
+    from click.testing import CliRunner
+
+    import assistant.cli as cli
+    from assistant.app import build
+    from assistant.settings import Settings
+    from tests.support.fakes import HashEmbedder
+
+    corpus, qfile = write_corpus(tmp_path / "corpus"), write_questions(tmp_path / "q.jsonl")
+    app = build(
+        # min_score 0: the support rule answers whatever is retrieved, so the run without the gold cites another
+        Settings(corpus_dir=tmp_path / "unused", index_dir=tmp_path / "user", min_score=0.0),
+        embedder=HashEmbedder(),
+    )
+    monkeypatch.setattr(cli, "_app", lambda settings: app)
+    monkeypatch.setattr(cli, "_settings", lambda **kw: app.settings)
+    r = CliRunner().invoke(cli.main, ["eval", str(qfile), "--corpus", str(corpus), "--json", "--gold-removed"])
+    assert r.exit_code == 0, r.output
+    run = json.loads(r.stdout)
+    with_gold = [q for q in run["questions"] if q["answerable"] and q.get("doc")]
+    assert with_gold and all("gold_removed" in q for q in with_gold)
+    assert all("gold_removed" not in q for q in run["questions"] if not q["answerable"])
+    for q in with_gold:  # asked over the other documents only: nothing it cites is a gold document
+        g = q["gold_removed"]
+        assert set(g) == {"answered", "answer", "answerability", "cited"} and g["answerability"]["method"] == "support"
+        assert all(d != q["doc"] for d, _ in g["cited"]) and bool(g["cited"]) == g["answered"]
+    refused = [not q["gold_removed"]["answered"] for q in with_gold]
+    assert run["metrics"]["gold_removed_questions"] == len(with_gold)
+    assert run["metrics"]["gold_removed_refusal"] == round(sum(refused) / len(refused), 4)
+    table = CliRunner().invoke(cli.main, ["eval", str(qfile), "--corpus", str(corpus), "--gold-removed"])
+    assert table.exit_code == 0 and "gold_removed_refusal" in table.stdout
+
+
+def test_the_gold_removed_run_filters_out_every_gold_document():
+    from types import SimpleNamespace
+
+    from assistant.measure.evaluate import ask_without_gold
+    from assistant.types import Answer, Citation
+
+    asked = []
+
+    def ask(question, flt=None, **overrides):
+        asked.append((question, flt, overrides))
+        cit = Citation(1, "c.txt", 2, None, "quote", 0, 5, 0.5)
+        return Answer(question, True, "quote [1]", "vi", [cit], "extractive", {}, answerability=_model(0.4))
+
+    docs = [SimpleNamespace(path=p) for p in ("a.txt", "b.txt", "c.txt")]
+    app = SimpleNamespace(ask=ask, index=SimpleNamespace(documents=lambda: docs))
+    got = ask_without_gold(app, _q(docs=["a.txt", "b.txt"]), {"top_k": 5})
+    assert asked[0][1].docs == ["c.txt"] and asked[0][2] == {"top_k": 5}
+    assert got == GoldRemoved(True, "quote [1]", _model(0.4), [("c.txt", 2)])
+    # the gold documents are all there is: nothing to ask
+    assert ask_without_gold(app, _q(docs=["a.txt", "b.txt", "c.txt"]), {}) is None and len(asked) == 1
 
 
 def test_committed_baselines_have_the_results_shape():
