@@ -108,17 +108,17 @@ OFF_TOPIC_NO_ENTITY = [
 
 @pytest.fixture
 def evidence_seen(monkeypatch):
-    """The Evidence each ask() hands to answer.answerable (the refusal decision), in order."""
+    """The Evidence each ask() hands to answer.answerability (the refusal decision), in order."""
     from assistant import answer as answer_mod
 
     seen = []
-    real = answer_mod.answerable
+    real = answer_mod.answerability
 
     def spy(ev, *a, **kw):
         seen.append(ev)
         return real(ev, *a, **kw)
 
-    monkeypatch.setattr(answer_mod, "answerable", spy)
+    monkeypatch.setattr(answer_mod, "answerability", spy)
     return seen
 
 

@@ -182,7 +182,8 @@ def ask_without_gold(app: App, q: Question, overrides: dict) -> GoldRemoved | No
     """The question asked over every document but its gold ones (None when those are all there is)."""
     from ..store import Filter
 
-    rest = [d.path for d in app.index.documents() if d.path not in set(q.docs)]
+    gold = set(q.docs)
+    rest = [d.path for d in app.index.documents() if d.path not in gold]
     if not rest:
         return None
     answer = app.ask(q.question, flt=Filter(docs=sorted(rest)), **overrides)
