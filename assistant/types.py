@@ -121,7 +121,11 @@ class Answerability:
 
     @property
     def passed(self) -> bool:
-        return self.checks and self.score >= self.threshold
+        return self.passed_at(self.threshold)
+
+    def passed_at(self, threshold: float) -> bool:
+        """The decision had the threshold been `threshold` (the refusal curve moves it)."""
+        return self.checks and self.score >= threshold
 
 
 @dataclass

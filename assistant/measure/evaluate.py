@@ -163,6 +163,7 @@ def evaluate(
     if questions:  # warm-up: model, index view and caches load outside the timed questions
         app.ask(questions[0].question, **overrides)
     docs = DocTexts(app.index)
+    indexed = sorted(d.path for d in app.index.documents()) if gold_removed else []
     rows = []
     for i, q in enumerate(questions):
         answer = app.ask(q.question, **overrides)
@@ -171,22 +172,23 @@ def evaluate(
         row = score_question(q, units, answer, docs)
         row.timings_ms = {k: round(v, 2) for k, v in answer.timings_ms.items()}
         if gold_removed and q.answerable and q.docs:
-            row.gold_removed = ask_without_gold(app, q, overrides)
+            row.gold_removed = ask_without_gold(app, q, overrides, indexed)
         rows.append(row)
         if progress:
             progress(i + 1, len(questions))
-    return result(rows, _config(app, s, name or s.retrieval_mode))
+    return EvalRun.of(rows, _config(app, s, name or s.retrieval_mode))
 
 
-def ask_without_gold(app: App, q: Question, overrides: dict) -> GoldRemoved | None:
-    """The question asked over every document but its gold ones (None when those are all there is)."""
+def ask_without_gold(app: App, q: Question, overrides: dict, indexed: list[str]) -> GoldRemoved | None:
+    """The question asked over every indexed document but its gold ones (None when those are all there
+    is); `indexed`: the index's documents, listed once per run."""
     from ..store import Filter
 
     gold = set(q.docs)
-    rest = [d.path for d in app.index.documents() if d.path not in gold]
+    rest = [d for d in indexed if d not in gold]
     if not rest:
         return None
-    answer = app.ask(q.question, flt=Filter(docs=sorted(rest)), **overrides)
+    answer = app.ask(q.question, flt=Filter(docs=rest), **overrides)
     cited = [(c.doc, c.paragraph) for c in answer.citations]
     return GoldRemoved(bool(answer.answered), answer.answer, answer.answerability, cited)
 
@@ -238,11 +240,6 @@ def evaluate_llamaindex(app: App, questions: list[Question], progress: Progress 
     )  # fmt: skip
     for key in ("dense_weight", "min_score", "answer_mode", "max_answer_sentences", "top_k"):
         config.pop(key, None)
-    return result(rows, config)
-
-
-def result(rows: list[QuestionResult], config: dict) -> EvalRun:
-    """The run of one configuration: its metrics summarised from its questions."""
     return EvalRun.of(rows, config)
 
 

@@ -206,13 +206,12 @@ def refusal_curve(rows: Sequence[QuestionResult], thresholds: Iterable[float] = 
     decided = [a for a in [r.answerability for r in given] + [g.answerability for g in removed] if _by_model(a)]
     if not decided:
         return []
-    points = sorted({*thresholds, *(a.threshold for a in decided if a)})
+    points = sorted({*thresholds, *(a.threshold for a in decided if a is not None)})
 
     def refused(a: Answerability | None, answered: bool | None, t: float) -> bool:
         if a is None or a.method != "model":
             return not answered
-        blocked = not a.checks or (a.passed and not answered)
-        return blocked or a.score < t
+        return not a.passed_at(t) or (a.passed and not answered)  # passed, but nothing to quote
 
     def rate(values: list[bool]) -> float | None:
         return round(sum(values) / len(values), 4) if values else None

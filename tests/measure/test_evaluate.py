@@ -513,13 +513,13 @@ def test_the_gold_removed_run_filters_out_every_gold_document():
         cit = Citation(1, "c.txt", 2, None, "quote", 0, 5, 0.5)
         return Answer(question, True, "quote [1]", "vi", [cit], "extractive", {}, answerability=_model(0.4))
 
-    docs = [SimpleNamespace(path=p) for p in ("a.txt", "b.txt", "c.txt")]
-    app = SimpleNamespace(ask=ask, index=SimpleNamespace(documents=lambda: docs))
-    got = ask_without_gold(app, _q(docs=["a.txt", "b.txt"]), {"top_k": 5})
+    indexed = ["a.txt", "b.txt", "c.txt"]
+    app = SimpleNamespace(ask=ask)
+    got = ask_without_gold(app, _q(docs=["a.txt", "b.txt"]), {"top_k": 5}, indexed)
     assert asked[0][1].docs == ["c.txt"] and asked[0][2] == {"top_k": 5}
     assert got == GoldRemoved(True, "quote [1]", _model(0.4), [("c.txt", 2)])
     # the gold documents are all there is: nothing to ask
-    assert ask_without_gold(app, _q(docs=["a.txt", "b.txt", "c.txt"]), {}) is None and len(asked) == 1
+    assert ask_without_gold(app, _q(docs=["a.txt", "b.txt", "c.txt"]), {}, indexed) is None and len(asked) == 1
 
 
 def test_committed_baselines_have_the_results_shape():
