@@ -497,6 +497,23 @@ def evidence(
 
 
 KIND_MARGIN = 6.0  # in the sentence model's log-odds: a kind-holding sentence up to e^-6 as likely as the best
+# a sentence that opens by referring back to the one before it: a pronoun for a person or thing ("Ông cũng
+# mô tả …", "He also …", "Hon …", "Nó …"; "Ông Nguyễn …" is a title before a name, not a reference) or
+# "this / that <noun>" ("Điều này …", "Đây là …", "Detta …")
+_REFERS_BACK = re.compile(
+    r"[\W_]*(?:"
+    r"(?:Ông|Bà|Anh|Chị|Cô|Cậu|Họ|Nó|Chúng|Hắn)(?:\s+(?:ấy|ta|này))?\s+(?=[a-zà-ỹđ])"
+    r"|(?:Điều|Việc|Người|Loại|Bệnh|Phương\s+pháp|Chất|Thuốc)\s+(?:này|đó|ấy)\b"
+    r"|(?:Đây|Đó)\s+(?=[a-zà-ỹđ])"
+    r"|(?:He|She|It|They|This|These|Those|His|Her|Its|Their)\b"
+    r"|(?:Han|Hon|Den|Det|De|Dessa|Detta|Hans|Hennes|Dess|Deras)\b"
+    r")"
+)
+
+
+def refers_back(sentence: str) -> bool:
+    """The sentence opens by referring to what the one before it names (_REFERS_BACK)."""
+    return _REFERS_BACK.match(sentence) is not None
 
 
 def choose(
@@ -509,6 +526,10 @@ def choose(
     kind: what, why, how) and max_sentences >= 2: the first quote runs on into the sentence after it in its
     passage (one citation, so max_sentences counts quotes): the sentence closest to the question often only
     sets up the answer ("Sedan 1987 finns ett avtal som kallas Montrealprotokollet." then what it does).
+    A quote that refers back (`refers_back`: "Ông cũng mô tả …", "It was …") starts at the sentence before
+    it in its passage, which names who or what it is about (_with_leaders). Measured alone on the
+    300-question samples: answer contains xquad-en-mixed-dev .737 -> .747, xquad-vi .870 -> .877; seed,
+    vinewsqa-vi, viquad2-vi and swequad-mc-sv unchanged; no answer lost.
     Sets each candidate's `ranking`."""
     if not cands:
         return []
@@ -524,7 +545,28 @@ def choose(
     follower = next_sentence(first, cands) if follow and max_sentences >= 2 else None
     if follower is not None:  # part of the first quote (if it was the second choice too, it is quoted once)
         chosen = [replace(first, end=follower.end)] + [c for c in chosen[1:] if c is not follower]
-    return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+    return sorted(_with_leaders(chosen, cands), key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+
+
+def _with_leaders(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """Each quote that refers back starts at the sentence before it in its passage; that sentence, if it
+    was a quote of its own, is quoted once, inside this one (if it lies inside a longer quote, no change)."""
+    out = list(chosen)
+    for c in chosen:
+        leader = previous_sentence(c, cands) if refers_back(c.text) else None
+        if leader is None or c not in out:
+            continue
+        inside = [o for o in out if o.hit.chunk.id == c.hit.chunk.id and o.start <= leader.start < o.end]
+        if any((o.start, o.end) != (leader.start, leader.end) for o in inside):
+            continue
+        out = [replace(c, start=leader.start) if o is c else o for o in out if o not in inside]
+    return out
+
+
+def previous_sentence(c: Candidate, cands: list[Candidate]) -> Candidate | None:
+    """The candidate that precedes `c` in its passage, if any."""
+    before = [o for o in cands if o.hit.chunk.id == c.hit.chunk.id and o.end <= c.start]
+    return max(before, key=lambda o: o.start, default=None)
 
 
 def next_sentence(c: Candidate, cands: list[Candidate]) -> Candidate | None:

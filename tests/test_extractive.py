@@ -26,6 +26,7 @@ from assistant.extractive import (
     featurize,
     kind_match,
     rank_score,
+    refers_back,
     score,
     sentence_model,
 )
@@ -93,6 +94,71 @@ def test_chosen_sentences_come_in_document_order():
     h = hit(text, start=1000)
     a, b = Candidate(h, 0, 0, 35, sim=0.8), Candidate(h, 0, 36, len(text), sim=0.81)
     assert [c.start for c in choose([b, a], 2, BY_SIM)] == [0, 36]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ông cũng mô tả việc chưng cất nước biển để uống.",
+        "Bà cho biết dự án sẽ hoàn thành năm sau.",
+        "Anh nhập viện ngày 2/7 trong tình trạng sốt cao.",
+        "Nó cũng được biết đến với cái tên plastome.",
+        "Điều này cho thấy quan hệ hai nước rất tốt đẹp.",
+        '"Đây là ca mổ khó do thai phụ đã có 2 lần mổ đẻ", bác sĩ cho biết.',
+        "He also described the distillation of sea water.",
+        "It was first sequenced in 1986.",
+        "Hon betonade vikten av samarbete.",
+        "Detta innebär att avtalet träder i kraft i år.",
+    ],
+)
+def test_a_sentence_that_opens_with_a_reference_to_the_one_before_refers_back(sentence):
+    assert refers_back(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ông Nguyễn Chí Dũng cho biết hai nước sẽ ký kết.",  # a title before a name
+        "Bà Trần Thị Hà là giám đốc bệnh viện.",
+        "Em bé chào đời nặng 800 gam.",
+        "Theo ông, dự án sẽ hoàn thành năm sau.",
+        "Hà Nội là thủ đô của Việt Nam.",
+        "Heathrow is the busiest airport.",
+        "Italy signed the agreement.",
+        "Denmark och Sverige samarbetar.",
+        "The forum was held in Ninh Binh.",
+    ],
+)
+def test_a_sentence_that_names_what_it_is_about_does_not_refer_back(sentence):
+    assert not refers_back(sentence)
+
+
+def test_a_first_quote_that_refers_back_starts_at_the_sentence_before_it():
+    """xquad-en-mixed-dev: "Who wrote about the distillation …?" was answered with "Ông cũng mô tả …" alone,
+    which does not say who "ông" is."""
+    text = "Al-Muwaffaq viết một cuốn sách về dược. Ông cũng mô tả việc chưng cất nước biển. Sách còn đến nay."
+    h = hit(text)
+    spans = ex.quote_spans(text)
+    assert [text[s:e] for s, e in spans][1] == "Ông cũng mô tả việc chưng cất nước biển."
+    two = text[: spans[1][1]]
+    cs = [Candidate(h, 0, s, e, sim=v) for (s, e), v in zip(spans, (0.2, 0.9, 0.1))]
+    (quote,) = choose(cs, 1, BY_SIM)
+    assert quote.text == two  # one quote, from the sentence it refers back to
+    # the sentence before was the second choice too: quoted once, inside the first quote
+    cs = [Candidate(h, 0, s, e, sim=v) for (s, e), v in zip(spans, (0.9 - BY_SIM.window / 2, 0.9, 0.1))]
+    assert [c.text for c in choose(cs, 2, BY_SIM)] == [two]
+    # a best sentence that names what it is about, or one that opens its passage, is quoted as it is
+    cs = [Candidate(h, 0, s, e, sim=v) for (s, e), v in zip(spans, (0.9, 0.2, 0.1))]
+    assert [c.text for c in choose(cs, 1, BY_SIM)] == [text[: spans[0][1]]]
+    # a second quote that refers back starts at the sentence before it in its own passage
+    other = "The forum was held in Ninh Binh. It gathered 500 delegates from Europe."
+    o = hit(other, doc="c.txt")
+    (o1, o2) = ex.quote_spans(other)
+    cs = [Candidate(h, 0, *spans[0], sim=0.9), Candidate(o, 1, *o1, sim=0.1), Candidate(o, 1, *o2, sim=0.89)]
+    assert [c.text for c in choose(cs, 2, BY_SIM)] == [text[: spans[0][1]], other]
+    alone = hit("Ông cũng mô tả việc chưng cất nước biển.", doc="b.txt")
+    only = Candidate(alone, 0, 0, len(alone.chunk.text), sim=0.9)
+    assert [c.text for c in choose([only], 1, BY_SIM)] == [alone.chunk.text]
 
 
 def test_choose_sets_each_candidates_ranking_and_evidence_its_score():
