@@ -75,6 +75,9 @@ def test_bench_json_shape_with_the_fake_embedder(tmp_path):
     # 30 chunks share their first 20 paragraphs with the 20-chunk corpus: those vectors came from the cache
     assert rows[0]["cached_fraction"] == 0 and not rows[0]["overhead_estimated"]
     assert rows[1]["cached_fraction"] > 0 and rows[1]["overhead_estimated"]
+    # the encoder reads each chunk's passage and its sentences: more than one input per chunk, and the
+    # share of the ingest spent inside it is a share
+    assert all(r["encoder_texts_per_chunk"] > 1 and 0 < r["encoder_share_of_ingest"] < 1 for r in rows)
     assert LlamaSettings._llm is llm_before  # llama-index's global LLM is left alone
     json.dumps(bench.to_json(result))
     table = bench.format_table(rows)
