@@ -49,11 +49,29 @@ def test_every_process_finds_the_exact_nearest_vectors(tmp_path):
         assert out.stdout.split() == want
 
 
+def test_the_exact_nearest_among_thousands_of_clustered_vectors(tmp_path):
+    """Passages cluster by topic, and HNSW misses neighbours in dense clusters: at ef_search 400, swequad-mc-sv's
+    4,704 chunks gave 21 of 300 questions another top 40 than the exact one (one without its nearest passage),
+    and these 5,000 clustered vectors 4 of 30 (random ones are easy: none)."""
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((250, 384)).astype(np.float32)
+    vecs = centres[rng.integers(0, 250, 5000)] + 0.6 * rng.standard_normal((5000, 384)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    store = ChromaVectors(Settings(), tmp_path, "vectors-test")
+    store.upsert([f"c{i}" for i in range(5000)], vecs, [{"doc": "d.txt"}] * 5000)
+    rq = np.random.default_rng(7)
+    for _ in range(30):
+        q = vecs[rq.integers(0, 5000)] + 0.5 * rq.standard_normal(384).astype(np.float32)
+        q /= np.linalg.norm(q)
+        got = {cid for cid, _ in store.search(q, 40, None, lambda c: True)}
+        assert got == {f"c{i}" for i in np.argsort(-(vecs @ q))[:40]}
+
+
 def test_an_index_made_with_a_narrower_search_is_widened_once_with_a_message(tmp_path):
     store, _ = _filled(tmp_path, n=50)
     store.collection.modify(configuration={"hnsw": {"ef_search": 100}})  # as versions before this one made it
     said = store.tune()
-    assert said and "100 -> 400" in said
+    assert said and f"100 -> {SEARCH_EF}" in said
     assert (
         ChromaVectors(Settings(), tmp_path, "vectors-test").collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
     )
