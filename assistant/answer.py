@@ -18,7 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .enumeration import asked_item
-from .extractive import Candidate, amount, answer_kind, asked_unit, asks_for_person, choose, evidence, new_names
+from .extractive import (
+    Candidate,
+    amount,
+    answer_kind,
+    asked_offices,
+    asked_unit,
+    asks_for_person,
+    choose,
+    evidence,
+    names_office,
+    new_names,
+)
 from .extractive_answer import quote, scored_candidates, sentence_vectors
 from .gloss import glossed, needs_gloss
 from .llm_answer import llm_answer, stream_llm_answer
@@ -227,11 +238,17 @@ def amount_found(ev: Evidence, question: str) -> bool:
 def person_found(ev: Evidence, question: str) -> bool:
     """A question asking who holds an office (extractive.asks_for_person) is answered only with a person:
     some sentence to be quoted names one the question does not. "Đại sứ Nhật Bản tại Việt Nam là ai?" is not
-    answered with a photo caption of the Deputy Prime Minister and the delegates."""
+    answered with a photo caption of the Deputy Prime Minister and the delegates. And the office asked
+    about is named, in any language, in the article quoted from (or, when the question names no entity and
+    no article was read, in the quoted passages): "Đại sứ Brazil tại Việt Nam là ai?" is not answered with
+    the Prime Minister's words about Brazil's firms from an article that names no ambassador."""
     if not asks_for_person(question):
         return True
     q_words = {fold(w) for w in words(question)}
-    return any(new_names(c.text, q_words) for c in ev.chosen)
+    if not any(new_names(c.text, q_words) for c in ev.chosen):
+        return False
+    texts = ev.articles or tuple(c.hit.chunk.text for c in ev.chosen)
+    return all(any(names_office(office, t) for t in texts) for office in asked_offices(question))
 
 
 def entities_present(ev: Evidence, question: str) -> bool:

@@ -302,6 +302,41 @@ def asks_for_person(question: str) -> bool:
     return answer_kind(question) == "name" and _OFFICE.search(question) is not None
 
 
+# one office in Vietnamese, English and Swedish, the most specific first: a question's office is looked for
+# in the text in any of its languages ("ambassador" is "đại sứ" in a Vietnamese article)
+_OFFICES = tuple(
+    re.compile(rf"\b(?:{alternatives})\b", re.I)
+    for alternatives in (
+        r"phó thủ tướng|deputy prime ministers?|vice premiärminister\w*|vice statsminister\w*",
+        r"thủ tướng|prime ministers?|premiers?|premiärminister\w*|statsminister\w*",
+        r"phó tổng thống|vice presidents?|vicepresident\w*",
+        r"thứ trưởng|deputy ministers?|vice ministers?|biträdande minister\w*",
+        r"bộ trưởng|ministers?|minister\w*",
+        r"đại sứ|ambassadors?|ambassadör\w*",
+        r"tổng bí thư|tổng thư ký|secretary-general|general secretary|generalsekreterare\w*",
+        r"tổng giám đốc|giám đốc|directors?(?:-general)?|ceo|chief executive|generaldirektör\w*|direktör\w*|vd",
+        r"thị trưởng|mayors?|borgmästare\w*",
+        r"chủ tịch|tổng thống|presidents?|chair(?:man|woman|person)?|ordförande\w*|president\w*",
+    )
+)
+
+
+def asked_offices(question: str) -> list[re.Pattern[str]]:
+    """The offices (_OFFICES) a who-holds-it question names; a more specific one hides the ones inside it
+    ("prime minister" is not also "minister", "phó thủ tướng" not also "thủ tướng")."""
+    found, rest = [], question
+    for office in _OFFICES:
+        if office.search(rest):
+            found.append(office)
+            rest = office.sub(" ", rest)
+    return found
+
+
+def names_office(office: re.Pattern[str], text: str) -> bool:
+    """`text` names the office in one of its languages."""
+    return office.search(text) is not None
+
+
 @dataclass
 class Candidate:
     """One sentence of a retrieved passage, offsets relative to the chunk text."""

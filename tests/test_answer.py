@@ -275,6 +275,48 @@ def test_person_found_reads_the_sentences_to_be_quoted():
     assert answer_mod.person_found(ev(caption), "Ai tổ chức sự kiện?")  # no office asked: any answer
 
 
+def test_the_office_asked_about_is_named_in_the_article_quoted_from():
+    """Seen in the user run: "Đại sứ Brazil tại Việt Nam là ai?" answered with the Prime Minister's words
+    about Brazil's firms (a person, but no ambassador: the article names none). The office counts in any
+    language, and where the question names no entity, in the quoted passages."""
+
+    def ev(texts, articles=()):
+        cands = [_cand(t, "a.txt", i) for i, t in enumerate(texts)]
+        return answer_mod.Evidence("vi", None, [c.hit for c in cands], cands, cands, {}, False, articles=articles)
+
+    pm = "Thủ tướng Phạm Minh Chính mong muốn FIRJAN thiết lập cơ chế hợp tác với Việt Nam."
+    assert not answer_mod.person_found(ev([pm], (pm + " Brazil là đối tác lớn.",)), "Đại sứ Brazil tại Việt Nam là ai?")
+    named = (pm + " Đại sứ Brazil tại Việt Nam, ông Marco Farani, cũng dự.",)
+    assert answer_mod.person_found(ev([pm], named), "Đại sứ Brazil tại Việt Nam là ai?")
+    # across languages: an English or Swedish office in a Vietnamese article
+    assert answer_mod.person_found(ev([pm], named), "Who is Brazil's ambassador to Vietnam?")
+    assert answer_mod.person_found(ev([pm], named), "Vem är Brasiliens ambassadör i Vietnam?")
+    # no article read (no entity in the question): the quoted passages must name it
+    duy = "Ông Bùi Thế Duy, Thứ trưởng Bộ Khoa học và Công nghệ, phát biểu."
+    assert answer_mod.person_found(ev([duy]), "Who is the deputy minister?")
+    assert not answer_mod.person_found(ev([pm]), "Who is the deputy minister?")
+    # the most specific office counts: "Deputy Prime Minister" is not also "Prime Minister"
+    dung = "Phó Thủ tướng Nguyễn Chí Dũng dẫn đầu đoàn công tác."
+    assert answer_mod.person_found(ev([dung]), "Who is the deputy prime minister?")
+    assert not answer_mod.person_found(ev([pm]), "Who is the deputy prime minister?")
+
+
+@pytest.mark.parametrize(
+    ("question", "offices"),
+    [
+        ("Đại sứ Nhật Bản tại Việt Nam là ai?", 1),
+        ("Who is the prime minister of Japan?", 1),  # not also "minister"
+        ("Vem är biträdande minister för vetenskap och teknik?", 1),
+        ("Ai là Phó Thủ tướng?", 1),
+        ("Who hosted the forum?", 0),
+    ],
+)
+def test_asked_offices(question, offices):
+    from assistant.extractive import asked_offices
+
+    assert len(asked_offices(question)) == offices
+
+
 def test_an_entity_named_by_the_quoted_article_counts_for_a_paragraph_that_refers_back():
     """Seen: "Hur många MOU undertecknades i Tokyo?" was refused: the paragraph with "5 MOU" refers back to
     the event its article places in Tokyo. The article a quote comes from counts; an article that is not

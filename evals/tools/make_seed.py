@@ -872,6 +872,18 @@ Q = [
             "note": "asked in the user run of 2026-12-03: 003 tells of Brazil's firms and the Mercosur talks, of no fuel memorandum; answered with two of its sentences",
         },
     ),
+    (
+        "vi",
+        "Đại sứ Brazil tại Việt Nam là ai?",
+        [],
+        None,
+        None,
+        {
+            "class": "near_topic_unanswerable",
+            "near_topic": True,
+            "note": "asked in the user run of 2026-12-06: no seed names an ambassador of Brazil (003 names none at all); answered with the Prime Minister's words about Brazil's firms until the office asked about had to be named in the article quoted from (answer.person_found)",
+        },
+    ),
 ]
 
 
