@@ -13,6 +13,8 @@ REFUSALS = {
 }
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "sv": "Swedish"}  # in prompts to an LLM
 NEAREST = {"vi": "Đoạn gần nhất tìm được", "en": "Nearest passages found", "sv": "Närmaste stycken"}
+# the heading over a refusal's nearest passages, in the answer's language like the rest of it
+NOT_IN_DOCS = {"vi": "Không có trong tài liệu", "en": "Not in the documents", "sv": "Finns inte i dokumenten"}
 
 
 def question_language(question: str) -> str:

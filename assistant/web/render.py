@@ -14,8 +14,6 @@ from ..corroborate import copies
 from ..gloss import LABEL as GLOSS_LABEL
 from ..types import Answer, Citation, DocMeta, DocumentRow, Skipped, SyncReport
 
-NOT_IN_DOCS = "Not in the documents"
-
 
 def esc(text: object) -> str:
     """HTML-escape anything shown on the page (quotes too, so it is safe inside attributes)."""
@@ -172,9 +170,10 @@ def render_draft(text: str) -> str:
 
 def render_nearest(answer: Answer, metas: dict[str, DocMeta], turn: int, limit: int = 3) -> str:
     """A refused answer: say so plainly, then list the nearest passages found (clickable)."""
-    from ..refusal import NEAREST
+    from ..refusal import NEAREST, NOT_IN_DOCS
 
-    head = f'<div class="refused-h">{NOT_IN_DOCS}; {esc(NEAREST.get(answer.language, NEAREST["en"]).lower())}:</div>'
+    lang = answer.language if answer.language in NEAREST else "en"
+    head = f'<div class="refused-h">{esc(NOT_IN_DOCS[lang])}; {esc(NEAREST[lang].lower())}:</div>'
     if not answer.hits:
         return f'<div class="sources refused">{head}<p class="muted">(no passages found)</p></div>'
     items = []

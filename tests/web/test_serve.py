@@ -21,7 +21,8 @@ import pytest
 from assistant.store import Filter
 from assistant.web.library_tab import doc_choices
 from assistant.web.page import ChatPage
-from assistant.web.render import NOT_IN_DOCS, esc, render_library, render_message, render_transcript
+from assistant.refusal import NOT_IN_DOCS
+from assistant.web.render import esc, render_library, render_message, render_transcript
 from assistant.web.views import Target, render_document_view, render_paragraph_view
 from tests.support import ROOT, SEEDS
 from tests.support.procs import ask_page, free_port, stop
@@ -203,7 +204,7 @@ def test_a_refused_question_renders_the_nearest_passages_and_one_opens_in_the_vi
     answer = turns[0]["answer"]
     assert not answer.answered and answer.hits, answer
     assert html.count('class="sources refused"') == 1 and "Sources" not in html
-    assert f"{NOT_IN_DOCS}; " in html
+    assert f"{NOT_IN_DOCS['en']}; nearest passages found:" in html  # an English question: all of it in English
     assert html.count('data-action="hit"') == min(3, len(answer.hits))
     assert html == render_transcript([{**turns[0]}])
     assert 'data-action="cite"' not in html

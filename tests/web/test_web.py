@@ -93,7 +93,8 @@ def test_refused_answer_says_so_and_lists_nearest():
     html = render_turn(1, {"q": "Giá vàng?", "answer": a, "metas": {"a.txt": DocMeta(title="Tiêu đề")}})
     assert_inert(html)
     assert "không chứa câu trả lời" in html
-    assert "Not in the documents; đoạn gần nhất tìm được:" in html
+    # the heading in the answer's language like the refusal above it (it was "Not in the documents; đoạn …")
+    assert "Không có trong tài liệu; đoạn gần nhất tìm được:" in html and "Not in the documents" not in html
     assert 'data-action="hit"' in html and "Tiêu đề · ¶7 · p. 2" in html
     assert "Sources" not in html
 

@@ -84,7 +84,7 @@ def test_refused_answer_lists_nearest_passages(tab, server):
     tab.ask("Giá vàng SJC hôm nay là bao nhiêu?", 1)
     turn = pg.locator("#transcript .turn").first
     assert "không chứa câu trả lời" in turn.locator(".a").inner_text()
-    assert "Not in the documents" in turn.locator(".refused-h").inner_text()
+    assert "Không có trong tài liệu" in turn.locator(".refused-h").inner_text()
     assert turn.locator("button.cite").count() == 0
     turn.locator(".sources button.src").first.click()
     pg.locator("#viewer .para.target").wait_for()
