@@ -27,7 +27,6 @@ from .extractive import (
     asks_for_person,
     choose,
     evidence,
-    names_office,
     new_names,
 )
 from .extractive_answer import quote, scored_candidates, sentence_vectors
@@ -248,7 +247,7 @@ def person_found(ev: Evidence, question: str) -> bool:
     if not any(new_names(c.text, q_words) for c in ev.chosen):
         return False
     texts = ev.articles or tuple(c.hit.chunk.text for c in ev.chosen)
-    return all(any(names_office(office, t) for t in texts) for office in asked_offices(question))
+    return all(any(office.search(t) for t in texts) for office in asked_offices(question))
 
 
 def entities_present(ev: Evidence, question: str) -> bool:

@@ -323,11 +323,6 @@ def asked_offices(question: str) -> list[re.Pattern[str]]:
     return found
 
 
-def names_office(office: re.Pattern[str], text: str) -> bool:
-    """`text` names the office in one of its languages."""
-    return office.search(text) is not None
-
-
 @dataclass
 class Candidate:
     """One sentence of a retrieved passage, offsets relative to the chunk text."""

@@ -23,8 +23,10 @@ CHROMA_BATCH = 1000  # ids per Chroma call (its own limit is ~5,000)
 # (viquad2-vi, 830 chunks: the gold paragraph of one question ranked 1st or fell out of the top 5 run to run).
 # At 400 the 40 candidates were the exact 40 nearest up to 830 chunks, but not beyond: on swequad-mc-sv (4,704
 # chunks) 21 of 300 questions got another top 40 than the exact one (one without its nearest passage) and 5 of
-# 300 another top 40 in another process (an answer flipped run to run). At 1,000 two processes agree on all 300
-# and 2 of 300 differ from the exact 40 (at their tail), for +0.3 ms a search there (swequad r@5 .903 -> .907).
+# 300 another top 40 in another process (an answer flipped run to run). At 1,000 two processes agreed on all 300
+# and 2 of 300 differ from the exact 40 (at their tail), for +0.3 ms a search there (swequad r@5 .903 -> .907);
+# still not exact: across evaluation runs one swequad question's 36th-nearest passage is missed in most
+# processes, not all (exact search over the view's vectors would end that; not done).
 SEARCH_EF = 1000
 
 
