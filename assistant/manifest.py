@@ -10,6 +10,7 @@ import builtins
 import json
 import hashlib
 import sqlite3
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,12 +74,30 @@ def vector_key(model_id: str, text: str) -> str:
     return hashlib.sha1(f"{model_id}\0{text}".encode()).hexdigest()
 
 
+def _wal(db: sqlite3.Connection, wait_s: float = 60.0) -> None:
+    """Switch a connection to WAL. Switching the journal mode of a new database does not wait on SQLite's
+    busy timeout: two processes opening a brand-new index at the same instant got "database is locked"
+    at once (tests/test_concurrency.py, two ingests at once, 1 run in 3 on a loaded machine); the loser
+    retries until the winner's switch is done."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class Manifest:
     """Thin SQLite layer; every write method commits one transaction."""
 
     def __init__(self, path: Path):
         self.db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        _wal(self.db)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         if not self.get("index_id"):  # this index's identity, e.g. its collection on a shared Chroma server;
